@@ -1,0 +1,1 @@
+"""Clearance desktop app (PySide6): a thin client of the ``scanner`` core."""

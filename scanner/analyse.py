@@ -1,0 +1,119 @@
+"""Extraction + matching of one file: what runs inside a worker process.
+
+Turns the extractor's event stream into one ``DocOutcome`` per document (the file and
+each archive member / embedded package). No policy here: the caller decides, so a
+change of destination does not need a re-scan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .extract.registry import extract_file
+from .limits import Limits
+from .match import DocMatcher, Matcher, MatchTimeout
+from .model import DocNote, DocOutcome, DocProblem, DocStart, Segment
+from .patterns import PatternSet, load_pattern_set
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """Everything a worker needs to scan; picklable, sent once per worker."""
+
+    limits: Limits = field(default_factory=Limits)
+    pattern_dirs: tuple[str, ...] = ()
+    include_builtin: bool = True
+    hash_key: bytes = b"clearance-default-key"
+    keep_near_misses: bool = False
+    partners: Any = None        # scanner.policy.PartnerDictionary | None
+
+
+_matchers: dict[tuple[tuple[str, ...], bool, bytes, float], Matcher] = {}
+_psets: dict[tuple[tuple[str, ...], bool], PatternSet] = {}
+
+
+def pattern_set_for(opts: ScanOptions) -> PatternSet:
+    key = (opts.pattern_dirs, opts.include_builtin)
+    ps = _psets.get(key)
+    if ps is None:
+        ps = _psets[key] = load_pattern_set([Path(d) for d in opts.pattern_dirs], include_builtin=opts.include_builtin)
+    return ps
+
+
+def matcher_for(opts: ScanOptions) -> Matcher:
+    """Compiled once per process per pattern set (Vectorscan compile is the costly part)."""
+    key = (opts.pattern_dirs, opts.include_builtin, opts.hash_key, opts.limits.regex_timeout_s)
+    m = _matchers.get(key)
+    if m is None:
+        m = _matchers[key] = Matcher(pattern_set_for(opts), opts.hash_key, opts.limits.regex_timeout_s,
+                                     keep_near_misses=True)
+    return m
+
+
+def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome]:
+    matcher = matcher_for(opts)
+    outcomes: dict[str, DocOutcome] = {}
+    doc_matchers: dict[str, DocMatcher] = {}
+    started: dict[str, float] = {}
+    partners = opts.partners
+
+    def outcome(doc: str) -> DocOutcome:
+        o = outcomes.get(doc)
+        if o is None:  # an event for a document that never started: should not happen, but never lose it
+            o = outcomes[doc] = DocOutcome(_display(display, doc), "unsupported", "", 0)
+        return o
+
+    for ev in extract_file(path, opts.limits):
+        if isinstance(ev, Segment):
+            o = outcome(ev.doc)
+            o.segments += 1
+            o.chars += len(ev.text)
+            if o.errors and any(e.startswith("pattern ") for e in o.errors):
+                continue  # matching already failed for this document; it is unscannable anyway
+            dm = doc_matchers.get(ev.doc)
+            if dm is None:
+                dm = doc_matchers[ev.doc] = matcher.doc()
+            try:
+                res = dm.feed(ev)
+            except MatchTimeout as exc:
+                o.errors.append(str(exc))
+                continue
+            o.findings.extend(res.findings)
+            if opts.keep_near_misses:
+                o.near_misses.extend(res.near_misses[: max(0, 500 - len(o.near_misses))])
+            if partners is not None:
+                hits = partners.find(ev.text, ev.location)
+                if hits:
+                    o.notes.setdefault("partner_hits", []).extend(hits)
+        elif isinstance(ev, DocStart):
+            outcomes[ev.doc] = DocOutcome(_display(display, ev.doc), ev.type, ev.sha256, ev.bytes)
+            started[ev.doc] = time.monotonic()
+            parent = ev.doc.rpartition("!")[0] if "!" in ev.doc else ("" if ev.doc else None)
+            if parent is not None and parent in outcomes:
+                outcomes[parent].container = True
+        elif isinstance(ev, DocProblem):
+            outcome(ev.doc).errors.append(ev.reason)
+        elif isinstance(ev, DocNote):
+            _apply_note(outcome(ev.doc), ev)
+    now = time.monotonic()
+    for doc, o in outcomes.items():
+        o.seconds = round(now - started.get(doc, now), 3)
+    return list(outcomes.values())
+
+
+def _display(display: str, doc: str) -> str:
+    return f"{display}!{doc}" if doc else display
+
+
+def _apply_note(o: DocOutcome, ev: DocNote) -> None:
+    if ev.key == "existing_label":
+        o.existing_label = ev.value
+    elif isinstance(ev.value, int | float) and not isinstance(ev.value, bool):
+        o.notes[ev.key] = o.notes.get(ev.key, 0) + ev.value
+    elif ev.key.endswith("_members"):
+        o.notes.setdefault(ev.key, []).append(ev.value)
+    else:
+        o.notes[ev.key] = ev.value

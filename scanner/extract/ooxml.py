@@ -1,0 +1,583 @@
+"""Shared reading of Office Open XML packages (DOCX, XLSX, PPTX): parts, relationships,
+XML safety, document properties, embedded objects.
+
+The extractors read the package's XML parts directly with lxml rather than through
+python-docx/openpyxl object models: those are 20-55x slower here and hide the places
+where text hides (comments, tracked deletions, hidden sheets, custom properties).
+
+Safety rules every part follows:
+
+* bytes come out of the ZIP only through ``read_member_limited`` (or ``PartStream``,
+  which applies the same size, ratio and budget checks while streaming), so a zip bomb
+  inside a package costs nothing;
+* a part whose prolog declares entities is refused before lxml sees it (billion laughs,
+  XXE), and the parser is configured never to resolve entities, load a DTD or touch the
+  network anyway;
+* a package that is damaged (bad ZIP, missing main part, malformed XML) raises
+  ``Unscannable``: we never report "clean" for text we could not read.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import unquote
+
+from lxml import etree
+
+from ..model import Event, Location
+from .archive import read_member_limited
+from .base import Context, Source, Unscannable
+
+_MiB = 1024 * 1024
+
+# --- namespaces -----------------------------------------------------------------
+# Transitional and Strict OOXML use different namespace URIs for the same vocabulary.
+# Each extractor asks ``Names.for_root`` which family a package uses and builds its tags
+# from that, so both kinds of file go through one code path.
+
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+VML = "urn:schemas-microsoft-com:vml"
+
+_TRANSITIONAL = {
+    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "p": "http://schemas.openxmlformats.org/presentationml/2006/main",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+_STRICT = {
+    "w": "http://purl.oclc.org/ooxml/wordprocessingml/main",
+    "x": "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    "p": "http://purl.oclc.org/ooxml/presentationml/main",
+    "a": "http://purl.oclc.org/ooxml/drawingml/main",
+    "c": "http://purl.oclc.org/ooxml/drawingml/chart",
+    "r": "http://purl.oclc.org/ooxml/officeDocument/relationships",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Namespace URIs of one package family; ``tag("w", "t")`` gives a Clark name."""
+
+    uris: dict[str, str]
+    strict: bool
+
+    @classmethod
+    def for_root(cls, root_tag: str) -> Names:
+        strict = root_tag.startswith("{http://purl.oclc.org/ooxml/")
+        return cls(_STRICT if strict else _TRANSITIONAL, strict)
+
+    def tag(self, prefix: str, local: str) -> str:
+        return f"{{{self.uris[prefix]}}}{local}"
+
+    def rid(self, el: Any, local: str = "id") -> str | None:
+        """A relationship-id attribute (r:id, r:embed, ...) in either namespace family."""
+        value = el.get(f"{{{self.uris['r']}}}{local}")
+        if value is None:
+            other = _TRANSITIONAL if self.strict else _STRICT
+            value = el.get(f"{{{other['r']}}}{local}")
+        return value
+
+
+def local_name(tag: object) -> str:
+    """Local part of a Clark name; '' for comments and processing instructions."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+# --- XML safety -----------------------------------------------------------------
+
+_PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False,
+}
+_PROLOG_SCAN = 64 * 1024   # the DOCTYPE must come before the root element: look this far
+
+
+def _ascii_head(head: bytes) -> bytes:
+    """The first bytes as ASCII-compatible bytes, so UTF-16 parts are checked too."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
+        for enc in ("utf-16", "utf-16-le", "utf-16-be"):
+            try:
+                text = head[: len(head) & ~1].decode(enc, "ignore")
+            except UnicodeError:  # pragma: no cover - "ignore" does not raise
+                continue
+            if "<" in text:
+                return text.encode("ascii", "replace")
+    return head
+
+
+def check_prolog(head: bytes, part: str) -> None:
+    """Refuse a part whose prolog declares entities (entity bomb, XXE).
+
+    Walks the prolog (XML declaration, comments, processing instructions, DOCTYPE) up
+    to the root element; a DOCTYPE whose internal subset declares an entity, or a prolog
+    too long to examine, is refused. Nothing is expanded or resolved.
+    """
+    data = _ascii_head(head[:_PROLOG_SCAN])
+    if b"<!" not in data:
+        return  # fast path: no DOCTYPE, comment or entity anywhere near the start
+    pos = 0
+    n = len(data)
+    while pos < n:
+        lt = data.find(b"<", pos)
+        if lt < 0:
+            break
+        if data.startswith(b"<?", lt):
+            end = data.find(b"?>", lt + 2)
+            pos = end + 2 if end >= 0 else n
+        elif data.startswith(b"<!--", lt):
+            end = data.find(b"-->", lt + 4)
+            pos = end + 3 if end >= 0 else n
+        elif data[lt:lt + 9].upper() == b"<!DOCTYPE":
+            if re.search(rb"<!ENTITY", data[lt:], re.IGNORECASE):
+                raise Unscannable(
+                    f"XML part {part} declares entities (possible entity bomb or XXE); refused")
+            end = _doctype_end(data, lt)
+            if end < 0:
+                raise Unscannable(f"XML part {part} has a document type declaration too long to check; refused")
+            pos = end
+        else:
+            return  # the root element: the prolog is over
+    if len(head) >= _PROLOG_SCAN:
+        raise Unscannable(f"XML part {part} has a prolog too long to check; refused")
+
+
+def _doctype_end(data: bytes, start: int) -> int:
+    """Index just past the DOCTYPE starting at ``start`` (handles an internal subset)."""
+    bracket = data.find(b"[", start)
+    close = data.find(b">", start)
+    if close < 0:
+        return -1
+    if 0 <= bracket < close:
+        sub_end = data.find(b"]", bracket)
+        if sub_end < 0:
+            return -1
+        close = data.find(b">", sub_end)
+        if close < 0:
+            return -1
+    return close + 1
+
+
+def parse_xml(data: bytes, part: str, kind: str) -> Any:
+    """Parse one whole part safely; malformed XML means a damaged package."""
+    check_prolog(data[:_PROLOG_SCAN], part)
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {_short(exc)})") from exc
+
+
+def iterparse(stream: IO[bytes], part: str, kind: str, tags: tuple[str, ...],
+              events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
+    """Stream (event, element) pairs of a big part with the same safe options."""
+    try:
+        yield from etree.iterparse(stream, events=events, tag=tags, **_PARSER_OPTIONS)
+    except etree.XMLSyntaxError as exc:
+        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {_short(exc)})") from exc
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+# --- package --------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Rel:
+    id: str
+    kind: str          # last segment of the type, lower-case, no dashes: "officedocument", "comments"
+    type: str
+    target: str        # resolved part name ("word/header1.xml"), or the raw URL when external
+    external: bool
+
+
+def rel_kind(rel_type: str) -> str:
+    """'.../relationships/extended-properties' and Strict '.../extendedProperties' -> 'extendedproperties'."""
+    return rel_type.rstrip("/").rsplit("/", 1)[-1].lower().replace("-", "").replace("_", "")
+
+
+def rels_name(part: str) -> str:
+    """The relationships part of ``part`` ('' for the package itself)."""
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{base}.rels")
+
+
+class PartStream(io.RawIOBase):
+    """A part read incrementally (for iterparse) under the same limits as ``read_member_limited``.
+
+    Big worksheets and shared-string tables are streamed rather than held as bytes, so
+    a 50 MB sheet costs a few hundred KB of buffers instead of two copies of itself.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context, max_bytes: int,
+                 kind: str) -> None:
+        super().__init__()
+        if info.flag_bits & 0x1:
+            raise Unscannable("encrypted ZIP member")
+        self._info = info
+        self._ctx = ctx
+        self._max = max_bytes
+        self._compressed = max(info.compress_size, 1)
+        self._count = 0
+        try:
+            self._fh = zf.open(info)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise Unscannable(f"damaged or truncated {kind} (part {info.filename}: {exc})") from exc
+        first = self._pull(_PROLOG_SCAN)
+        check_prolog(first, info.filename)
+        self._pending = first
+
+    def readable(self) -> bool:
+        return True
+
+    def _pull(self, n: int) -> bytes:
+        try:
+            block = self._fh.read(n)
+        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+            raise Unscannable(f"damaged ZIP member {self._info.filename!r}: {exc}") from exc
+        if block:
+            self._count += len(block)
+            self._ctx.charge_expanded(len(block))
+            if self._count > self._max:
+                raise Unscannable(f"member {self._info.filename!r} expands beyond {self._max // _MiB} MiB")
+            ratio_limit = self._ctx.limits.archive_ratio
+            if self._count > _MiB and self._count / self._compressed > ratio_limit:
+                raise Unscannable(f"member {self._info.filename!r} compression ratio above "
+                                  f"{ratio_limit:.0f}:1 (possible zip bomb)")
+        return block
+
+    def read(self, n: int | None = -1) -> bytes:  # type: ignore[override]
+        if self._pending:
+            block, self._pending = self._pending, b""
+            return block
+        return self._pull(n if n and n > 0 else 256 * 1024)
+
+    def close(self) -> None:
+        try:
+            self._fh.close()
+        finally:
+            super().close()
+
+
+class Package:
+    """An open OOXML package: case-insensitive part lookup, relationships, safe XML."""
+
+    def __init__(self, zf: zipfile.ZipFile, ctx: Context, kind: str) -> None:
+        self.zf = zf
+        self.ctx = ctx
+        self.kind = kind          # "DOCX" / "XLSX" / "PPTX": the word users see in reasons
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._rels: dict[str, list[Rel]] = {}
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            key = info.filename.lower().lstrip("/")
+            if key in self._infos:
+                # Two parts with one name: Office refuses such a file, and we cannot
+                # know which copy a reader would show, so neither can be vouched for.
+                raise Unscannable(f"damaged {kind}: two parts named {info.filename!r} (ambiguous package)")
+            self._infos[key] = info
+
+    @property
+    def names(self) -> list[str]:
+        return [i.filename for i in self._infos.values()]
+
+    def info(self, name: str) -> zipfile.ZipInfo | None:
+        return self._infos.get(name.lower().lstrip("/"))
+
+    def has(self, name: str) -> bool:
+        return self.info(name) is not None
+
+    def read(self, name: str) -> bytes:
+        info = self.info(name)
+        if info is None:
+            raise KeyError(name)
+        return read_member_limited(self.zf, info, self.ctx, self.ctx.limits.xml_part_bytes)
+
+    def xml(self, name: str) -> Any:
+        """The parsed root of a part (KeyError when absent)."""
+        return parse_xml(self.read(name), self.info(name).filename, self.kind)  # type: ignore[union-attr]
+
+    def xml_or_none(self, name: str | None) -> Any | None:
+        if not name or not self.has(name):
+            return None
+        return self.xml(name)
+
+    def stream(self, name: str) -> PartStream:
+        info = self.info(name)
+        if info is None:
+            raise KeyError(name)
+        return PartStream(self.zf, info, self.ctx, self.ctx.limits.xml_part_bytes, self.kind)
+
+    def rels(self, part: str = "") -> list[Rel]:
+        """Relationships of a part ('' = the package); an absent .rels part means none."""
+        key = part.lower()
+        cached = self._rels.get(key)
+        if cached is not None:
+            return cached
+        name = "_rels/.rels" if not part else rels_name(part)
+        out: list[Rel] = []
+        root = self.xml_or_none(name)
+        if root is not None:
+            base = posixpath.dirname(part)
+            for el in root.iter(f"{{{PKG_REL}}}Relationship"):
+                rtype = el.get("Type") or ""
+                target = el.get("Target") or ""
+                external = (el.get("TargetMode") or "").lower() == "external"
+                if not external:
+                    target = resolve_target(base, target)
+                out.append(Rel(el.get("Id") or "", rel_kind(rtype), rtype, target, external))
+        self._rels[key] = out
+        return out
+
+    def related(self, part: str, *kinds: str) -> list[str]:
+        """Internal targets of ``part``'s relationships of the given kinds that exist."""
+        return [r.target for r in self.rels(part) if r.kind in kinds and not r.external and self.has(r.target)]
+
+    def rel_map(self, part: str) -> dict[str, Rel]:
+        return {r.id: r for r in self.rels(part)}
+
+    def main_part(self, fallback: str) -> str:
+        """The office document part named by the package relationships (or the usual name)."""
+        for r in self.rels(""):
+            if r.kind == "officedocument" and not r.external and self.has(r.target):
+                return self.info(r.target).filename  # type: ignore[union-attr]
+        if self.has(fallback):
+            return self.info(fallback).filename  # type: ignore[union-attr]
+        raise Unscannable(f"damaged or truncated {self.kind} (no main document part)")
+
+
+def resolve_target(base_dir: str, target: str) -> str:
+    """A relationship target as a part name: relative to the source part's folder, or absolute."""
+    target = unquote(target.replace("\\", "/"))
+    path = target[1:] if target.startswith("/") else posixpath.join(base_dir, target)
+    path = posixpath.normpath(path)
+    return "" if path == "." else path.lstrip("/")
+
+
+class open_package:  # noqa: N801 - used as a context manager, reads like a function
+    """``with open_package(src, ctx, "DOCX") as pkg:`` — BadZipFile becomes Unscannable."""
+
+    def __init__(self, src: Source, ctx: Context, kind: str) -> None:
+        self._src = src
+        self._ctx = ctx
+        self._kind = kind
+        self._fh: IO[bytes] | None = None
+        self._zf: zipfile.ZipFile | None = None
+
+    def __enter__(self) -> Package:
+        try:
+            self._fh = self._src.open()
+            self._zf = zipfile.ZipFile(self._fh)
+            return Package(self._zf, self._ctx, self._kind)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            self.__exit__(None, None, None)
+            raise Unscannable(f"damaged or truncated {self._kind} ({_short(exc)})") from exc
+        except Unscannable:
+            self.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self._zf is not None:
+            self._zf.close()
+        if self._fh is not None:
+            self._fh.close()
+
+
+# --- text helpers -----------------------------------------------------------------
+
+_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_xstring(text: str) -> str:
+    """OOXML's ``_xHHHH_`` escapes (ST_Xstring) back to characters; ``_x005F_`` is a literal '_'."""
+    if "_x" not in text:
+        return text
+    return _XESC.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def drawing_paragraphs(root: Any, names: Names) -> list[str]:
+    """Text of a DrawingML tree (shape text, SmartArt data, chart titles) one entry per a:p.
+
+    Chart category/series names cached as ``c:strCache`` values are text a reader sees
+    too, so they are included.
+    """
+    a_p, a_t, a_br = names.tag("a", "p"), names.tag("a", "t"), names.tag("a", "br")
+    out: list[str] = []
+    for p in root.iter(a_p):
+        bits = [("\n" if el.tag == a_br else (el.text or "")) for el in p.iter(a_t, a_br)]
+        text = "".join(bits).strip()
+        if text:
+            out.append(text)
+    c_str, c_v = names.tag("c", "strCache"), names.tag("c", "v")
+    for cache in root.iter(c_str):
+        for v in cache.iter(c_v):
+            if v.text and v.text.strip():
+                out.append(v.text.strip())
+    return out
+
+
+# --- properties, labels, macros, embeddings ----------------------------------------
+
+_CORE_SKIP = {"created", "modified", "lastPrinted", "revision"}   # dates and counters: no one's data
+_APP_KEEP = ("Company", "Manager", "HyperlinkBase")
+_MSIP = re.compile(r"^MSIP_Label_([0-9A-Fa-f-]{36})_(\w+)$")
+
+
+def _prop_parts(pkg: Package) -> dict[str, str]:
+    """core/app/custom property part names, from the package rels or the usual names."""
+    found: dict[str, str] = {}
+    for r in pkg.rels(""):
+        if r.external or not pkg.has(r.target):
+            continue
+        if r.kind == "coreproperties":
+            found.setdefault("core", r.target)
+        elif r.kind == "extendedproperties":
+            found.setdefault("app", r.target)
+        elif r.kind == "customproperties":
+            found.setdefault("custom", r.target)
+    for key, usual in (("core", "docProps/core.xml"), ("app", "docProps/app.xml"),
+                       ("custom", "docProps/custom.xml")):
+        if key not in found and pkg.has(usual):
+            found[key] = usual
+    return found
+
+
+def iter_properties(pkg: Package, ctx: Context) -> Iterator[Event]:
+    """Document properties as ``property`` segments, plus an ``existing_label`` note."""
+    parts = _prop_parts(pkg)
+    core = pkg.xml_or_none(parts.get("core"))
+    if core is not None:
+        for el in core:
+            name = local_name(el.tag)
+            if not name or name in _CORE_SKIP:
+                continue
+            text = "".join(el.itertext()).strip()
+            if text:
+                yield ctx.segment(text, Location("property", name=name))
+    app = pkg.xml_or_none(parts.get("app"))
+    if app is not None:
+        for el in app:
+            name = local_name(el.tag)
+            if name in _APP_KEEP:
+                text = "".join(el.itertext()).strip()
+                if text:
+                    yield ctx.segment(text, Location("property", name=name))
+    custom = pkg.xml_or_none(parts.get("custom"))
+    if custom is not None:
+        values: dict[str, str] = {}
+        for el in custom:
+            name = el.get("name")
+            if not name:
+                continue
+            text = "".join(el.itertext()).strip()
+            values[name] = text
+            if text:
+                yield ctx.segment(text, Location("property", name=name))
+        label = existing_label(values)
+        if label is not None:
+            yield ctx.note("existing_label", label)
+
+
+def existing_label(props: dict[str, str]) -> dict[str, Any] | None:
+    """A sensitivity label already on the file: Clearance's own key first, then MSIP."""
+    msip: dict[str, dict[str, str]] = {}
+    for key, value in props.items():
+        m = _MSIP.match(key)
+        if m:
+            msip.setdefault(m.group(1).lower(), {})[m.group(2)] = value
+    enabled = [(guid, f) for guid, f in msip.items() if f.get("Enabled", "true").strip().lower() != "false"]
+    own = props.get("Clearance_Label")
+    if own:
+        guid = enabled[0][0] if len(enabled) == 1 else None
+        return {"name": own, "source": "clearance", "guid": guid}
+    if enabled:
+        guid, fields_ = enabled[0]
+        return {"name": fields_.get("Name") or guid, "source": "msip", "guid": guid}
+    return None
+
+
+def has_macros(pkg: Package) -> bool:
+    """VBA projects (any ``vbaProject.bin``) and Excel 4 macro sheets."""
+    for name in pkg.names:
+        low = name.lower()
+        if low.endswith("vbaproject.bin") or low.startswith("xl/macrosheets/"):
+            return True
+    return False
+
+
+def iter_embedded(pkg: Package, ctx: Context, folders: tuple[str, ...]) -> Iterator[Event]:
+    """Every embedded object (``word/embeddings/*`` ...) scanned as a nested document.
+
+    OLE "Package" wrappers (how Office embeds an arbitrary file) are unwrapped so the file
+    inside is what gets scanned; other OLE objects go to the registry as they are.
+    """
+    for name in sorted(pkg.names):
+        low = name.lower()
+        if not any(low.startswith(f) for f in folders):
+            continue
+        info = pkg.info(name)
+        assert info is not None
+        data = read_member_limited(pkg.zf, info, ctx, ctx.limits.archive_member_bytes)
+        inner = unwrap_ole_package(data)
+        if inner is not None:
+            inner_name, payload = inner
+            yield from ctx.member(f"{name}/{inner_name}", payload)
+        else:
+            yield from ctx.member(name, data)
+
+
+def unwrap_ole_package(data: bytes) -> tuple[str, bytes] | None:
+    """The file inside an OLE ``\\x01Ole10Native`` (Packager) or ``Package``/``CONTENTS`` stream."""
+    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return None
+    try:
+        import olefile
+
+        ole = olefile.OleFileIO(data)
+    except Exception:  # noqa: BLE001 - not a readable compound file: let the registry say so
+        return None
+    try:
+        streams = {"/".join(s).lower(): s for s in ole.listdir(streams=True, storages=False)}
+        if "\x01ole10native" in streams:
+            return _parse_ole10native(ole.openstream(streams["\x01ole10native"]).read())
+        for key, label in (("package", "package"), ("contents", "contents")):
+            if key in streams:
+                return label, ole.openstream(streams[key]).read()
+    except Exception:  # noqa: BLE001 - a damaged stream: let the registry report the object itself
+        return None
+    finally:
+        ole.close()
+    return None
+
+
+def _parse_ole10native(blob: bytes) -> tuple[str, bytes] | None:
+    """Ole10Native: u32 size, u16 flags, label\\0, path\\0, u16, u16, u32 n, temp path, u32 len, data."""
+    try:
+        pos = 6
+        label_end = blob.index(b"\x00", pos)
+        label = blob[pos:label_end].decode("latin-1", "replace")
+        pos = blob.index(b"\x00", label_end + 1) + 1     # original path
+        pos += 4                                         # two u16 of reserved/unknown
+        (n,) = struct.unpack_from("<I", blob, pos)
+        pos += 4 + n                                     # temp path (with its NUL)
+        (size,) = struct.unpack_from("<I", blob, pos)
+        pos += 4
+        if size > len(blob) - pos:
+            return None
+        name = label.replace("\\", "/").rsplit("/", 1)[-1] or "embedded"
+        return name, blob[pos:pos + size]
+    except (ValueError, struct.error):
+        return None

@@ -1,0 +1,244 @@
+"""Worker processes that scan untrusted files under a wall-clock and a memory limit.
+
+A hostile file costs one worker, never the app: each task runs in a separate process;
+the parent waits with a deadline and watches the worker's resident memory (psutil,
+works on Windows, macOS and Linux). On a timeout, a memory overrun or a crash the
+worker is killed and replaced, and the file gets an error and the unscannable verdict.
+On POSIX the worker also sets RLIMIT_AS as a backstop, so a runaway allocation fails
+inside the worker (MemoryError -> a clear reason) before the machine swaps.
+
+Workers are reused between files (patterns are compiled once per worker). One pool
+serves the CLI, the watcher and the GUI; interactive scans pass a lower priority number
+and overtake queued watcher work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .analyse import ScanOptions, analyse_file
+from .model import DocOutcome
+
+PRIORITY_INTERACTIVE = 0
+PRIORITY_BACKGROUND = 10
+_POLL = 0.05
+
+
+def _worker_main(conn: Connection, opts: ScanOptions) -> None:
+    _limit_memory(opts.limits.memory_mb)
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        path, display = msg
+        try:
+            result: object = analyse_file(Path(path), display, opts)
+        except MemoryError:
+            result = f"needed more than {opts.limits.memory_mb} MiB of memory"
+        except Exception as exc:  # noqa: BLE001 - reported as this file's error, worker lives on
+            result = f"internal error while scanning ({type(exc).__name__}: {exc})"
+        try:
+            conn.send(result)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable value: say so, don't hang
+            conn.send(f"internal error while returning results ({type(exc).__name__})")
+
+
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's RSS watchdog is the limit
+        return
+    # Address space, not RSS: leave head-room for shared libraries and arenas so only a
+    # runaway allocation trips it; the parent's RSS check enforces the real figure.
+    limit = (memory_mb + 1536) * 1024 * 1024
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or hard > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+
+
+@dataclass(order=True)
+class _Task:
+    priority: int
+    seq: int
+    path: str = field(compare=False)
+    display: str = field(compare=False)
+    future: Future[list[DocOutcome]] = field(compare=False)
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.BaseContext, opts: ScanOptions):
+        self.parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, opts), daemon=True, name="clearance-worker")
+        self.proc.start()
+        child.close()
+        self._ps = None
+
+    def rss_mb(self) -> float:
+        try:
+            import psutil
+
+            if self._ps is None:
+                self._ps = psutil.Process(self.proc.pid)
+            return self._ps.memory_info().rss / (1024 * 1024)
+        except Exception:  # noqa: BLE001 - process gone or psutil unavailable
+            return 0.0
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.join(5)
+        except Exception:  # noqa: BLE001
+            pass
+        self.parent.close()
+
+    def stop(self) -> None:
+        try:
+            self.parent.send(None)
+            self.proc.join(2)
+        except Exception:  # noqa: BLE001
+            pass
+        if self.proc.is_alive():
+            self.kill()
+        else:
+            self.parent.close()
+
+
+class WorkerPool:
+    """``submit(path)`` -> Future[list[DocOutcome]]; never raises for a bad file."""
+
+    def __init__(self, opts: ScanOptions, jobs: int | None = None):
+        self.opts = opts
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self._ctx = mp.get_context("spawn")
+        self._queue: queue.PriorityQueue[_Task | None] = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._run, name=f"clearance-pool-{i}", daemon=True)
+                         for i in range(self.jobs)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, path: Path | str, display: str | None = None,
+               priority: int = PRIORITY_INTERACTIVE) -> Future[list[DocOutcome]]:
+        if self._closed:
+            raise RuntimeError("pool is closed")
+        fut: Future[list[DocOutcome]] = Future()
+        self._queue.put(_Task(priority, next(self._seq), str(path), display or str(path), fut))
+        return fut
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def close(self) -> None:
+        """Stop accepting work, cancel what is queued, let running files finish, join threads."""
+        if self._closed:
+            return
+        self._closed = True
+        while True:
+            try:
+                task = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None and task.future is not None:
+                task.future.cancel()
+        for _ in self._threads:
+            # a stop marker that sorts after every real task (None would not compare)
+            self._queue.put(_Task(1 << 30, next(self._seq), "", "", None))  # type: ignore[arg-type]
+        for t in self._threads:
+            t.join()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ per thread
+    def _run(self) -> None:
+        worker: _Worker | None = None
+        try:
+            while True:
+                task = self._queue.get()
+                if task is None or task.future is None:
+                    return
+                if not task.future.set_running_or_notify_cancel():
+                    continue
+                if worker is None or not worker.proc.is_alive():
+                    worker = _Worker(self._ctx, self.opts)
+                result, healthy = self._execute(worker, task)
+                if not healthy:
+                    worker.kill()
+                    worker = None
+                task.future.set_result(result)
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    def _execute(self, worker: _Worker, task: _Task) -> tuple[list[DocOutcome], bool]:
+        limits = self.opts.limits
+        try:
+            worker.parent.send((task.path, task.display))
+        except (OSError, BrokenPipeError):
+            return _failed(task, "scanner worker could not be started"), False
+        deadline = time.monotonic() + limits.timeout_s
+        next_mem_check = 0.0
+        while True:
+            try:
+                ready = worker.parent.poll(_POLL)
+            except (OSError, EOFError):
+                ready = True
+            if ready:
+                try:
+                    msg = worker.parent.recv()
+                except (EOFError, OSError):
+                    code = worker.proc.exitcode
+                    return _failed(task, _death_reason(code, limits.memory_mb)), False
+                if isinstance(msg, str):
+                    return _failed(task, msg), True
+                return msg, True
+            now = time.monotonic()
+            if now > deadline:
+                return _failed(task, f"timed out after {limits.timeout_s:g} s"), False
+            if now >= next_mem_check:
+                next_mem_check = now + 0.2
+                if worker.rss_mb() > limits.memory_mb:
+                    return _failed(task, f"needed more than {limits.memory_mb} MiB of memory"), False
+            if not worker.proc.is_alive() and not worker.parent.poll(0):
+                return _failed(task, _death_reason(worker.proc.exitcode, limits.memory_mb)), False
+
+
+def _death_reason(code: int | None, memory_mb: int) -> str:
+    if code is not None and code < 0:
+        return f"scanner worker was killed by signal {-code} (possibly over the {memory_mb} MiB memory limit)"
+    return f"scanner worker stopped unexpectedly (exit code {code})"
+
+
+def _failed(task: _Task, reason: str) -> list[DocOutcome]:
+    """An outcome for a file the worker could not finish: type from the bytes, hash from the parent."""
+    from .extract.base import Source
+    from .sniff import sniff
+
+    p = Path(task.path)
+    src = Source(name=p.name, path=p)
+    try:
+        kind = sniff(src).type
+        kind = "unsupported" if kind == "ole" else kind
+        sha, size = src.sha256(), src.size
+    except OSError:
+        kind, sha, size = "unsupported", "", 0
+    return [DocOutcome(task.display, kind, sha, size, errors=[reason])]
