@@ -8,10 +8,17 @@
 2. **Confirm** — each hit's end offset opens a small window (the pattern's maximum
    width before it, a margin after it); the ``regex`` module confirms matches in that
    window only, always with a timeout.
-3. **Validate** (checksum registry), **allow-lists**, **context** (near window, far
-   window, table column header, text carried over from the previous segment),
-   **negative context**, **threshold** -> a ``Finding`` with an ``Explanation``, or a
-   ``NearMiss`` that says why it was not reported.
+3. **Column gating** — in a table row (cells joined by `` | ``, the header row in
+   ``Segment.context`` or remembered from an earlier header-like row) a pattern's
+   ``column_regex`` is tried on each cell whose *column header* names the entity
+   ("Date of Birth", "Lot No.", "Employee name"): values that are only recognisable by
+   their column cost nothing in prose, because no value-shaped regex runs there.
+4. **Validate** (checksum registry), **allow-lists**, **context** (near window, far
+   window, the cell's own column header, text carried over from the previous segment),
+   **negative context** (also in the column header), **threshold** -> a ``Finding``
+   with an ``Explanation``, or a ``NearMiss`` that says why it was not reported.
+5. **Overlaps** — one stretch of text is one thing: the stronger claim wins, and a
+   value inside a larger reported one (a formula inside an InChI) is part of it.
 
 Compiled once per process per pattern set (``Matcher.cached``).
 """
@@ -101,6 +108,8 @@ class _Compiled:
     validator: validators.Validator | None
     width: int
     engine: str = "regex"   # vectorscan | vectorscan-prefilter | regex
+    col_rx: regex.Pattern[str] | None = None      # value shape for a gated table column
+    col_keywords: regex.Pattern[str] | None = None  # header words that open the column
 
 
 def _hs_flags(p: Pattern) -> int:
@@ -141,12 +150,17 @@ class Matcher:
         self.compiled: list[_Compiled] = []
         for i, p in enumerate(pset.patterns):
             width = p.width()
+            keywords = _word_alternation(p.keywords)
             self.compiled.append(_Compiled(
-                index=i, pattern=p, rx=p.compile(), keywords=_word_alternation(p.keywords),
+                index=i, pattern=p, rx=p.compile(), keywords=keywords,
                 negative=_word_alternation(p.negative), allow=frozenset(value_key(v) for v in p.allow),
                 allow_rx=tuple(regex.compile(r) for r in p.allow_regex),
                 validator=validators.REGISTRY[p.validator] if p.validator else None,
-                width=width if width is not None else _DEFAULT_UNBOUNDED_WIDTH))
+                width=width if width is not None else _DEFAULT_UNBOUNDED_WIDTH,
+                col_rx=regex.compile(p.column_regex, p.regex_flags) if p.column_regex else None,
+                col_keywords=(_word_alternation(p.column_keywords) or keywords) if p.column_regex else None))
+        self._gated = [c for c in self.compiled if c.col_rx is not None and c.col_keywords is not None]
+        self._gate_cache: dict[str, tuple[_Compiled, ...]] = {}
         self._db: Any = None
         self._fallback: list[_Compiled] = list(self.compiled)
         if use_vectorscan:
@@ -192,6 +206,15 @@ class Matcher:
     def engines(self) -> dict[str, str]:
         """pattern id -> engine that reads the text first (shown by `patterns validate`)."""
         return {c.pattern.id: c.engine for c in self.compiled}
+
+    def gated_for(self, header: str) -> tuple[_Compiled, ...]:
+        """Patterns whose ``column_regex`` applies under this column header (cached: headers repeat)."""
+        hit = self._gate_cache.get(header)
+        if hit is None:
+            hit = tuple(c for c in self._gated if c.col_keywords is not None and c.col_keywords.search(header))
+            if len(self._gate_cache) < 4096:
+                self._gate_cache[header] = hit
+        return hit
 
     # ------------------------------------------------------------------ match
     def match_text(self, text: str, location: Location | None = None) -> MatchResult:
@@ -263,13 +286,37 @@ def _byte_to_char_offsets(data: bytes, hits: dict[int, list[int]]) -> dict[int, 
     return {pid: [table[o] for o in offs] for pid, offs in hits.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    start: int           # stripped cell bounds in the segment text
+    end: int
+    header: str | None   # its column header (the whole context for a lone cell)
+
+
+_CELL_SEP = " | "
+
+
+def _looks_like_header(cells: list[str]) -> bool:
+    """A row of labels ("Employee name | Date of Birth | SSN"), not of values."""
+    filled = [c for c in cells if c]
+    if len(filled) < 2 or any(len(c) > 60 or not any(ch.isalpha() for ch in c) for c in filled):
+        return False
+    with_digits = sum(any(ch.isdigit() for ch in c) for c in filled)
+    return with_digits * 3 <= len(filled)
+
+
 class DocMatcher:
-    """Matches the segments of one document in order; keeps the previous text as context."""
+    """Matches the segments of one document in order; keeps the previous text as context.
+
+    It also remembers each table's header row (per part, sheet and column count), so a
+    CSV whose first line is a title still has its real header under every row.
+    """
 
     def __init__(self, matcher: Matcher):
         self.m = matcher
         self.tail = ""
         self.count = 0
+        self._headers: dict[tuple[str, str | None, int], list[str]] = {}
 
     def feed(self, seg: Segment) -> MatchResult:
         m = self.m
@@ -278,9 +325,13 @@ class DocMatcher:
         if not text.strip():
             return result
         header = normalize(seg.context) if seg.context else None
+        cells = self._cells(text, header, seg)
         raw: list[tuple[float, Finding]] = []
-        for c, mt in m._candidates(text):
-            item = self._judge(c, mt, text, header, seg)
+        candidates = m._candidates(text)
+        if cells:
+            candidates.extend(self._column_candidates(text, cells))
+        for c, mt in candidates:
+            item = self._judge(c, mt, text, header, seg, cells)
             if isinstance(item, NearMiss):
                 if m.keep_near_misses and len(result.near_misses) < 200:
                     result.near_misses.append(item)
@@ -294,29 +345,97 @@ class DocMatcher:
         self.tail = text[-_TAIL:]
         return result
 
+    # ------------------------------------------------------------------ tables
+    def _cells(self, text: str, header: str | None, seg: Segment) -> list[_Cell] | None:
+        """The cells of a table row and each one's column header (None: not a table row)."""
+        if _CELL_SEP not in text:
+            if header is None or "\n" in text.strip():
+                return None
+            s, e = _strip_span(text, 0, len(text))
+            return [_Cell(s, e, header)] if e > s else None
+        spans: list[tuple[int, int]] = []
+        pos = 0
+        for part in text.split(_CELL_SEP):
+            spans.append((pos, pos + len(part)))
+            pos += len(part) + len(_CELL_SEP)
+        n = len(spans)
+        texts = [text[a:b].strip() for a, b in spans]
+        key = (seg.location.part, seg.location.sheet, n)
+        heads: list[str] | None = None
+        if header is not None and header.count(_CELL_SEP) + 1 == n:
+            heads = [h.strip() for h in header.split(_CELL_SEP)]
+        elif key in self._headers:
+            heads = self._headers[key]
+        if _looks_like_header(texts):
+            self._headers[key] = texts   # the latest header row heads the rows below it
+        if heads is None:
+            return None
+        out = []
+        label = texts[0]
+        for i, ((a, b), h) in enumerate(zip(spans, heads, strict=True)):
+            s, e = _strip_span(text, a, b)
+            if e > s:
+                # A cell is labelled by its column header and by its row's first cell
+                # ("IBAN | NL09 ..." in a key/value table), as the DOCX extractor does.
+                bits = [x for x in (h, label if i else None) if x]
+                out.append(_Cell(s, e, _CELL_SEP.join(bits) or None))
+        return out
+
+    def _column_candidates(self, text: str, cells: list[_Cell]) -> list[tuple[_Compiled, regex.Match[str]]]:
+        out: list[tuple[_Compiled, regex.Match[str]]] = []
+        for cell in cells:
+            if not cell.header:
+                continue
+            for c in self.m.gated_for(cell.header):
+                assert c.col_rx is not None
+                try:
+                    mt = c.col_rx.fullmatch(text, cell.start, cell.end, timeout=self.m.timeout)
+                except TimeoutError as exc:
+                    raise MatchTimeout(c.pattern.id) from exc
+                if mt is not None:
+                    out.append((c, mt))
+        return out
+
+    # ------------------------------------------------------------------ overlaps
     def _resolve_overlaps(self, raw: list[tuple[float, Finding]], result: MatchResult) -> list[Finding]:
-        """Where two patterns claim the same characters, the stronger claim wins."""
+        """Where two patterns claim the same characters, the stronger claim wins.
+
+        A finding inside a larger one of another pattern reported at medium or high
+        confidence is part of it (the formula inside an InChI, the digits inside an IBAN).
+        """
         raw.sort(key=lambda t: (-t[0], -Severity(t[1].severity).rank, t[1].end - t[1].start))
         kept: list[Finding] = []
         for _score, f in raw:
             clash = next((k for k in kept if k.pattern != f.pattern and k.start <= f.start and f.end <= k.end), None)
             if clash is None:
-                clash = next((k for k in kept if k.pattern == f.pattern and k.start == f.start and k.end == f.end), None)
-                if clash is not None:
-                    continue  # the same hit twice (overlapping windows)
+                if any(k.pattern == f.pattern and k.start == f.start and k.end == f.end for k in kept):
+                    continue  # the same hit twice (overlapping windows, or inline and column paths)
                 kept.append(f)
-            elif self.m.keep_near_misses and len(result.near_misses) < 200:
-                result.near_misses.append(NearMiss(f.pattern, f.location, f.masked, _with_note(
-                    f.explanation, f"superseded by {clash.pattern} on the same text", reported=False)))
+            else:
+                self._supersede(f, clash, result)
+        inside = [f for f in kept if any(
+            k is not f and k.pattern != f.pattern and k.confidence.rank >= 2 and k.start <= f.start
+            and f.end <= k.end and (k.end - k.start) > (f.end - f.start) for k in kept)]
+        for f in inside:
+            outer = next(k for k in kept if k is not f and k.start <= f.start and f.end <= k.end
+                         and (k.end - k.start) > (f.end - f.start))
+            self._supersede(f, outer, result)
+        kept = [f for f in kept if f not in inside] if inside else kept
         kept.sort(key=lambda f: f.start)
         return kept
 
+    def _supersede(self, f: Finding, by: Finding, result: MatchResult) -> None:
+        if self.m.keep_near_misses and len(result.near_misses) < 200:
+            result.near_misses.append(NearMiss(f.pattern, f.location, f.masked, _with_note(
+                f.explanation, f"superseded by {by.pattern} on the same text", reported=False)))
+
+    # ------------------------------------------------------------------ judging
     def _judge(self, c: _Compiled, mt: regex.Match[str], text: str, header: str | None,
-               seg: Segment) -> Finding | NearMiss | None:
+               seg: Segment, cells: list[_Cell] | None = None) -> Finding | NearMiss | None:
         p = c.pattern
         grp = p.group if p.group <= (mt.re.groups or 0) else 0
         value = mt.group(grp)
-        if value is None:
+        if value is None or not value.strip():
             return None
         start, end = mt.span(grp)
         notes: list[str] = []
@@ -333,7 +452,7 @@ class DocMatcher:
                 vres = None
                 notes.append("validator error")
             if vres is True:
-                score = max(score, 0.85) if p.validator_mode == "hard" else score + 0.1
+                score = max(score, p.validated_score) if p.validator_mode == "hard" else score + 0.1
             elif vres is False:
                 if p.validator_mode == "hard":
                     return self._near(p, location, value, score, vres, None, None, None, None, 0.0,
@@ -342,7 +461,8 @@ class DocMatcher:
         key = value_key(value)
         if key in c.allow or any(r.fullmatch(value) for r in c.allow_rx):
             return self._near(p, location, value, score, vres, None, None, None, None, 0.0, ("allow-listed value",))
-        kw, dist, scope = self._context(c, text, start, end, header)
+        col_header = _header_for(cells, start, header)
+        kw, dist, scope = self._context(c, text, start, end, col_header)
         if kw is not None:
             if scope in ("near", "header"):
                 score = max(score + 0.35, 0.4)
@@ -353,6 +473,8 @@ class DocMatcher:
             before = text[max(0, start - p.window[0]):start]
             after = text[end:end + p.window[1]]
             nm = c.negative.search(before) or c.negative.search(after)
+            if nm is None and col_header:
+                nm = c.negative.search(col_header)
             if nm is not None:
                 neg = nm.group(0)
                 score -= 0.3
@@ -385,7 +507,6 @@ class DocMatcher:
         nb, na = p.window
         # near, before: the closest keyword ending before the match (previous segment counts)
         before = text[max(0, start - nb):start]
-        carried = 0
         if start < nb and self.tail:
             carried = min(len(self.tail), nb - start)
             before = self.tail[-carried:] + "\n" + before
@@ -422,6 +543,24 @@ class DocMatcher:
         except TimeoutError as exc:
             raise MatchTimeout(p.id) from exc
         return None, None, None
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _header_for(cells: list[_Cell] | None, pos: int, header: str | None) -> str | None:
+    """The header of the column holding ``pos``; the whole context when the row has no columns."""
+    if not cells:
+        return header
+    for cell in cells:
+        if cell.start <= pos < cell.end:
+            return cell.header
+    return None
 
 
 def _with_note(e: Explanation, note: str, reported: bool) -> Explanation:

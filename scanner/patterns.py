@@ -16,7 +16,9 @@ A set is one ``*.toml`` file::
     group = 0                         # optional: capture group holding the value
     score = 0.5                       # base score 0..1 before validator and context
     validator = "us_ssn"              # optional, from scanner.validators.REGISTRY
-    validator_mode = "hard"           # hard: fail drops the hit; soft: fail costs 0.2
+    validator_mode = "hard"           # hard: fail drops the hit; soft: fail costs 0.2, pass adds 0.1
+    validated_score = 0.85            # hard mode: score floor when the validator passes (a real
+                                      # checksum earns 0.85; a mere range check should earn less)
     keywords = ["ssn", "social security"]   # context words (whole word, any case)
     window = [60, 20]                 # near window: chars before, after
     far_window = 300                  # far window (chars before/after)
@@ -27,10 +29,16 @@ A set is one ``*.toml`` file::
     allow_regex = []                  # allow-listed value regexes
     max_width = 64                    # optional: max match length (for the prefilter)
     prefilter = '''\\d{3}-\\d{2}-\\d{4}'''  # optional Vectorscan-compatible superset
+    column_regex = '''\\d{9}'''        # optional: a whole table cell under a column whose
+                                      # header (or row label) holds one of column_keywords
+    column_keywords = ["ssn"]         # optional; defaults to keywords
 
     [patterns.examples]
-    must_match = ["SSN: 123-45-6789"]
+    must_match = ["SSN: 123-45-6789", "Name | SSN || Jane Roe | 212674431"]
     must_not_match = ["SSN: 000-12-3456"]
+
+An example written ``header row || data row`` is matched as a table row whose column
+headers are the part before ``||`` (how CSV and spreadsheet rows reach the matcher).
 
 Loading checks everything and reports every problem at once, each naming the file,
 the pattern id and the line (``PatternError``). Admin sets extend or override built-in
@@ -40,7 +48,6 @@ patterns by id (later sets win).
 from __future__ import annotations
 
 import hashlib
-import sre_parse  # noqa: F401 - imported for its width computation below (stdlib, stable API)
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +66,8 @@ _FLAG_NAMES = {"ignorecase": regex.IGNORECASE, "multiline": regex.MULTILINE, "do
 _KNOWN_KEYS = {
     "id", "name", "description", "category", "severity", "regex", "flags", "group", "score", "validator",
     "validator_mode", "keywords", "window", "far_window", "negative", "require_context", "min_score",
-    "allow", "allow_regex", "max_width", "prefilter", "examples", "enabled", "references",
+    "allow", "allow_regex", "max_width", "prefilter", "examples", "enabled", "references", "validated_score",
+    "column_regex", "column_keywords",
 }
 _TOP_KEYS = {"schema_version", "name", "description", "patterns", "allow"}
 SCHEMA_VERSION = 1
@@ -104,10 +112,13 @@ class Pattern:
     negative: tuple[str, ...] = ()
     require_context: bool = False
     min_score: float = 0.4
+    validated_score: float = 0.85
     allow: tuple[str, ...] = ()
     allow_regex: tuple[str, ...] = ()
     max_width: int | None = None
     prefilter: str | None = None
+    column_regex: str | None = None
+    column_keywords: tuple[str, ...] = ()
     description: str = ""
     must_match: tuple[str, ...] = ()
     must_not_match: tuple[str, ...] = ()
@@ -139,7 +150,10 @@ def regex_max_width(pattern: str, flags: Sequence[str] = ()) -> int | None:
         re_flags = 0
         for name in flags:
             re_flags |= {"ignorecase": re.I, "multiline": re.M, "dotall": re.S, "verbose": re.X}[name]
-        parsed = sre_parse.parse(pattern, re_flags)
+        parser = getattr(re, "_parser", None)  # the stdlib regex parser (sre_parse is deprecated)
+        if parser is None:
+            return None
+        parsed = parser.parse(pattern, re_flags)
         hi = parsed.getwidth()[1]
     except Exception:  # regex-only syntax the stdlib parser does not know
         return None
@@ -229,13 +243,17 @@ def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[P
     if not isinstance(min_score, int | float) or not 0 <= min_score <= 1:
         err(f"min_score must be a number between 0 and 1, got {min_score!r}", "min_score")
         min_score = 0.4
+    validated = raw.get("validated_score", 0.85)
+    if not isinstance(validated, int | float) or not 0 <= validated <= 1:
+        err(f"validated_score must be a number between 0 and 1, got {validated!r}", "validated_score")
+        validated = 0.85
     validator = raw.get("validator")
     if validator is not None and validator not in validators.REGISTRY:
         err(f"unknown validator {validator!r} (known: {', '.join(sorted(validators.REGISTRY))})", "validator")
     mode = raw.get("validator_mode", "hard")
     if mode not in ("hard", "soft"):
         err(f"validator_mode must be 'hard' or 'soft', got {mode!r}", "validator_mode")
-    for key in ("keywords", "negative", "allow", "allow_regex"):
+    for key in ("keywords", "negative", "allow", "allow_regex", "column_keywords", "references"):
         if key in raw and not _str_list(raw[key]):
             err(f"'{key}' must be a list of strings", key)
     window = raw.get("window", [60, 20])
@@ -276,6 +294,23 @@ def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[P
                 regex.compile(raw["prefilter"])
             except regex.error as exc:
                 err(f"prefilter does not compile: {exc}", "prefilter")
+    column = raw.get("column_regex")
+    if column is not None:
+        if not isinstance(column, str) or not column:
+            err("column_regex must be a non-empty string", "column_regex")
+        else:
+            try:
+                col_rx = regex.compile(column, sum(_FLAG_NAMES[f] for f in flags))
+                if col_rx.fullmatch("", timeout=0.5):
+                    err("column_regex matches the empty string", "column_regex")
+            except regex.error as exc:
+                err(f"column_regex does not compile: {exc}", "column_regex")
+            except TimeoutError:
+                err("column_regex timed out on the empty string", "column_regex")
+            if not raw.get("column_keywords") and not raw.get("keywords"):
+                err("column_regex needs column_keywords (or keywords) naming the column headers", "column_regex")
+    elif raw.get("column_keywords"):
+        err("column_keywords without column_regex has no effect", "column_keywords")
     for rx in raw.get("allow_regex", []) if _str_list(raw.get("allow_regex", [])) else []:
         try:
             regex.compile(rx)
@@ -303,8 +338,10 @@ def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[P
         flags=tuple(flags), group=group, score=float(score), validator=validator, validator_mode=mode,
         keywords=tuple(raw.get("keywords", ())), window=(window[0], window[1]), far_window=far,
         negative=tuple(raw.get("negative", ())), require_context=bool(raw.get("require_context", False)),
-        min_score=float(min_score), allow=tuple(raw.get("allow", ())), allow_regex=tuple(raw.get("allow_regex", ())),
-        max_width=max_width, prefilter=raw.get("prefilter"), description=raw.get("description", ""),
+        min_score=float(min_score), validated_score=float(validated), allow=tuple(raw.get("allow", ())),
+        allow_regex=tuple(raw.get("allow_regex", ())),
+        max_width=max_width, prefilter=raw.get("prefilter"), column_regex=raw.get("column_regex"),
+        column_keywords=tuple(raw.get("column_keywords", ())), description=raw.get("description", ""),
         must_match=tuple(must), must_not_match=tuple(must_not), source=file, line=_line_of(lines, pid),
     ), []
 
@@ -417,7 +454,7 @@ def run_examples(pset: PatternSet, only: Sequence[str] | None = None) -> Example
         for kind, texts in (("must_match", p.must_match), ("must_not_match", p.must_not_match)):
             for i, text in enumerate(texts):
                 try:
-                    hits = matcher.match_text(text)
+                    hits = match_example(matcher, text)
                 except Exception as exc:  # noqa: BLE001 - a broken pattern is reported, not raised
                     report.results.append(ExampleResult(p.id, kind, i, text, False, f"error: {exc}"))
                     continue
@@ -431,3 +468,18 @@ def run_examples(pset: PatternSet, only: Sequence[str] | None = None) -> Example
                     detail = f"unexpected finding: {found[0].explanation.summary()}"
                 report.results.append(ExampleResult(p.id, kind, i, text, ok, detail))
     return report
+
+
+EXAMPLE_HEADER_SEP = " || "
+
+
+def match_example(matcher: object, text: str) -> object:
+    """Match one embedded example; ``header || row`` is a table row under that header."""
+    from .match import Matcher
+    from .model import Location, Segment
+
+    assert isinstance(matcher, Matcher)
+    if EXAMPLE_HEADER_SEP in text:
+        header, _, row = text.partition(EXAMPLE_HEADER_SEP)
+        return matcher.doc().feed(Segment(row, Location("table"), context=header))
+    return matcher.match_text(text)

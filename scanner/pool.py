@@ -31,10 +31,21 @@ from .model import DocOutcome
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BACKGROUND = 10
 _POLL = 0.05
+_STARTUP_TIMEOUT = 120.0   # importing parsers and compiling patterns, on a slow laptop
 
 
 def _worker_main(conn: Connection, opts: ScanOptions) -> None:
     _limit_memory(opts.limits.memory_mb)
+    # Compile the patterns before taking work, so start-up is not charged to a file's
+    # deadline; a broken pattern set is reported instead of "ready".
+    try:
+        from .analyse import matcher_for
+
+        matcher_for(opts)
+        conn.send("ready")
+    except Exception as exc:  # noqa: BLE001
+        conn.send(f"pattern sets could not be loaded: {exc}")
+        return
     while True:
         try:
             msg = conn.recv()
@@ -87,6 +98,22 @@ class _Worker:
         self.proc.start()
         child.close()
         self._ps = None
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> str | None:
+        """None once the worker has compiled its patterns; else why it never became ready."""
+        if self.ready:
+            return None
+        try:
+            if not self.parent.poll(timeout):
+                return f"scanner worker did not start within {timeout:g} s"
+            msg = self.parent.recv()
+        except (EOFError, OSError):
+            return _death_reason(self.proc.exitcode, 0)
+        if msg == "ready":
+            self.ready = True
+            return None
+        return str(msg)
 
     def rss_mb(self) -> float:
         try:
@@ -191,6 +218,9 @@ class WorkerPool:
 
     def _execute(self, worker: _Worker, task: _Task) -> tuple[list[DocOutcome], bool]:
         limits = self.opts.limits
+        problem = worker.wait_ready(_STARTUP_TIMEOUT)
+        if problem is not None:
+            return _failed(task, problem), False
         try:
             worker.parent.send((task.path, task.display))
         except (OSError, BrokenPipeError):

@@ -55,10 +55,11 @@ def is_symlink(info: zipfile.ZipInfo) -> bool:
 
 def extract_zip(src: Source, ctx: Context) -> Iterator[Event]:
     limits = ctx.limits
+    fh = src.open()
     try:
-        fh = src.open()
         zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        fh.close()
         raise Unscannable(f"damaged or truncated ZIP archive ({exc})") from exc
     with fh, zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]

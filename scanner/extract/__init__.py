@@ -1,0 +1,1 @@
+"""Extractors: one per format, each yielding located text segments (see ``base``)."""
