@@ -15,7 +15,9 @@ Where a label is written:
   content, order, timestamp, attributes and compression method unchanged. If the
   package already holds a newer-Office label part (``docMetadata/LabelInfo.xml``),
   that part is rewritten too, because Office prefers it over the custom properties:
-  leaving it would leave the old label in force.
+  leaving it would leave the old label in force. The optional visible marking of a
+  Word document is the one case where content parts (its headers) change; see
+  ``_docx_marking``.
 * PDF: the document information dictionary and the XMP metadata packet, as an
   incremental update appended to the untouched original bytes (a full rewrite that
   keeps every page only when the original's structure is too damaged to append to).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import posixpath
 import re
@@ -39,6 +42,7 @@ import tomllib
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -432,20 +436,33 @@ def _label_from_properties(props: Mapping[str, str]) -> ExistingLabel | None:
 # --------------------------------------------------------------------------- XML helpers
 
 
+_ELEMENT_START = re.compile(rb"<[A-Za-z_]")
+
+
 def _parse_xml(data: bytes, what: str) -> etree._Element:
     """Parse an untrusted XML part: no DTD, no entities, no network."""
+    first_element = _ELEMENT_START.search(data)
+    if b"<!DOCTYPE" in data[:first_element.start() if first_element else len(data)]:
+        # Checked before parsing so an entity bomb is named as such, not as a parse error.
+        raise LabelError(f"{what} declares a DTD, which Office documents must not contain")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise LabelError(f"damaged {what}: {str(exc).splitlines()[0][:160]}") from None
-    if root.getroottree().docinfo.doctype:
+    if getattr(root.getroottree().docinfo, "doctype", ""):
         raise LabelError(f"{what} declares a DTD, which Office documents must not contain")
     return root
 
 
+def _text(element: etree._Element) -> str:
+    return "".join(t for t in element.itertext() if isinstance(t, str))
+
+
 def _to_xml(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    # The declaration Office itself writes (lxml's own uses single quotes).
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + etree.tostring(
+        root, xml_declaration=False, encoding="UTF-8")
 
 
 # --------------------------------------------------------------------------- OOXML package model
@@ -468,8 +485,17 @@ _MARK_BOOKMARK = "_ClearanceMarking"
 _MiB = 1024 * 1024
 
 
-def _rel_types(suffix: str) -> tuple[str, str]:
-    return _T_RELS + suffix, _S_RELS + suffix
+# Relationship names that Strict spells differently from Transitional.
+_STRICT_REL_NAMES = {"custom-properties": "customProperties"}
+
+
+def _rel_types(name: str) -> tuple[str, str]:
+    """(Transitional, Strict) relationship type URIs for a Transitional relationship name."""
+    return _T_RELS + name, _S_RELS + _STRICT_REL_NAMES.get(name, name)
+
+
+def _rel_type(name: str, strict: bool) -> str:
+    return _rel_types(name)[1 if strict else 0]
 
 
 def _resolve_target(source_part: str, target: str) -> str:
@@ -557,15 +583,15 @@ class _Package:
             out.append((rel.get("Id", ""), rel.get("Type", ""), _resolve_target(source_part, rel.get("Target", ""))))
         return out
 
-    def targets(self, source_part: str, rel_suffix: str) -> list[str]:
-        types = _rel_types(rel_suffix)
+    def targets(self, source_part: str, rel_name: str) -> list[str]:
+        types = _rel_types(rel_name)
         return [target for _id, typ, target in self.relationships(source_part) if typ in types]
 
     def add_relationship(self, source_part: str, rel_type: str, target_part: str) -> str:
         rels_part = _rels_name(source_part) if source_part else "_rels/.rels"
         data = self.read(rels_part)
         if data is None:
-            root = etree.Element(f"{{{_REL_NS}}}Relationships", nsmap={None: _REL_NS})
+            root = etree.Element(f"{{{_REL_NS}}}Relationships", nsmap={None: _REL_NS})  # type: ignore[dict-item]
         else:
             root = _parse_xml(data, "relationships part")
         ids = {rel.get("Id") for rel in root.iter(f"{{{_REL_NS}}}Relationship")}
@@ -616,6 +642,9 @@ class _Package:
                         dst.write(self.changed[info.filename])
                 else:
                     _copy_member(self.zf, info, zout, zinfo, budget)
+                # zipfile turns external_attr 0 into 0o600 when it opens the member; the
+                # attribute lives only in the central directory, written at close from zinfo.
+                zinfo.external_attr = info.external_attr
             for name, data in self.added.items():
                 zinfo = zipfile.ZipInfo(name, date_time=_zip_now())
                 zinfo.compress_type = zipfile.ZIP_DEFLATED
@@ -688,14 +717,8 @@ def _copy_member(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipF
                 dst.write(block)
     except NotImplementedError:
         raise LabelError(f"member {info.filename!r} uses a compression method that cannot be read") from None
-    except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise LabelError(f"damaged package member {info.filename!r}: {exc}") from None
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 # --------------------------------------------------------------------------- OOXML labelling
@@ -720,7 +743,7 @@ def _custom_properties(data: bytes | None) -> dict[str, str]:
             continue
         name = prop.get("name")
         if name:
-            out[name] = "".join(prop.itertext()).strip()
+            out[name] = _text(prop).strip()
     return out
 
 
@@ -728,7 +751,7 @@ def _merge_custom_properties(data: bytes | None, props: Mapping[str, str], stric
     """Keep every other property; replace all MSIP label and Clearance keys; renumber pids from 2."""
     if data is None:
         ns, vt = _CUSTOM_NS[strict], _VT_NS[strict]
-        root = etree.Element(f"{{{ns}}}Properties", nsmap={None: ns, "vt": vt})
+        root = etree.Element(f"{{{ns}}}Properties", nsmap={None: ns, "vt": vt})  # type: ignore[dict-item]
     else:
         root = _parse_xml(data, "custom properties part")
         ns = etree.QName(root).namespace or _CUSTOM_NS[False]
@@ -741,6 +764,7 @@ def _merge_custom_properties(data: bytes | None, props: Mapping[str, str], stric
     for name, value in props.items():
         prop = etree.SubElement(root, f"{{{ns}}}property")
         prop.set("fmtid", _FMTID)
+        prop.set("pid", "0")  # numbered below; attribute order as Office writes it
         prop.set("name", name)
         text = etree.SubElement(prop, f"{{{vt}}}lpwstr", nsmap={"vt": vt} if vt not in root.nsmap.values() else None)
         text.text = value
@@ -764,8 +788,8 @@ def _labelinfo_label(data: bytes) -> ExistingLabel | None:
 def _labelinfo_xml(label: LabelDef, scheme: LabelScheme, content_bits: int) -> bytes:
     root = etree.Element(f"{{{_LABELINFO_NS}}}labelList", nsmap={"clbl": _LABELINFO_NS})
     node = etree.SubElement(root, f"{{{_LABELINFO_NS}}}label")
-    for key, value in (("id", "{%s}" % label.guid), ("enabled", "1"), ("method", scheme.method),
-                       ("siteId", "{%s}" % scheme.site_id), ("contentBits", str(content_bits)), ("removed", "0")):
+    for key, value in (("id", f"{{{label.guid}}}"), ("enabled", "1"), ("method", scheme.method),
+                       ("siteId", f"{{{scheme.site_id}}}"), ("contentBits", str(content_bits)), ("removed", "0")):
         node.set(key, value)
     return _to_xml(root)
 
@@ -774,15 +798,16 @@ def _ooxml_existing(pkg: _Package, scheme: LabelScheme | None) -> ExistingLabel 
     """The label a package carries now: newer Office's LabelInfo part first, then custom properties."""
     custom_name, _related = _custom_part_name(pkg)
     from_props = _label_from_properties(_custom_properties(pkg.read(custom_name)))
-    for target in pkg.targets("", "")[:0] + [t for _i, typ, t in pkg.relationships("") if typ == _LABELINFO_REL]:
-        data = pkg.read(target)
-        if data is not None:
-            found = _labelinfo_label(data)
-            if found is not None:
-                name = from_props.name if from_props and from_props.guid == found.guid else None
-                source = from_props.source if from_props and from_props.guid == found.guid else "msip"
-                return _named(ExistingLabel(name, found.guid, source, from_props.set_date if name else None,
-                                            found.method, found.site_id), scheme)
+    for _id, typ, target in pkg.relationships(""):
+        data = pkg.read(target) if typ == _LABELINFO_REL else None
+        found = _labelinfo_label(data) if data is not None else None
+        if found is None:
+            continue
+        if from_props is not None and from_props.guid == found.guid:
+            # The same label in both places: the properties add its name and date.
+            found = ExistingLabel(from_props.name, found.guid, from_props.source, from_props.set_date,
+                                  found.method, found.site_id)
+        return _named(found, scheme)
     return _named(from_props, scheme)
 
 
@@ -829,8 +854,7 @@ def _label_ooxml(src: Path, out: IO[bytes], kind: str, label: LabelDef, scheme: 
         pkg.put(custom_name, _merge_custom_properties(pkg.read(custom_name), props, pkg.strict))
         pkg.ensure_content_type(custom_name, _CUSTOM_CT)
         if not related:
-            rel_type = (_S_RELS if pkg.strict else _T_RELS) + "custom-properties"
-            pkg.add_relationship("", rel_type, custom_name)
+            pkg.add_relationship("", _rel_type("custom-properties", pkg.strict), custom_name)
         for _i, typ, target in root_rels:
             if typ == _LABELINFO_REL and pkg.read(target) is not None:
                 pkg.put(target, _labelinfo_xml(label, scheme, content_bits))
@@ -884,8 +908,10 @@ def _remove_marking(root: etree._Element) -> bool:
     ns = etree.QName(root).namespace
     found = False
     for p in list(root.iter(f"{{{ns}}}p")):
-        if any(b.get(f"{{{ns}}}name") == _MARK_BOOKMARK for b in p.iter(f"{{{ns}}}bookmarkStart")):
-            p.getparent().remove(p)
+        parent = p.getparent()
+        if parent is not None and any(b.get(f"{{{ns}}}name") == _MARK_BOOKMARK
+                                      for b in p.iter(f"{{{ns}}}bookmarkStart")):
+            parent.remove(p)
             found = True
     return found
 
@@ -916,10 +942,7 @@ def _marking_paragraph(w: str, text: str, index: int) -> etree._Element:
 def _add_marking_header(pkg: _Package, main: str, text: str) -> None:
     doc_root = _parse_xml(pkg.read(main) or b"", "main document part")
     w = etree.QName(doc_root).namespace or ""
-    r_ns = (_S_RELS if w.startswith("http://purl.oclc.org/") else _T_RELS)[:-1]
-    rel_ns = "http://purl.oclc.org/ooxml/officeDocument/relationships" if pkg.strict else (
-        "http://schemas.openxmlformats.org/officeDocument/2006/relationships")
-    del r_ns
+    rel_ns = (_S_RELS if pkg.strict else _T_RELS).rstrip("/")  # the r: namespace of r:id
     folder = posixpath.dirname(main)
     n = 1
     while pkg.name_of(posixpath.join(folder, f"header{n}.xml")) or posixpath.join(folder, f"header{n}.xml") in \
@@ -930,7 +953,7 @@ def _add_marking_header(pkg: _Package, main: str, text: str) -> None:
     hdr.append(_marking_paragraph(w, text, 0))
     pkg.put(part, _to_xml(hdr))
     pkg.ensure_content_type(part, _HEADER_CT)
-    rel_id = pkg.add_relationship(main, (_S_RELS if pkg.strict else _T_RELS) + "header", part)
+    rel_id = pkg.add_relationship(main, _rel_type("header", pkg.strict), part)
     body = doc_root.find(f"{{{w}}}body")
     if body is None:
         raise LabelError("damaged Word document: no body")
@@ -958,7 +981,7 @@ def _pdf_reader(fh: IO[bytes], strict: bool) -> Any:
 
     reader = PdfReader(fh, strict=strict)
     if reader.is_encrypted:
-        raise LabelError("encrypted PDF: cannot be labelled without its password")
+        raise LabelError("encrypted PDF: a label cannot be added without removing its encryption")
     _ = len(reader.pages)  # forces the page tree to be read: a damaged one fails here
     return reader
 
@@ -984,10 +1007,10 @@ def _xmp_properties(data: bytes | None) -> dict[str, str]:
         return out
     for desc in root.iter(f"{{{_RDF_NS}}}Description"):
         for key, value in desc.attrib.items():
-            _xmp_collect(out, etree.QName(key), value)
+            _xmp_collect(out, etree.QName(key), str(value))
         for child in desc:
             if isinstance(child.tag, str):
-                _xmp_collect(out, etree.QName(child), "".join(child.itertext()).strip())
+                _xmp_collect(out, etree.QName(child), _text(child).strip())
     return out
 
 
@@ -1039,9 +1062,12 @@ def _xmp_packet(existing: bytes | None, props: Mapping[str, str], notes: list[st
         for key in list(desc.attrib):
             if _xmp_ours(etree.QName(key)):
                 del desc.attrib[key]
-        for child in list(desc):
-            if isinstance(child.tag, str) and _xmp_ours(etree.QName(child)):
-                desc.remove(child)
+        ours = [child for child in desc if isinstance(child.tag, str) and _xmp_ours(etree.QName(child))]
+        for child in ours:
+            desc.remove(child)
+        parent = desc.getparent()
+        if ours and parent is not None and len(desc) == 0 and set(desc.attrib) <= {f"{{{_RDF_NS}}}about"}:
+            parent.remove(desc)  # an earlier label's block, now empty
     desc = etree.SubElement(rdf, f"{{{_RDF_NS}}}Description",
                             nsmap={"clearance": _XMP_CLEARANCE_NS, "pdfx": _XMP_PDFX_NS})
     desc.set(f"{{{_RDF_NS}}}about", "")
@@ -1062,53 +1088,78 @@ def _xmp_ours(qname: etree.QName) -> bool:
 
 
 def _label_pdf(src: Path, out: IO[bytes], label: LabelDef, scheme: LabelScheme, stamp: _Stamp
-               ) -> tuple[ExistingLabel | None, str, list[str], int]:
-    """Label a PDF; returns (previous label, how, notes, page count)."""
-    from pypdf.errors import PdfReadError
+               ) -> tuple[ExistingLabel | None, str, list[str]]:
+    """Label a PDF; returns (previous label, how, notes).
 
-    notes: list[str] = []
+    First choice: an incremental update (the original bytes stay an exact prefix, so
+    earlier signatures still cover what they signed). If the file only opens with a
+    lenient reader, or the update does not read back, the document is rewritten from
+    what pypdf recovers, and that rewrite must still have every page.
+    """
     data = src.read_bytes()
-    import io
-
-    try:
-        reader = _pdf_reader(io.BytesIO(data), strict=True)
-        how = "pdf-incremental"
-    except LabelError:
-        raise
-    except Exception:
-        # The cross-reference data is damaged: appending to it would build on a broken
-        # base, so the document is rewritten from what a lenient reader recovers.
+    props = _label_properties(label, scheme, stamp.set_date, stamp.action_id, label.content_bits, stamp.scan_sha256)
+    pages: int | None = None
+    previous: ExistingLabel | None = None
+    for how, strict in (("pdf-incremental", True), ("pdf-rewrite", False)):
+        notes: list[str] = []
         try:
-            reader = _pdf_reader(io.BytesIO(data), strict=False)
+            reader = _pdf_reader(io.BytesIO(data), strict=strict)
         except LabelError:
             raise
-        except (PdfReadError, Exception) as exc:
+        except Exception as exc:
+            if strict:
+                continue  # damaged cross-reference data: do not append to a broken base
             raise LabelError(f"damaged PDF: {_words(exc)}") from None
-        how = "pdf-rewrite"
-    pages = len(reader.pages)
-    previous = _pdf_existing(reader, scheme)
-    props = _label_properties(label, scheme, stamp.set_date, stamp.action_id, label.content_bits, stamp.scan_sha256)
+        if pages is None:
+            pages = len(reader.pages)
+            previous = _pdf_existing(reader, scheme)
+        try:
+            writer = _pdf_writer(reader, incremental=strict)
+            _pdf_set_metadata(writer, reader, props, notes)
+            buffer = io.BytesIO()
+            writer.write(buffer)
+        except Exception as exc:
+            if strict:
+                continue
+            raise LabelError(f"could not write the labelled PDF ({_words(exc)})") from None
+        labelled = buffer.getvalue()
+        if _pdf_reads_back(labelled, pages, label.guid):
+            if how == "pdf-rewrite" and b"/Sig" in data:
+                notes.append("the PDF was rewritten; any digital signature in it is no longer valid")
+            out.write(labelled)
+            return previous, how, notes
+    raise LabelError("the labelled PDF did not read back with every page and the label; nothing was written")
+
+
+def _pdf_reads_back(data: bytes, pages: int | None, guid: str) -> bool:
+    """Re-open the labelled bytes the way a lenient viewer would: same page count, our label."""
+    from pypdf import PdfReader
+
     try:
-        writer = _pdf_writer(reader, how == "pdf-incremental")
-        _pdf_set_metadata(writer, reader, props, notes)
-        buffer = io.BytesIO()
-        writer.write(buffer)
-    except LabelError:
-        raise
-    except Exception as exc:
-        raise LabelError(f"could not write the labelled PDF ({_words(exc)})") from None
-    if how == "pdf-rewrite" and "/Sig" in data.decode("latin-1"):
-        notes.append("the PDF was rewritten; any digital signature in it is no longer valid")
-    out.write(buffer.getvalue())
-    return previous, how, notes, pages
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if len(reader.pages) != pages:
+            return False
+        found = _pdf_existing(reader, None)
+        return found is not None and found.guid == guid
+    except Exception:
+        return False
 
 
-def _pdf_writer(reader: Any, incremental: bool) -> Any:
+def _pdf_writer(reader: Any, *, incremental: bool) -> Any:
     from pypdf import PdfWriter
 
-    if incremental:
-        return PdfWriter(reader, incremental=True)
-    return PdfWriter(clone_from=reader)
+    if not incremental:
+        return PdfWriter(clone_from=reader)
+    writer = PdfWriter(reader, incremental=True)
+    # pypdf numbers new objects after the ones it loaded. A cross-reference stream of
+    # an earlier update is not one of those, so the new XMP stream could take its
+    # number and readers that cached the old stream would see garbage. Reserving every
+    # number below the trailer's /Size makes new objects start above all existing ones.
+    size = int(reader.trailer.get("/Size", 0))
+    objects = getattr(writer, "_objects", None)
+    if isinstance(objects, list) and len(objects) < size - 1:
+        objects.extend([None] * (size - 1 - len(objects)))
+    return writer
 
 
 def _pdf_set_metadata(writer: Any, reader: Any, props: Mapping[str, str], notes: list[str]) -> None:
@@ -1205,7 +1256,7 @@ def apply_label(src: Path, dest: Path, label: LabelDef, scheme: LabelScheme, *, 
     marking_applied = False
     with _atomic_output(dest, mode_from=src) as out:
         if kind == "pdf":
-            previous, how, notes, _pages = _label_pdf(src, out, label, scheme, stamp)
+            previous, how, notes = _label_pdf(src, out, label, scheme, stamp)
         else:
             previous, marking_applied, notes = _label_ooxml(src, out, kind, label, scheme, stamp, visible_marking,
                                                             limits)
