@@ -26,12 +26,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import regex
 
+from .errors import ConfigError as _BaseConfigError
 from .limits import Limits
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -43,8 +43,12 @@ SCHEMA_VERSION = 1
 HASH_KEY_BYTES = 32
 
 
-class ConfigError(ValueError):
-    """The configuration cannot be used. ``str(exc)`` names file, key path and expectation."""
+class ConfigError(_BaseConfigError, ValueError):
+    """The configuration cannot be used. ``str(exc)`` names file, key path and expectation.
+
+    A subclass of ``scanner.errors.ConfigError`` (the CLI prints it as one line, exit 2)
+    and of ``ValueError``.
+    """
 
 
 def default_config_path() -> Path:
@@ -111,9 +115,6 @@ class WatchConfig:
     poll_interval: float = 1.0      # seconds between stability polls (and polling-observer fallback)
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path | None                 # None: no file, all defaults
@@ -121,10 +122,10 @@ class Config:
     limits: Limits
     audit: AuditConfig
     quarantine: QuarantineConfig
-    destinations: Mapping[str, DestinationConfig] = field(default_factory=lambda: _EMPTY)
+    destinations: Mapping[str, DestinationConfig] = field(default_factory=dict)
     watch: WatchConfig = field(default_factory=WatchConfig)
-    labels: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)   # raw [labels] table
-    policies: Mapping[str, Policy] = field(default_factory=lambda: _EMPTY)
+    labels: Mapping[str, Any] = field(default_factory=dict)   # raw [labels] table
+    policies: Mapping[str, Policy] = field(default_factory=dict)
     sha256: str | None = None         # of the file's bytes: audit records config changes by it
 
     def hash_key(self) -> bytes:
@@ -334,9 +335,9 @@ def _build(data: dict[str, Any], base_dir: Path, path: Path | None, digest: str)
     policies = parse_policies(r.table(data.get("policies", {}), "policies"), label_names)
 
     _cross_check(scan, destinations, watch, quarantine, policies)
+    # Plain dicts behind read-only Mapping types: a Config must pickle (worker processes).
     return Config(path=path, scan=scan, limits=limits, audit=audit, quarantine=quarantine,
-                  destinations=MappingProxyType(destinations), watch=watch,
-                  labels=MappingProxyType(labels), policies=MappingProxyType(policies), sha256=digest)
+                  destinations=destinations, watch=watch, labels=labels, policies=policies, sha256=digest)
 
 
 def _scan(r: _Reader, t: dict[str, Any]) -> ScanConfig:
@@ -475,7 +476,7 @@ def _watch(r: _Reader, t: dict[str, Any]) -> WatchConfig:
 
 def _label_scheme_class() -> Any:
     try:
-        from . import labels  # type: ignore[attr-defined]
+        from . import labels
     except ImportError:
         return None
     return getattr(labels, "LabelScheme", None)

@@ -1,0 +1,744 @@
+"""The audit trail: an append-only, hash-chained SQLite database.
+
+Every row (a scan verdict, a release or quarantine, an override, a label change, a
+reveal, a pattern-set or configuration change) carries
+``row_hash = sha256(prev_hash + canonical_json(row))``, where ``row`` is every stored
+column except the hashes. ``chain_head`` holds the last sequence number and hash and
+is updated in the same transaction as the insert, so ``verify`` detects:
+
+- an edited row (its hash no longer matches its content): ``row 17 edited``;
+- a deleted row (sequence gap, and the next row no longer chains): ``row 18 missing``;
+- a swapped pair (sequence numbers out of physical order): ``rows 20/21 out of order``;
+- a deleted tail (the head records more rows than exist): ``rows 41–45 missing at the end``.
+
+Someone who can rewrite the whole file, head included, can forge a consistent
+chain; ``verify`` prints the head hash so it can be anchored elsewhere (a ticket, an
+e-mail) and compared later. Triggers refuse UPDATE/DELETE on ``events`` so our own
+code cannot rewrite history by mistake.
+
+Writers in several processes (GUI, watcher, CLI) append safely: each append is one
+``BEGIN IMMEDIATE`` transaction (read head, insert, update head), so the chain never
+forks. The database holds masked values and keyed hashes only — never a raw match;
+``record`` refuses fields named like raw text.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import html
+import json
+import socket
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from pathlib import Path, PurePath
+from typing import IO, Any
+
+from .model import FileResult, Finding
+
+GENESIS = "0" * 64
+SCHEMA_VERSION = 1
+SOURCES = ("cli", "watcher", "gui")
+# Columns promoted out of ``data`` so queries can filter on them.
+_COLUMNS = ("path", "destination", "verdict", "label", "sha256")
+# A field with one of these names anywhere in a record would be raw document text.
+_FORBIDDEN_KEYS = frozenset({"value", "text", "raw", "raw_value", "match"})
+_HASHES_PER_PATTERN = 50
+_MASKED_PER_PATTERN = 5
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    host TEXT NOT NULL,
+    source TEXT NOT NULL,
+    path TEXT,
+    destination TEXT,
+    verdict TEXT,
+    label TEXT,
+    sha256 TEXT,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    row_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_seq ON events(seq);
+CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+CREATE INDEX IF NOT EXISTS events_kind_path ON events(kind, path);
+CREATE TABLE IF NOT EXISTS chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    row_hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    op TEXT NOT NULL,
+    state TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    temp TEXT NOT NULL,
+    target_sha256 TEXT,
+    keep_source INTEGER NOT NULL DEFAULT 0,
+    record_path TEXT,
+    record_json TEXT,
+    audit_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS journal_state ON journal(state);
+"""
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept (the hash input)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def chain_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(row)).encode("utf-8")).hexdigest()
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def current_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (service account without env, container): still record
+        return "unknown"
+
+
+def current_host() -> str:
+    try:
+        return socket.gethostname() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _jsonable(value: Any, where: str = "") -> Any:
+    """Plain JSON types; refuses keys that would carry raw document text."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if str(k).lower() in _FORBIDDEN_KEYS:
+                raise ValueError(f"audit field {where}{k!s} looks like raw document text; record masked values "
+                                 f"and keyed hashes only")
+            out[str(k)] = _jsonable(v, f"{where}{k}.")
+        return out
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_jsonable(v, where) for v in items]
+    if isinstance(value, float) and value != value:  # NaN cannot be hashed canonically
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    host: str
+    source: str
+    path: str | None
+    destination: str | None
+    verdict: str | None
+    label: str | None
+    sha256: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    row_hash: str
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromisoformat(self.ts)
+
+    def hashed_fields(self) -> dict[str, Any]:
+        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "actor": self.actor, "host": self.host,
+                "source": self.source, "path": self.path, "destination": self.destination,
+                "verdict": self.verdict, "label": self.label, "sha256": self.sha256, "data": self.data}
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.hashed_fields()
+        out["prev_hash"] = self.prev_hash
+        out["row_hash"] = self.row_hash
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    ok: bool
+    problems: list[str]
+    rows: int
+    head_seq: int | None = None
+    head_hash: str | None = None
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"audit trail intact: {self.rows} rows, head {self.head_seq} {self.head_hash}"
+        return f"audit trail BROKEN: {len(self.problems)} problem(s) in {self.rows} rows"
+
+
+_SELECT = ("SELECT seq, ts, kind, actor, host, source, path, destination, verdict, label, sha256, data, "
+           "prev_hash, row_hash FROM events")
+
+
+def _row(r: Sequence[Any]) -> AuditRow:
+    try:
+        data = json.loads(r[11])
+    except (TypeError, ValueError):
+        data = {"_unreadable": str(r[11])[:200]}
+    if not isinstance(data, dict):
+        data = {"_unreadable": str(r[11])[:200]}
+    return AuditRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], data, r[12], r[13])
+
+
+# --------------------------------------------------------------------------- the log
+
+
+class Transaction:
+    """One write transaction (``BEGIN IMMEDIATE``): appends and journal updates commit together."""
+
+    def __init__(self, log: AuditLog, conn: sqlite3.Connection):
+        self._log = log
+        self.conn = conn
+
+    def record(self, kind: str, **fields: Any) -> int:
+        return self._log._append(self.conn, kind, fields)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+
+class AuditLog:
+    """Append-only audit trail at ``path`` (created with its folders on first use).
+
+    Thread-safe (one connection behind a lock) and multi-process safe (SQLite WAL +
+    ``BEGIN IMMEDIATE`` + a busy timeout). ``source`` is the default for rows recorded
+    through this instance: "cli", "watcher" or "gui".
+    """
+
+    def __init__(self, path: Path | str, source: str = "cli", busy_timeout_s: float = 30.0,
+                 read_only: bool = False):
+        """``read_only``: open an existing trail without writing to it (verify/export/report
+        of an evidence copy); appends then raise ``sqlite3.OperationalError``."""
+        self.path = Path(path)
+        self.source = source
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._actor = current_actor()
+        self._host = current_host()
+        if read_only:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no audit database at {self.path}")
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                         timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_s, isolation_level=None,
+                                     check_same_thread=False)
+        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        # WAL: readers (GUI audit view) never block the writer. synchronous=FULL: an
+        # acknowledged audit row survives a power cut, not just a process crash.
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        with self.transaction() as tx:
+            for stmt in _split_sql(_SCHEMA):
+                tx.execute(stmt)
+            tx.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- writing
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Hold the database write lock; everything inside commits or rolls back together."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self, self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def record(self, kind: str, **fields: Any) -> int:
+        """Append one row; returns its sequence number. ``actor``/``host``/``source`` may be given."""
+        with self.transaction() as tx:
+            return tx.record(kind, **fields)
+
+    def _append(self, conn: sqlite3.Connection, kind: str, fields: dict[str, Any]) -> int:
+        if not kind or not isinstance(kind, str):
+            raise ValueError("audit kind must be a non-empty string")
+        fields = dict(fields)
+        actor = str(fields.pop("actor", None) or self._actor)
+        host = str(fields.pop("host", None) or self._host)
+        source = str(fields.pop("source", None) or self.source)
+        cols = {c: fields.pop(c, None) for c in _COLUMNS}
+        cols = {c: (None if v is None else str(_jsonable(v))) for c, v in cols.items()}
+        data = _jsonable(fields)
+        head = conn.execute("SELECT seq, row_hash FROM chain_head WHERE id = 1").fetchone()
+        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        row = {"seq": seq, "ts": now_utc(), "kind": kind, "actor": actor, "host": host, "source": source,
+               **cols, "data": data}
+        row_hash = chain_hash(prev, row)
+        conn.execute(
+            "INSERT INTO events(seq, ts, kind, actor, host, source, path, destination, verdict, label, sha256, "
+            "data, prev_hash, row_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (seq, row["ts"], kind, actor, host, source, cols["path"], cols["destination"], cols["verdict"],
+             cols["label"], cols["sha256"], canonical_json(data), prev, row_hash))
+        conn.execute("INSERT INTO chain_head(id, seq, row_hash) VALUES (1, ?, ?) "
+                     "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, row_hash = excluded.row_hash",
+                     (seq, row_hash))
+        return seq
+
+    def record_scan(self, result: FileResult, source: str | None = None, destination: str | None = None,
+                    **extra: Any) -> int:
+        """One scan verdict: what, where to, and a masked summary of what was found."""
+        return self.record("scan", **scan_fields(result, destination), **({"source": source} if source else {}),
+                           **extra)
+
+    def record_reveal(self, path: str, finding: Finding, reason: str | None = None, source: str | None = None) -> int:
+        """Someone displayed a raw value: who, which file, which pattern — not the value."""
+        return self.record("reveal", path=path, pattern=finding.pattern, category=finding.category,
+                           masked=finding.masked, hash=finding.hash, location=finding.location.to_dict(),
+                           reason=reason, **({"source": source} if source else {}))
+
+    def record_if_changed(self, kind: str, path: str, sha256: str, **fields: Any) -> int | None:
+        """Record a pattern-set/config/policy state only when its hash differs from the last one."""
+        with self.transaction() as tx:
+            last = tx.execute("SELECT sha256 FROM events WHERE kind = ? AND path = ? ORDER BY seq DESC LIMIT 1",
+                              (kind, path)).fetchone()
+            if last is not None and last[0] == sha256:
+                return None
+            return tx.record(kind, path=path, sha256=sha256, previous_sha256=last[0] if last else None, **fields)
+
+    def note_config(self, config: Any) -> int | None:
+        """Record the configuration in force (once per change of its bytes)."""
+        if config.path is None:
+            return self.record_if_changed("config_change", "<defaults>", "defaults", policies={})
+        # Each policy's own hash (of its parsed form), so a report can say which policy changed.
+        policies = {name: hashlib.sha256(repr(p).encode("utf-8")).hexdigest()[:16]
+                    for name, p in sorted(config.policies.items())}
+        return self.record_if_changed("config_change", str(config.path), config.sha256 or "",
+                                      policies=policies, destinations=sorted(config.destinations))
+
+    def record_label_change(self, path: Path | str, label: str | None, previous: str | None = None,
+                            sha256: str | None = None, source: str | None = None, **extra: Any) -> int:
+        """A label was written (or replaced) on a file outside a release (``clearance label``)."""
+        return self.record("label_change", path=str(path), label=label, previous_label=previous, sha256=sha256,
+                           **({"source": source} if source else {}), **extra)
+
+    def note_pattern_set(self, path: Path | str, sha256: str, name: str | None = None,
+                         patterns: int | None = None) -> int | None:
+        return self.record_if_changed("pattern_set_change", str(path), sha256, name=name, patterns=patterns)
+
+    # ---------------------------------------------------------------- reading
+
+    def query(self, since: datetime | date | str | None = None, until: datetime | date | str | None = None,
+              verdict: str | None = None, destination: str | None = None, user: str | None = None,
+              pattern: str | None = None, kind: str | None = None, path_contains: str | None = None,
+              limit: int | None = None, newest_first: bool = False) -> list[AuditRow]:
+        """Rows matching every given filter (the GUI audit view's query)."""
+        sql = _SELECT + " WHERE 1=1"
+        params: list[Any] = []
+        if since is not None:
+            sql += " AND ts >= ?"
+            params.append(time_bound(since))
+        if until is not None:
+            sql += " AND ts < ?"
+            params.append(time_bound(until, end=True))
+        for col, val in (("verdict", verdict), ("destination", destination), ("actor", user), ("kind", kind)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                params.append(str(val))
+        if path_contains:
+            sql += " AND instr(lower(path), lower(?)) > 0"
+            params.append(path_contains)
+        if pattern is not None:
+            sql += (" AND (json_extract(data, '$.pattern') = ? OR EXISTS (SELECT 1 FROM json_each(data, "
+                    "'$.findings') WHERE json_extract(value, '$.pattern') = ?))")
+            params += [pattern, pattern]
+        sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self._lock:
+            return [_row(r) for r in self._conn.execute(sql, params).fetchall()]
+
+    def head(self) -> tuple[int, str] | None:
+        with self._lock:
+            r = self._conn.execute("SELECT seq, row_hash FROM chain_head WHERE id = 1").fetchone()
+        return (r[0], r[1]) if r else None
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    # ---------------------------------------------------------------- verifying
+
+    def verify(self, max_problems: int = 200) -> VerifyReport:
+        """Walk the whole chain; every problem names the row(s) concerned.
+
+        Streams the rows twice (physical order, then sequence order) inside one read
+        transaction of a separate connection: constant memory, a consistent snapshot,
+        and writers in this process are not held up while it runs.
+        """
+        problems = _Problems(max_problems)
+        con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        try:
+            con.execute("BEGIN")
+            head = con.execute("SELECT seq, row_hash FROM chain_head").fetchall()
+            count, before = 0, None
+            for raw in con.execute(_SELECT + " ORDER BY rowid"):
+                r = _row(raw)
+                count += 1
+                if chain_hash(r.prev_hash, r.hashed_fields()) != r.row_hash:
+                    problems.add(f"row {r.seq} edited (content does not match its hash)")
+                # Physical order: a sequence number lower than the one before it was moved.
+                if before is not None and r.seq < before:
+                    problems.add(f"rows {r.seq}/{before} out of order")
+                before = r.seq
+            expected, prev_seq, prev_hash = 1, None, GENESIS
+            last: tuple[int, str] | None = None
+            for raw in con.execute("SELECT seq, prev_hash, row_hash FROM events ORDER BY seq"):
+                seq, link, row_hash = raw
+                if prev_seq is not None and seq == prev_seq:
+                    problems.add(f"row {seq} appears more than once")
+                    continue
+                if seq > expected:
+                    problems.add(_gap(expected, seq - 1))
+                if link != prev_hash:
+                    if prev_seq is None and seq == 1:
+                        problems.add(f"row {seq}: chain broken (does not start the chain)")
+                    elif prev_seq is not None and seq == prev_seq + 1:
+                        problems.add(f"row {seq}: chain broken (does not follow row {prev_seq}; "
+                                     f"row rewritten or row before it changed)")
+                    else:
+                        problems.add(f"row {seq}: chain broken after the missing row(s)")
+                expected, prev_seq, prev_hash = seq + 1, seq, row_hash
+                last = (seq, row_hash)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        for p in _check_head(head, last):
+            problems.add(p)
+        h = head[0] if len(head) == 1 else None
+        return VerifyReport(problems.total == 0, problems.listed(), count, h[0] if h else None,
+                            h[1] if h else None)
+
+    # ---------------------------------------------------------------- exporting
+
+    def export(self, fmt: str, since: datetime | date | str | None = None,
+               until: datetime | date | str | None = None, out: Path | str | IO[str] | None = None) -> int:
+        """Write rows as CSV or JSON lines to ``out`` (a path or a text stream); returns the count.
+
+        CSV cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``
+        first) get a leading apostrophe: file names are attacker-controlled.
+        """
+        if fmt not in ("csv", "jsonl"):
+            raise ValueError(f"export format must be csv or jsonl, got {fmt!r}")
+        rows = self.query(since=since, until=until)
+        with _open_out(out) as fh:
+            if fmt == "jsonl":
+                for r in rows:
+                    fh.write(json.dumps(r.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+            else:
+                cols = ["seq", "ts", "kind", "actor", "host", "source", "path", "destination", "verdict", "label",
+                        "sha256", "data", "prev_hash", "row_hash"]
+                w = csv.writer(fh)
+                w.writerow(cols)
+                for r in rows:
+                    d = r.to_dict()
+                    d["data"] = canonical_json(r.data)
+                    w.writerow([_csv_safe(d[c]) for c in cols])
+        return len(rows)
+
+    def report_html(self, since: datetime | date | str | None = None, until: datetime | date | str | None = None,
+                    out: Path | str | IO[str] | None = None) -> str:
+        """A self-contained HTML summary (inline SVG charts, no scripts); returns the HTML."""
+        rows = self.query(since=since, until=until)
+        doc = render_report(rows, self.verify(), since, until, str(self.path))
+        if out is not None:
+            with _open_out(out) as fh:
+                fh.write(doc)
+        return doc
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def scan_fields(result: FileResult, destination: str | None = None) -> dict[str, Any]:
+    """The audit fields of one scan: verdict, reasons and a masked summary of findings."""
+    o, d = result.outcome, result.decision
+    return {
+        "path": o.path, "sha256": o.sha256, "bytes": o.bytes, "type": o.type,
+        "verdict": d.verdict.value, "label": d.label, "reasons": list(d.reasons), "overridable": d.overridable,
+        "destination": destination if destination is not None else result.destination,
+        "error": o.error, "findings": summarise_findings(o.findings),
+        "partner_hits": [{k: h.get(k) for k in ("partner", "kind", "masked", "id_hash", "count")}
+                         for h in (_as_dict(h) for h in (o.notes.get("partner_hits") or []))],
+        "pages_without_text": o.notes.get("pages_without_text"),
+        "existing_label": (o.existing_label or {}).get("name") if isinstance(o.existing_label, dict) else None,
+    }
+
+
+def _as_dict(hit: Any) -> dict[str, Any]:
+    """Partner hits arrive as dicts (``merge_partner_hits``) or ``PartnerHit`` objects."""
+    return hit.to_dict() if hasattr(hit, "to_dict") else dict(hit)
+
+
+def summarise_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Per pattern: counts, highest severity/confidence, keyed hashes and a few masked values."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.pattern, []).append(f)
+    out = []
+    for pid, fs in sorted(groups.items()):
+        hashes = list(dict.fromkeys(f.hash for f in fs if f.hash))
+        masked = list(dict.fromkeys(f.masked for f in fs))
+        out.append({
+            "pattern": pid, "category": fs[0].category, "count": len(fs), "unique": len(hashes) or len(masked),
+            "severity": max((f.severity for f in fs), key=lambda s: s.rank).value,
+            "confidence": max((f.confidence for f in fs), key=lambda c: c.rank).value,
+            "hashes": hashes[:_HASHES_PER_PATTERN], "masked": masked[:_MASKED_PER_PATTERN],
+            "locations": list(dict.fromkeys(f.location.describe() for f in fs))[:5],
+        })
+    return out
+
+
+def time_bound(value: datetime | date | str, end: bool = False) -> str:
+    """A filter bound as a UTC timestamp string comparable with ``ts``.
+
+    A date (or "YYYY-MM-DD") means local midnight; as an ``until`` bound it includes
+    that whole day. A naive datetime is local time.
+    """
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not a date or time: {value!r} (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+    if not isinstance(value, datetime):
+        day = value + timedelta(days=1) if end else value
+        value = datetime.combine(day, time.min)
+    if value.tzinfo is None:
+        value = value.astimezone()          # local time zone
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class _Problems:
+    """Counts every problem, keeps the first ``limit`` for display."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.items: list[str] = []
+        self.total = 0
+
+    def add(self, problem: str) -> None:
+        self.total += 1
+        if len(self.items) < self.limit:
+            self.items.append(problem)
+
+    def listed(self) -> list[str]:
+        extra = self.total - len(self.items)
+        return self.items + ([f"... and {extra} more problems"] if extra else [])
+
+
+def _gap(first: int, last: int) -> str:
+    if first == last:
+        return f"row {first} missing (sequence gap)"
+    return f"rows {first}–{last} missing (sequence gap)"
+
+
+def _check_head(head: list[Any], last: tuple[int, str] | None) -> list[str]:
+    if not head:
+        return ["chain head missing (the record of the last row was deleted)"] if last is not None else []
+    if len(head) > 1:
+        return ["chain head has more than one row"]
+    seq, row_hash = head[0]
+    if last is None:
+        return [f"all rows missing (chain head records {seq} rows)"] if seq > 0 else []
+    last_seq, last_hash = last
+    if seq > last_seq:
+        return [f"{_gap(last_seq + 1, seq).replace(' (sequence gap)', '')} at the end "
+                f"(chain head records {seq} rows): the tail was deleted"]
+    if seq < last_seq:
+        return [f"rows {seq + 1}–{last_seq} are not covered by the chain head (written outside Clearance?)"]
+    if row_hash != last_hash:
+        return [f"row {last_seq} does not match the chain head (last row replaced)"]
+    return []
+
+
+def _csv_safe(v: Any) -> Any:
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return "" if v is None else v
+
+
+@contextmanager
+def _open_out(out: Path | str | IO[str] | None) -> Iterator[IO[str]]:
+    if out is None:
+        import sys
+
+        yield sys.stdout
+    elif isinstance(out, str | PurePath):
+        p = Path(out)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(p, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+    else:
+        yield out
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of our own schema script (triggers contain ';' inside BEGIN ... END)."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.endswith("END;")):
+            out.append(joined)
+            buf = []
+    return out
+
+
+
+# --------------------------------------------------------------------------- HTML report
+
+_VERDICT_COLOURS = {"allow": "#2e7d32", "label": "#f9a825", "block": "#c62828"}
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:60em;color:#222}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #ddd;padding:.3em .5em;
+text-align:left;vertical-align:top}th{background:#f5f5f5}.ok{color:#2e7d32}.bad{color:#c62828;font-weight:bold}
+.muted{color:#666}.num{text-align:right}svg text{font:12px system-ui,sans-serif}
+"""
+
+
+def _bar_chart(items: Sequence[tuple[str, int]], colour: str | Mapping[str, str] = "#1565c0",
+               width: int = 560) -> str:
+    """Horizontal bars as inline SVG (no scripts, no external files)."""
+    if not items:
+        return '<p class="muted">nothing in this period</p>'
+    bar_h, gap, label_w, num_w = 18, 6, 200, 60
+    top = max(v for _, v in items) or 1
+    height = len(items) * (bar_h + gap)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    for i, (label, value) in enumerate(items):
+        y = i * (bar_h + gap)
+        w = max(1, int((width - label_w - num_w) * value / top)) if value else 0
+        fill = colour.get(label, "#1565c0") if isinstance(colour, Mapping) else colour
+        short = label if len(label) <= 30 else label[:29] + "…"
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(short)}</text>'
+                     f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}">'
+                     f'<title>{html.escape(label)}: {value}</title></rect>'
+                     f'<text x="{label_w + w + 6}" y="{y + 13}">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    if not rows:
+        return '<p class="muted">none in this period</p>'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_report(rows: Sequence[AuditRow], report: VerifyReport, since: Any, until: Any, db: str) -> str:
+    scans = [r for r in rows if r.kind == "scan"]
+    verdicts = Counter(r.verdict or "?" for r in scans)
+    by_dest: dict[str, Counter[str]] = {}
+    for r in scans:
+        by_dest.setdefault(r.destination or "(none)", Counter())[r.verdict or "?"] += 1
+    files_per_pattern: Counter[str] = Counter()
+    findings_per_pattern: Counter[str] = Counter()
+    for r in scans:
+        for f in r.data.get("findings") or []:
+            files_per_pattern[str(f.get("pattern"))] += 1
+            findings_per_pattern[str(f.get("pattern"))] += int(f.get("count") or 0)
+    overrides = [r for r in rows if r.kind == "override"]
+    actions = Counter(str(r.data.get("op", r.kind)) for r in rows if r.kind == "action")
+    reveals = [r for r in rows if r.kind == "reveal"]
+    changes = [r for r in rows if r.kind in ("config_change", "pattern_set_change", "policy_change")]
+    period = f"{since or 'beginning'} — {until or 'now'}"
+    status = (f'<p class="ok">Audit trail intact ({report.rows} rows; head {report.head_seq} '
+              f'<code>{html.escape(report.head_hash or "")}</code>).</p>' if report.ok else
+              '<p class="bad">Audit trail BROKEN:</p><ul>' +
+              "".join(f"<li>{html.escape(p)}</li>" for p in report.problems[:50]) + "</ul>")
+    dest_rows = [(d, c.get("allow", 0), c.get("label", 0), c.get("block", 0), sum(c.values()))
+                 for d, c in sorted(by_dest.items())]
+    out = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<title>Clearance audit report</title>", f"<style>{_CSS}</style></head><body>",
+        "<h1>Clearance audit report</h1>",
+        f'<p class="muted">Period: {html.escape(period)} · generated {html.escape(now_utc())} · '
+        f"database {html.escape(db)}</p>", status,
+        f"<h2>Files by verdict ({len(scans)} scanned)</h2>",
+        _bar_chart([(v, verdicts.get(v, 0)) for v in ("allow", "label", "block")], _VERDICT_COLOURS),
+        "<h2>Files by destination</h2>",
+        _bar_chart([(d, c[-1]) for d, *c in dest_rows]),
+        _table(["Destination", "Allowed", "Labelled", "Blocked", "Total"], dest_rows),
+        "<h2>Top patterns (files containing them)</h2>",
+        _bar_chart(files_per_pattern.most_common(15)),
+        _table(["Pattern", "Files", "Findings"],
+               [(p, n, findings_per_pattern[p]) for p, n in files_per_pattern.most_common(15)]),
+        f"<h2>Blocked files ({verdicts.get('block', 0)}; latest 100)</h2>",
+        _table(["Time (UTC)", "File", "Destination", "Reason"],
+               [(r.ts[:19].replace("T", " "), r.path, r.destination, (r.data.get("reasons") or [""])[0])
+                for r in [r for r in scans if r.verdict == "block"][-100:]]),
+        f"<h2>Overrides ({len(overrides)})</h2>",
+        _table(["Time (UTC)", "Who", "File", "Destination", "Justification", "Reasons overridden"],
+               [(r.ts[:19].replace("T", " "), r.data.get("who") or r.actor, r.path, r.destination,
+                 r.data.get("justification"), "; ".join(r.data.get("reasons") or [])) for r in overrides]),
+        "<h2>Actions</h2>",
+        _table(["Action", "Count"], sorted(actions.items())),
+        f"<h2>Revealed values ({len(reveals)})</h2>",
+        _table(["Time (UTC)", "Who", "File", "Pattern", "Masked"],
+               [(r.ts[:19].replace("T", " "), r.actor, r.path, r.data.get("pattern"), r.data.get("masked"))
+                for r in reveals]),
+        f"<h2>Configuration and pattern-set changes ({len(changes)})</h2>",
+        _table(["Time (UTC)", "Who", "Kind", "File", "SHA-256"],
+               [(r.ts[:19].replace("T", " "), r.actor, r.kind, r.path, r.sha256) for r in changes]),
+        "</body></html>",
+    ]
+    return "\n".join(out)
