@@ -15,7 +15,7 @@ from typing import Any
 from .extract.registry import extract_file
 from .limits import Limits
 from .match import DocMatcher, Matcher, MatchTimeout
-from .model import DocNote, DocOutcome, DocProblem, DocStart, Segment
+from .model import DocNote, DocOutcome, DocProblem, DocStart, Location, Segment
 from .patterns import PatternSet, load_pattern_set
 
 
@@ -85,11 +85,13 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
             if opts.keep_near_misses:
                 o.near_misses.extend(res.near_misses[: max(0, 500 - len(o.near_misses))])
             if partners is not None:
-                hits = partners.find(ev.text, ev.location)
-                if hits:
-                    o.notes.setdefault("partner_hits", []).extend(hits)
+                partners.scan_into(o.notes, ev.text, ev.location, ev.doc)
         elif isinstance(ev, DocStart):
             outcomes[ev.doc] = DocOutcome(_display(display, ev.doc), ev.type, ev.sha256, ev.bytes)
+            if partners is not None:
+                # a sponsor's project code in a file name leaks as surely as in the text
+                name = ev.doc.rpartition("!")[2] or Path(display).name
+                partners.scan_into(outcomes[ev.doc].notes, name, Location("filename"), ev.doc)
             started[ev.doc] = time.monotonic()
             parent = ev.doc.rpartition("!")[0] if "!" in ev.doc else ("" if ev.doc else None)
             if parent is not None and parent in outcomes:

@@ -136,7 +136,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     out = _out()
     worst = EXIT_OK
     audit = None if args.no_audit else rt.audit()
-    for result in scan_paths(args.paths, rt.options(keep_near_misses=args.explain), policy=rt.policy,
+    for result in scan_paths(args.paths, rt.options(keep_near_misses=args.explain), policy=rt.policy_for(destination),
                              destination=destination, jobs=args.jobs or rt.jobs):
         if result.verdict.value == "block" or result.outcome.error:
             worst = EXIT_BLOCKED

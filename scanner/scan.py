@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .analyse import ScanOptions
 from .model import Decision, DocOutcome, FileResult, Verdict
-from .policy import decide
+from .policy import apply_unlabelable, decide
 from .pool import PRIORITY_INTERACTIVE, WorkerPool
 
 _RANK = {Verdict.ALLOW: 0, Verdict.LABEL: 1, Verdict.BLOCK: 2}
@@ -58,8 +58,10 @@ def decide_outcomes(outcomes: Sequence[DocOutcome], policy: object | None = None
                 child.verdict is mine.verdict and child.verdict is not Verdict.ALLOW and mine.label is None):
             member = r.path.rpartition("!")[2]
             reasons = tuple(dict.fromkeys((*mine.reasons, *(f"member {member}: {x}" for x in child.reasons[:5]))))
-            parent.decision = Decision(child.verdict, child.label or mine.label, reasons[:30],
-                                       mine.overridable and child.overridable)
+            decision = Decision(child.verdict, child.label or mine.label, reasons[:30],
+                                mine.overridable and child.overridable)
+            # a ZIP that inherits "label" cannot carry one: the policy's unlabelable choice applies
+            parent.decision = apply_unlabelable(decision, parent.outcome.type, policy)  # type: ignore[arg-type]
     return results
 
 
