@@ -198,6 +198,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
                     obj = {"path": doc_path, "location": ev.location.to_dict(), "text": ev.text}
                     if ev.context:
                         obj["context"] = ev.context
+                    if ev.engine:
+                        obj["engine"] = ev.engine
                     out.write(json.dumps(obj, ensure_ascii=True) + "\n")
                 else:
                     out.write(f"{doc_path} [{ev.location.describe()}] {ev.text}\n")

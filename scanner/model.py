@@ -112,6 +112,7 @@ class Segment:
     location: Location
     doc: str = ""
     context: str | None = None
+    engine: str | None = None   # which parser produced it, where a format has several (PDF)
 
 
 @dataclass(frozen=True, slots=True)

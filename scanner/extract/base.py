@@ -89,8 +89,9 @@ class Context:
     depth: int = 0                 # 0 for the top-level file
     budget: Budget = field(default_factory=Budget)
 
-    def segment(self, text: str, location: Location, context: str | None = None) -> Segment:
-        return Segment(text=text, location=location, doc=self.doc, context=context)
+    def segment(self, text: str, location: Location, context: str | None = None,
+                engine: str | None = None) -> Segment:
+        return Segment(text=text, location=location, doc=self.doc, context=context, engine=engine)
 
     def note(self, key: str, value: object) -> DocNote:
         return DocNote(self.doc, key, value)

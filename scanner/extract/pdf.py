@@ -825,6 +825,7 @@ class _PageReport:
     engines: dict[str, int] = field(default_factory=lambda: {"pdfium": 0, "pdfminer": 0})
     without_text: int = 0
     unreadable: list[int] = field(default_factory=list)
+    last_engine: str | None = None
 
 
 def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
@@ -867,7 +868,7 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
         for index in range(min(page_count, limit)):
             text = _page_text(pdf, miner, index, report)
             if text is not None and text.strip():
-                yield ctx.segment(text, Location("body", page=index + 1))
+                yield ctx.segment(text, Location("body", page=index + 1), engine=report.last_engine)
         yield ctx.note("engines", report.engines)
         if report.without_text:
             yield ctx.note("pages_without_text", report.without_text)
@@ -939,6 +940,7 @@ def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int] | None:
 def _settle(report: _PageReport, engine: str, text: str, hidden: bool, force: bool = False) -> str:
     """Count the page for ``engine``; a page with no text but images counts as without text."""
     report.engines[engine] += 1
+    report.last_engine = engine
     if force or (hidden and not text.strip()):
         report.without_text += 1
     return text
