@@ -72,20 +72,35 @@ class Names:
     strict: bool
 
     @classmethod
-    def for_root(cls, root_tag: str) -> Names:
+    def for_root(cls, root_tag: str, main: str | None = None) -> Names:
+        """The family of a main part's root; ``main`` ("w", "x", "p") takes the root's own URI.
+
+        Taking the main vocabulary's URI from the root itself means a pre-release or
+        otherwise unexpected namespace (Office 2007 beta files exist) is read, not
+        silently matched against nothing.
+        """
         strict = root_tag.startswith("{http://purl.oclc.org/ooxml/")
-        return cls(_STRICT if strict else _TRANSITIONAL, strict)
+        uris = dict(_STRICT if strict else _TRANSITIONAL)
+        if main is not None and root_tag.startswith("{"):
+            uris[main] = root_tag[1:].split("}", 1)[0]
+        return cls(uris, strict)
 
     def tag(self, prefix: str, local: str) -> str:
         return f"{{{self.uris[prefix]}}}{local}"
 
     def rid(self, el: Any, local: str = "id") -> str | None:
         """A relationship-id attribute (r:id, r:embed, ...) in either namespace family."""
-        value = el.get(f"{{{self.uris['r']}}}{local}")
+        value: str | None = el.get(f"{{{self.uris['r']}}}{local}")
         if value is None:
             other = _TRANSITIONAL if self.strict else _STRICT
             value = el.get(f"{{{other['r']}}}{local}")
         return value
+
+
+def expect_root(root: Any, local: str, part: str, kind: str) -> None:
+    """Fail closed when a main part is not what it claims (we would read nothing from it)."""
+    if local_name(root.tag) != local:
+        raise Unscannable(f"damaged {kind} ({part} is a <{local_name(root.tag)}>, not a <{local}>)")
 
 
 def local_name(tag: object) -> str:
@@ -146,6 +161,9 @@ def check_prolog(head: bytes, part: str) -> None:
             if end < 0:
                 raise Unscannable(f"XML part {part} has a document type declaration too long to check; refused")
             pos = end
+        elif data.startswith(b"<!", lt):
+            # Declarations outside a DOCTYPE (or a DOCTYPE we mis-measured): never legitimate.
+            raise Unscannable(f"XML part {part} has a malformed document type declaration; refused")
         else:
             return  # the root element: the prolog is over
     if len(head) >= _PROLOG_SCAN:
@@ -178,13 +196,23 @@ def parse_xml(data: bytes, part: str, kind: str) -> Any:
         raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {_short(exc)})") from exc
 
 
-def iterparse(stream: IO[bytes], part: str, kind: str, tags: tuple[str, ...],
+def iterparse(stream: IO[bytes] | io.RawIOBase, part: str, kind: str, tags: tuple[str, ...] | None,
               events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
     """Stream (event, element) pairs of a big part with the same safe options."""
     try:
         yield from etree.iterparse(stream, events=events, tag=tags, **_PARSER_OPTIONS)
     except etree.XMLSyntaxError as exc:
         raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {_short(exc)})") from exc
+
+
+def release(el: Any) -> None:
+    """Free a streamed element and the finished siblings before it (iterparse keeps them otherwise)."""
+    el.clear()
+    parent = el.getparent()
+    if parent is None:      # the root (or a node beside it, such as a comment before the root)
+        return
+    while el.getprevious() is not None:
+        del parent[0]
 
 
 def _short(exc: BaseException) -> str:
@@ -258,7 +286,7 @@ class PartStream(io.RawIOBase):
                                   f"{ratio_limit:.0f}:1 (possible zip bomb)")
         return block
 
-    def read(self, n: int | None = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int | None = -1) -> bytes:
         if self._pending:
             block, self._pending = self._pending, b""
             return block
@@ -280,6 +308,7 @@ class Package:
         self.kind = kind          # "DOCX" / "XLSX" / "PPTX": the word users see in reasons
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self._rels: dict[str, list[Rel]] = {}
+        self.visited: set[str] = set()     # lower-case names of the parts read so far
         for info in zf.infolist():
             if info.is_dir():
                 continue
@@ -304,6 +333,7 @@ class Package:
         info = self.info(name)
         if info is None:
             raise KeyError(name)
+        self.visited.add(info.filename.lower())
         return read_member_limited(self.zf, info, self.ctx, self.ctx.limits.xml_part_bytes)
 
     def xml(self, name: str) -> Any:
@@ -319,6 +349,7 @@ class Package:
         info = self.info(name)
         if info is None:
             raise KeyError(name)
+        self.visited.add(info.filename.lower())
         return PartStream(self.zf, info, self.ctx, self.ctx.limits.xml_part_bytes, self.kind)
 
     def rels(self, part: str = "") -> list[Rel]:
@@ -433,7 +464,6 @@ def drawing_paragraphs(root: Any, names: Names) -> list[str]:
 
 _CORE_SKIP = {"created", "modified", "lastPrinted", "revision"}   # dates and counters: no one's data
 _APP_KEEP = ("Company", "Manager", "HyperlinkBase")
-_MSIP = re.compile(r"^MSIP_Label_([0-9A-Fa-f-]{36})_(\w+)$")
 
 
 def _prop_parts(pkg: Package) -> dict[str, str]:
@@ -476,8 +506,8 @@ def iter_properties(pkg: Package, ctx: Context) -> Iterator[Event]:
                 if text:
                     yield ctx.segment(text, Location("property", name=name))
     custom = pkg.xml_or_none(parts.get("custom"))
+    values: dict[str, str] = {}
     if custom is not None:
-        values: dict[str, str] = {}
         for el in custom:
             name = el.get("name")
             if not name:
@@ -486,27 +516,96 @@ def iter_properties(pkg: Package, ctx: Context) -> Iterator[Event]:
             values[name] = text
             if text:
                 yield ctx.segment(text, Location("property", name=name))
-        label = existing_label(values)
-        if label is not None:
-            yield ctx.note("existing_label", label)
+    info = _label_info(pkg)
+    label = existing_label(values, info) if values or info else None
+    if label is not None:
+        yield ctx.note("existing_label", label)
 
 
-def existing_label(props: dict[str, str]) -> dict[str, Any] | None:
-    """A sensitivity label already on the file: Clearance's own key first, then MSIP."""
-    msip: dict[str, dict[str, str]] = {}
-    for key, value in props.items():
-        m = _MSIP.match(key)
-        if m:
-            msip.setdefault(m.group(1).lower(), {})[m.group(2)] = value
-    enabled = [(guid, f) for guid, f in msip.items() if f.get("Enabled", "true").strip().lower() != "false"]
-    own = props.get("Clearance_Label")
-    if own:
-        guid = enabled[0][0] if len(enabled) == 1 else None
-        return {"name": own, "source": "clearance", "guid": guid}
-    if enabled:
-        guid, fields_ = enabled[0]
-        return {"name": fields_.get("Name") or guid, "source": "msip", "guid": guid}
-    return None
+_LABELINFO_NS = "http://schemas.microsoft.com/office/2020/mipLabelMetadata"
+
+
+def _label_info(pkg: Package) -> list[dict[str, str]]:
+    """Label entries of newer Office's ``docMetadata/LabelInfo.xml`` (package rel "classificationlabels")."""
+    out: list[dict[str, str]] = []
+    for target in pkg.related("", "classificationlabels"):
+        root = pkg.xml(target)
+        for node in root.iter(f"{{{_LABELINFO_NS}}}label"):
+            out.append({k: v for k, v in node.attrib.items() if isinstance(v, str)})
+    return out
+
+
+def existing_label(props: dict[str, str], label_info: list[dict[str, str]] | None = None) -> dict[str, Any] | None:
+    """The sensitivity label the file already carries, decided exactly as the label writer does.
+
+    One rule for "which label is on this file" lives in ``scanner.labels``: newer Office's
+    LabelInfo part first, then custom properties, where Office's enabled MSIP label wins
+    and our own ``Clearance_*`` keys name it when the GUIDs agree (or stand alone). The
+    scan reports what relabelling would see. LabelInfo carries no name: ``name`` is then
+    the properties' name for the same GUID, or None.
+    """
+    # Late import: labels is needed only for files that carry properties.
+    from ..labels import ExistingLabel, _label_from_properties, normalise_guid
+
+    from_props = _label_from_properties(props)
+    for entry in label_info or []:
+        if entry.get("enabled", "0") not in ("1", "true") or entry.get("removed", "0") in ("1", "true"):
+            continue
+        guid = normalise_guid(entry.get("id", ""))
+        found = ExistingLabel(None, guid, "msip", None, entry.get("method"), normalise_guid(entry.get("siteId", "")))
+        if from_props is not None and from_props.guid == guid:
+            found = ExistingLabel(from_props.name, guid, from_props.source, from_props.set_date, found.method,
+                                  found.site_id)
+        return found.to_dict()
+    return from_props.to_dict() if from_props is not None else None
+
+
+# Parts that hold layout, formatting or bookkeeping, never the document's own words.
+_STRUCTURAL = re.compile(
+    r"(^|/)(styles|styleswitheffects|fonttable|websettings|numbering|settings|theme\d*|themeoverride\d*"
+    r"|commentsextended|commentsids|commentsextensible|people|tablestyles|presprops|viewprops|calcchain"
+    r"|itemprops\d*|app|core|custom|volatiledependencies|metadata|sheetmetadata|persons?|person\d*"
+    r"|commentauthors|authors|style\d*|colors\d*|quickstyle\d*|layout\d*|fonts?\d*)\.xml$"
+    r"|/(slidelayouts|slidemasters|notesmasters|handoutmasters|printersettings|theme|_xmlsignatures"
+    r"|customxml/_rels|webextensions|activex|ink)/"
+    r"|/diagrams/drawing\d*\.xml$")
+_UNREAD_ATTRS = ("v", "connection", "command")
+_UNREAD_CHUNK = 65536
+
+
+def iter_unread_parts(pkg: Package, ctx: Context) -> Iterator[Event]:
+    """Text of XML parts that nothing above read: the safety net for places no reader shows.
+
+    Orphan sheets or slides (in the ZIP, not in the workbook), pivot caches (a full copy
+    of the source data, kept after the source sheet is deleted), custom XML data stores,
+    external-link caches, data connections (connection strings) travel with the file
+    even though no extractor walks to them. Their text nodes (and the value attributes
+    pivot caches and connections use) become ``metadata`` segments named by part.
+    """
+    for name in sorted(pkg.names):
+        low = name.lower()
+        if (low in pkg.visited or not low.endswith(".xml") or "_rels/" in low or low == "[content_types].xml"
+                or _STRUCTURAL.search("/" + low)):
+            continue
+        with pkg.stream(name) as stream:
+            bits: list[str] = []
+            size = 0
+            for _, el in iterparse(stream, name, pkg.kind, None):
+                text = el.text.strip() if isinstance(el.text, str) else ""
+                if text:
+                    bits.append(text)
+                    size += len(text)
+                for attr in _UNREAD_ATTRS:
+                    value = el.get(attr) if isinstance(el.tag, str) else None
+                    if value and value.strip():
+                        bits.append(value.strip())
+                        size += len(value)
+                release(el)
+                if size >= _UNREAD_CHUNK:
+                    yield ctx.segment("\n".join(bits), Location("metadata", name=name))
+                    bits, size = [], 0
+            if bits:
+                yield ctx.segment("\n".join(bits), Location("metadata", name=name))
 
 
 def has_macros(pkg: Package) -> bool:

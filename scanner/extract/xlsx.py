@@ -1,0 +1,950 @@
+"""Excel (XLSX/XLSM/XLTX) text: every non-empty cell as the user sees it, hidden sheets,
+cell comments, print headers/footers, defined names, text boxes, properties, embeddings.
+
+Worksheets and the shared-string table are streamed with iterparse and cleared row by
+row, so a million-row sheet costs constant memory and the sheet's declared dimension
+(which a hostile file sets to A1:XFD1048576) is never trusted or used.
+
+A cell's text is its *displayed* value: a number stored as 123456789 with the format
+``000-00-0000`` is the SSN "123-45-6789" on screen and must be matched as such. When
+the format hides digits the stored value has (``;;;``, ``"XXX-XX-"0000``, rounding), the
+stored value follows the displayed one after a tab, because it leaves with the file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from ..model import Event, Location, Segment
+from .base import Context, Source, Unscannable
+from .ooxml import (
+    Names,
+    Package,
+    drawing_paragraphs,
+    expect_root,
+    has_macros,
+    iter_embedded,
+    iter_properties,
+    iter_unread_parts,
+    iterparse,
+    local_name,
+    open_package,
+    release,
+    unescape_xstring,
+)
+
+
+def extract_xlsx(src: Source, ctx: Context) -> Iterator[Event]:
+    with open_package(src, ctx, "XLSX") as pkg:
+        main = pkg.main_part("xl/workbook.xml")
+        if main.lower().endswith(".bin"):
+            raise Unscannable("unsupported format: Excel binary workbook (.xlsb)")
+        if has_macros(pkg):
+            yield ctx.note("macros", True)
+        yield from _Workbook(pkg, ctx, main).events()
+        yield from iter_properties(pkg, ctx)
+        yield from iter_unread_parts(pkg, ctx)
+        yield from iter_embedded(pkg, ctx, ("xl/embeddings/",))
+
+
+# --- number formats ------------------------------------------------------------------
+
+# ECMA-376 Part 1, 18.8.30: built-in number formats (ids absent from styles.xml), as Excel
+# shows them in an en-US locale. The CJK date ids (27-36, 50-58) become ISO dates.
+BUILTIN_FORMATS: dict[int, str] = {
+    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00",
+    5: '"$"#,##0_);\\("$"#,##0\\)', 6: '"$"#,##0_);[Red]\\("$"#,##0\\)',
+    7: '"$"#,##0.00_);\\("$"#,##0.00\\)', 8: '"$"#,##0.00_);[Red]\\("$"#,##0.00\\)',
+    9: "0%", 10: "0.00%", 11: "0.00E+00", 12: "# ?/?", 13: "# ??/??",
+    14: "m/d/yyyy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yyyy h:mm",
+    37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)",
+    40: "#,##0.00;[Red](#,##0.00)",
+    41: '_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)',
+    42: '_("$"* #,##0_);_("$"* \\(#,##0\\);_("$"* "-"_);_(@_)',
+    43: '_(* #,##0.00_);_(* \\(#,##0.00\\);_(* "-"??_);_(@_)',
+    44: '_("$"* #,##0.00_);_("$"* \\(#,##0.00\\);_("$"* "-"??_);_(@_)',
+    45: "mm:ss", 46: "[h]:mm:ss", 47: "mm:ss.0", 48: "##0.0E+0", 49: "@",
+}
+for _id in (*range(27, 32), 34, 35, 36, *range(50, 59)):
+    BUILTIN_FORMATS[_id] = "yyyy-mm-dd"
+for _id in (32, 33):
+    BUILTIN_FORMATS[_id] = "h:mm:ss"
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_COND = re.compile(r"^\[(<=|>=|<>|<|>|=)\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)\]$")
+_ELAPSED = re.compile(r"^\[(h+|m+|s+)\]$", re.IGNORECASE)
+_MAX_SERIAL = 2958465.9999  # 9999-12-31 23:59:59
+
+
+class _Section:
+    """One ';'-separated section of a format code, tokenised."""
+
+    __slots__ = ("tokens", "cond", "is_date", "has_text", "has_digits", "has_general", "plan")
+
+    def __init__(self, code: str) -> None:
+        self.cond: tuple[str, float] | None = None
+        self.tokens = self._tokenise(code)
+        kinds = {k for k, _ in self.tokens}
+        self.is_date = bool(kinds & {"date", "elapsed", "ampm"})
+        self.has_text = "at" in kinds
+        self.has_digits = "dig" in kinds
+        self.has_general = "general" in kinds
+        self.plan: _FixedPlan | None = None
+        if self.has_digits and not self.is_date and not kinds & {"exp", "slash"}:
+            self.plan = _FixedPlan([t for t in self.tokens if t[0] != "at"])
+
+    def _tokenise(self, code: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        i, n = 0, len(code)
+        while i < n:
+            ch = code[i]
+            low = ch.lower()
+            if ch == '"':
+                end = code.find('"', i + 1)
+                end = n if end < 0 else end
+                out.append(("lit", code[i + 1:end]))
+                i = end + 1
+            elif ch == "\\":
+                out.append(("lit", code[i + 1:i + 2]))
+                i += 2
+            elif ch == "_":
+                out.append(("lit", " "))   # "leave the width of the next char": a space is enough
+                i += 2
+            elif ch == "*":
+                i += 2                      # fill character: layout only
+            elif ch == "[":
+                end = code.find("]", i)
+                end = n - 1 if end < 0 else end
+                self._bracket(code[i:end + 1], out)
+                i = end + 1
+            elif code[i:i + 7].lower() == "general":
+                out.append(("general", ""))
+                i += 7
+            elif code[i:i + 5].upper() == "AM/PM":
+                out.append(("ampm", "AM/PM"))
+                i += 5
+            elif code[i:i + 3].upper() == "A/P":
+                out.append(("ampm", "A/P"))
+                i += 3
+            elif low in "ymdhse":
+                j = i
+                while j < n and code[j].lower() == low:
+                    j += 1
+                out.append(("date", code[i:j].lower() if low != "e" else "yyyy"))
+                i = j
+            elif low in "gb" and (not out or out[-1][0] in ("date", "lit")):
+                i += 1                      # era / Buddhist-year markers: ignored
+            elif ch in "0#?":
+                out.append(("dig", ch))
+                i += 1
+            elif ch == ".":
+                out.append(("dot", "."))
+                i += 1
+            elif ch == ",":
+                out.append(("comma", ","))
+                i += 1
+            elif ch == "%":
+                out.append(("pct", "%"))
+                i += 1
+            elif ch == "/":
+                out.append(("slash", "/"))
+                i += 1
+            elif ch == "@":
+                out.append(("at", "@"))
+                i += 1
+            else:
+                out.append(("lit", ch))
+                i += 1
+        return self._fix_exponent(out)
+
+    @staticmethod
+    def _fix_exponent(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """'E+'/'E-' after digit placeholders is scientific notation, not a year token."""
+        out: list[tuple[str, str]] = []
+        saw_digit = False
+        i = 0
+        while i < len(tokens):
+            kind, val = tokens[i]
+            if kind == "dig":
+                saw_digit = True
+            if (kind == "date" and val == "yyyy" and saw_digit and i + 1 < len(tokens)
+                    and tokens[i + 1][0] == "lit" and tokens[i + 1][1] in "+-" and tokens[i + 1][1]):
+                out.append(("exp", "E" + tokens[i + 1][1]))
+                i += 2
+                continue
+            out.append((kind, val))
+            i += 1
+        return out
+
+    def _bracket(self, text: str, out: list[tuple[str, str]]) -> None:
+        inner = text[1:-1]
+        if _ELAPSED.match(text):
+            out.append(("elapsed", inner.lower()))
+        elif inner.startswith("$"):
+            symbol = inner[1:].split("-", 1)[0]
+            if symbol:
+                out.append(("lit", symbol))
+        else:
+            m = _COND.match(text)
+            if m:
+                self.cond = (m.group(1), float(m.group(2)))
+            # otherwise a colour ([Red], [Color 10]): layout only
+
+
+def _cond_true(cond: tuple[str, float], v: float) -> bool:
+    op, ref = cond
+    return {"<": v < ref, "<=": v <= ref, ">": v > ref, ">=": v >= ref, "=": v == ref, "<>": v != ref}[op]
+
+
+class NumberFormat:
+    """A compiled number format code; ``format(value)`` gives Excel's displayed text."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.sections = [_Section(s) for s in _split_sections(code)] or [_Section("General")]
+        numeric = self.sections[:3]
+        self.is_date = any(s.is_date for s in numeric)
+        self.is_general = len(self.sections) == 1 and self.sections[0].tokens == [("general", "")]
+        self.cache: dict[str, str] = {}   # stored text -> displayed text: columns repeat values
+
+    def format(self, value: float, date1904: bool = False, raw: str | None = None) -> str:
+        section, v, sign = self._pick(value)
+        if section.is_date:
+            # Excel shows ##### for a negative date; "" makes the caller keep the stored value.
+            return "" if value < 0 and not any(k == "elapsed" for k, _ in section.tokens) else (
+                _format_date(section, v, date1904) or "")
+        if not section.has_digits:
+            # "General", "@" (a number in a text-formatted cell) or literals only ("-" for zero).
+            shown = general(abs(v)) if section.has_general or section.has_text else ""
+            body = _render_literals(section, shown)
+        else:
+            body = _format_number(section, abs(v), raw.lstrip("-") if raw else None)
+        return (sign + body).strip()
+
+    def _pick(self, value: float) -> tuple[_Section, float, str]:
+        secs = self.sections
+        numeric = [s for s in secs[:3]]
+        if any(s.cond for s in numeric):
+            for s in numeric[:2]:
+                if s.cond and _cond_true(s.cond, value):
+                    return s, abs(value), ""     # a conditional section shows no sign of its own
+            rest = [s for s in numeric if not s.cond] or numeric[-1:]
+            return rest[0], abs(value), ""
+        if value < 0 and len(numeric) >= 2:
+            return numeric[1], -value, ""
+        if value == 0 and len(numeric) >= 3:
+            return numeric[2], 0.0, ""
+        return numeric[0], abs(value), "-" if value < 0 else ""
+
+
+def _split_sections(code: str) -> list[str]:
+    out, buf, i = [], [], 0
+    while i < len(code):
+        ch = code[i]
+        if ch == '"':
+            end = code.find('"', i + 1)
+            end = len(code) if end < 0 else end
+            buf.append(code[i:end + 1])
+            i = end + 1
+            continue
+        if ch == "\\":
+            buf.append(code[i:i + 2])
+            i += 2
+            continue
+        if ch == ";":
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return out
+
+
+def general(v: float) -> str:
+    """Excel's General format for a number (up to 15 significant digits, E notation beyond)."""
+    if v == 0:
+        return "0"
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    a = abs(v)
+    if a >= 1e15 or a < 1e-9:
+        mant, exp = f"{v:.5E}".split("E")
+        mant = mant.rstrip("0").rstrip(".")
+        return f"{mant}E{exp[0]}{abs(int(exp)):02d}"
+    digits = 10 - int(math.floor(math.log10(a)))
+    text = f"{round(v, max(digits, 0)):.{max(digits, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _render_literals(section: _Section, general_text: str) -> str:
+    return "".join(general_text if k in ("general", "at") else (v if k in ("lit", "pct") else "")
+                   for k, v in section.tokens)
+
+
+def _round(v: float, places: int, raw: str | None = None) -> str:
+    """Round half away from zero on the decimal value (as Excel does), fixed-point text.
+
+    Binary floats make ``f"{2.0005:.3f}"`` give 2.000 where Excel shows 2.001; only exact
+    decimal ties differ, so the slow exact path runs only when the stored text is one.
+    """
+    if raw is not None and "E" not in raw and "e" not in raw:
+        _, _, frac = raw.partition(".")
+        if len(frac) != places + 1 or not frac.endswith("5"):
+            return f"{v:.{places}f}"
+    try:
+        d = Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return f"{v:.{places}f}"
+    return f"{d:f}"
+
+
+class _FixedPlan:
+    """A plain numeric section (no exponent, no fraction) analysed once, formatted many times."""
+
+    __slots__ = ("mult", "int_toks", "frac_toks", "grouping", "decimals", "has_dot", "simple_int",
+                 "prefix", "suffix", "zeros", "simple_frac")
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        kinds = [k for k, _ in tokens]
+        dot = kinds.index("dot") if "dot" in kinds else len(tokens)
+        self.has_dot = dot < len(tokens)
+        int_toks, self.frac_toks = tokens[:dot], tokens[dot + 1:]
+        self.int_toks, self.grouping, scale = _thousands(int_toks)
+        self.mult = 100 ** kinds.count("pct") / 1000 ** scale
+        self.decimals = sum(1 for k, _ in self.frac_toks if k == "dig")
+        holders = [i for i, (k, _) in enumerate(self.int_toks) if k == "dig"]
+        # "Simple" integer part: literals, then contiguous placeholders with no '?' and every
+        # '0' after every '#', then literals ("$#,##0", "00000", "0%"): zero-pad and done.
+        self.simple_int = bool(holders) and holders == list(range(holders[0], holders[-1] + 1))
+        marks = "".join(self.int_toks[i][1] for i in holders)
+        self.simple_int = self.simple_int and "?" not in marks and "#" not in marks.lstrip("#")
+        self.zeros = marks.count("0")
+        self.prefix = "".join(v for k, v in self.int_toks[:holders[0]]) if holders else ""
+        self.suffix = "".join(v for k, v in self.int_toks[holders[-1] + 1:]) if holders else ""
+        self.simple_frac = all(t == ("dig", "0") for t in self.frac_toks)
+
+    def format(self, v: float, raw: str | None) -> str:
+        v *= self.mult
+        text = _round(v, self.decimals, raw if self.mult == 1 else None)
+        int_digits, _, frac_digits = text.partition(".")
+        if int_digits == "0":
+            int_digits = ""
+        if self.simple_int:
+            if self.grouping:
+                body = f"{int(int_digits):,}" if int_digits else ""
+                if len(body) < self.zeros:   # "0,000" style forced zeros: rare, pad plainly
+                    body = int_digits.rjust(self.zeros, "0")
+            else:
+                body = int_digits.rjust(self.zeros, "0") if self.zeros else int_digits
+            out = self.prefix + body + self.suffix
+        else:
+            out = _fill_integer(self.int_toks, int_digits, self.grouping)
+        if self.has_dot:
+            out += "." + (frac_digits if self.simple_frac else _fill_fraction(self.frac_toks, frac_digits))
+        return out
+
+
+def _format_number(section: _Section, v: float, raw: str | None = None) -> str:
+    plan = section.plan
+    if plan is None:
+        tokens = [t for t in section.tokens if t[0] != "at"]
+        kinds = [k for k, _ in tokens]
+        v *= 100 ** kinds.count("pct")
+        if "exp" in kinds:
+            return _format_scientific(tokens, v)
+        return _format_fraction(tokens, v)
+    return plan.format(v, raw)
+
+
+def _thousands(toks: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bool, int]:
+    """Commas between digit placeholders group thousands; commas after the last one scale by 1000."""
+    digit_pos = [i for i, (k, _) in enumerate(toks) if k == "dig"]
+    if not digit_pos:
+        return [("lit", ",") if k == "comma" else (k, v) for k, v in toks], False, 0
+    first, last = digit_pos[0], digit_pos[-1]
+    grouping, scale, out = False, 0, []
+    for i, (k, v) in enumerate(toks):
+        if k != "comma":
+            out.append((k, v))
+        elif first < i < last:
+            grouping = True
+        elif i > last and all(toks[j][0] == "comma" for j in range(last + 1, i)):
+            scale += 1
+        else:
+            out.append(("lit", ","))
+    return out, grouping, scale
+
+
+def _fill_integer(toks: list[tuple[str, str]], digits: str, grouping: bool) -> str:
+    """Place the integer digits into the placeholders right to left; extra digits go to the first."""
+    holders = [i for i, (k, _) in enumerate(toks) if k == "dig"]
+    if not holders:
+        return "".join(v for k, v in toks if k in ("lit", "pct")) + digits
+    if grouping:
+        zeros = sum(1 for k, v in toks if k == "dig" and v == "0")
+        text = digits.rjust(zeros, "0") if zeros else digits
+        grouped = f"{int(text):,}" if text else ""
+        if text and len(text) > len(str(int(text))):   # keep forced leading zeros
+            grouped = text[: len(text) - len(str(int(text)))] + grouped
+        lead = "".join(v for k, v in toks[:holders[0]] if k in ("lit", "pct"))
+        tail = "".join(v for k, v in toks[holders[-1] + 1:] if k in ("lit", "pct"))
+        return lead + grouped + tail
+    out: list[str] = []
+    k = len(digits)
+    for i in range(len(toks) - 1, -1, -1):
+        kind, val = toks[i]
+        if kind != "dig":
+            out.append(val)
+            continue
+        if i == holders[0]:
+            chunk = digits[:k]
+            k = 0
+        elif k > 0:
+            chunk = digits[k - 1]
+            k -= 1
+        else:
+            chunk = ""
+        if not chunk:
+            chunk = "0" if val == "0" else (" " if val == "?" else "")
+        out.append(chunk)
+    return "".join(reversed(out))
+
+
+def _fill_fraction(toks: list[tuple[str, str]], digits: str) -> str:
+    holders = [v for k, v in toks if k == "dig"]
+    shown = list(digits)
+    # Trailing zeros under '#' vanish and under '?' become spaces.
+    for j in range(len(shown) - 1, -1, -1):
+        if shown[j] != "0" or holders[j] == "0":
+            break
+        shown[j] = "" if holders[j] == "#" else " "
+    out, j = [], 0
+    for kind, val in toks:
+        if kind == "dig":
+            out.append(shown[j] if j < len(shown) else "")
+            j += 1
+        elif kind in ("lit", "pct", "comma", "dot"):
+            out.append(val)
+    return "".join(out)
+
+
+def _format_scientific(tokens: list[tuple[str, str]], v: float) -> str:
+    at = next(i for i, (k, _) in enumerate(tokens) if k == "exp")
+    mant, exp_toks = tokens[:at], tokens[at + 1:]
+    sign_always = tokens[at][1].endswith("+")
+    kinds = [k for k, _ in mant]
+    dot = kinds.index("dot") if "dot" in kinds else len(mant)
+    int_places = max(1, sum(1 for k, _ in mant[:dot] if k == "dig"))
+    decimals = sum(1 for k, _ in mant[dot + 1:] if k == "dig")
+    exp = 0 if v == 0 else int(math.floor(math.log10(abs(v))))
+    if int_places > 1:       # engineering style (##0.0E+0): exponent a multiple of the places
+        exp -= exp % int_places
+    mantissa = v / (10 ** exp) if v else 0.0
+    text = _round(mantissa, decimals)
+    if float(text) >= 10 ** int_places and int_places == 1:
+        exp += 1
+        text = _round(v / (10 ** exp), decimals)
+    int_digits, _, frac_digits = text.partition(".")
+    out = _fill_integer(mant[:dot], "" if int_digits == "0" else int_digits, False)
+    if dot < len(mant):
+        out += "." + _fill_fraction(mant[dot + 1:], frac_digits)
+    zeros = sum(1 for k, v2 in exp_toks if k == "dig" and v2 == "0")
+    sign = "-" if exp < 0 else ("+" if sign_always else "")
+    rest = "".join(v2 for k, v2 in exp_toks if k == "lit")
+    return f"{out}E{sign}{str(abs(exp)).rjust(zeros, '0')}{rest}"
+
+
+def _format_fraction(tokens: list[tuple[str, str]], v: float) -> str:
+    slash = next(i for i, (k, _) in enumerate(tokens) if k == "slash")
+    before, after = tokens[:slash], tokens[slash + 1:]
+    num_start = slash
+    while num_start > 0 and before[num_start - 1][0] == "dig":
+        num_start -= 1
+    int_toks = before[:num_start]
+    den_digits = [val for k, val in after if k == "dig"]
+    fixed = "".join(val for k, val in after if k == "lit" and val.isdigit())
+    has_int = any(k == "dig" for k, _ in int_toks)
+    whole = int(v) if has_int else 0
+    frac = Fraction(v - whole).limit_denominator(int(fixed) if fixed else 10 ** max(1, len(den_digits)) - 1)
+    if fixed:
+        frac = Fraction(round((v - whole) * int(fixed)), int(fixed))
+    if frac >= 1:
+        whole += int(frac)
+        frac -= int(frac)
+    num, den = frac.numerator, frac.denominator
+    if fixed:
+        den = int(fixed)
+        num = round((v - whole) * den)
+    lead = _fill_integer(int_toks, str(whole) if whole else "", False) if has_int else ""
+    if num == 0 and has_int:
+        return (lead or "0").rstrip()
+    return f"{lead}{num}/{den}".strip()
+
+
+def serial_to_datetime(v: float, date1904: bool, keep_ms: bool) -> _dt.datetime | None:
+    """An Excel date serial as a datetime; None when Excel would show ####."""
+    if v < 0 or v > _MAX_SERIAL:
+        return None
+    days = int(v)
+    ms = round((v - days) * 86_400_000)
+    if not keep_ms:
+        ms = round(ms / 1000) * 1000
+    if date1904:
+        base = _dt.datetime(1904, 1, 1)
+    elif days >= 61:
+        base = _dt.datetime(1899, 12, 30)
+    elif days == 60:   # Lotus 1-2-3's 29 Feb 1900, kept by Excel: no such day exists
+        return _dt.datetime(1900, 2, 28) + _dt.timedelta(milliseconds=ms)
+    else:
+        base = _dt.datetime(1899, 12, 31)
+    return base + _dt.timedelta(days=days, milliseconds=ms)
+
+
+def _format_date(section: _Section, v: float, date1904: bool) -> str | None:
+    toks = section.tokens
+    subsec = 0
+    for i, (k, _) in enumerate(toks):
+        if k == "dot" and i + 1 < len(toks) and toks[i + 1] == ("dig", "0"):
+            j = i + 1
+            while j < len(toks) and toks[j] == ("dig", "0"):
+                j += 1
+            subsec = j - i - 1
+    dt = serial_to_datetime(v, date1904, keep_ms=subsec > 0)
+    if dt is None:
+        return None
+    twelve = any(k == "ampm" for k, _ in toks)
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        kind, val = toks[i]
+        if kind == "date":
+            out.append(_date_part(toks, i, val, dt, twelve))
+        elif kind == "elapsed":
+            total_s = round(v * 86400)
+            unit = val[0]
+            n = total_s // 3600 if unit == "h" else (total_s // 60 if unit == "m" else total_s)
+            out.append(str(n).rjust(len(val), "0"))
+        elif kind == "ampm":
+            am = dt.hour < 12
+            out.append(("AM" if am else "PM") if val == "AM/PM" else ("A" if am else "P"))
+        elif kind == "dot" and subsec and i + 1 < len(toks) and toks[i + 1] == ("dig", "0"):
+            frac = f"{dt.microsecond / 1e6:.{subsec}f}"[1:]
+            out.append(frac)
+            i += 1 + subsec
+            continue
+        elif kind in ("lit", "dot", "comma", "pct", "slash"):
+            out.append(val)
+        elif kind == "dig":
+            out.append(val)
+        i += 1
+    return "".join(out)
+
+
+def _date_part(toks: list[tuple[str, str]], i: int, val: str, dt: _dt.datetime, twelve: bool) -> str:
+    c = val[0]
+    n = len(val)
+    if c == "y":
+        return f"{dt.year % 100:02d}" if n <= 2 else f"{dt.year:04d}"
+    if c == "d":
+        if n == 1:
+            return str(dt.day)
+        if n == 2:
+            return f"{dt.day:02d}"
+        return _DAYS[dt.weekday()][:3] if n == 3 else _DAYS[dt.weekday()]
+    if c == "h":
+        hour = (dt.hour % 12 or 12) if twelve else dt.hour
+        return f"{hour:02d}" if n >= 2 else str(hour)
+    if c == "s":
+        return f"{dt.second:02d}" if n >= 2 else str(dt.second)
+    # 'm': minutes right after an hour or right before a second, else month.
+    if n <= 2 and (_neighbour(toks, i, -1) == "h" or _neighbour(toks, i, 1) == "s"):
+        return f"{dt.minute:02d}" if n == 2 else str(dt.minute)
+    if n == 1:
+        return str(dt.month)
+    if n == 2:
+        return f"{dt.month:02d}"
+    name = _MONTHS[dt.month - 1]
+    return name[:3] if n == 3 else (name[0] if n == 5 else name)
+
+
+def _neighbour(toks: list[tuple[str, str]], i: int, step: int) -> str:
+    j = i + step
+    while 0 <= j < len(toks):
+        kind, val = toks[j]
+        if kind == "date":
+            return val[0]
+        if kind == "elapsed":
+            return val[0]
+        j += step
+    return ""
+
+
+# --- workbook ---------------------------------------------------------------------------
+
+_DIGITS = "0123456789"
+_NON_DIGIT = re.compile(r"\D+")
+_HF_CODES = re.compile(r'&&|&"[^"]*"|&K[0-9A-Fa-f]{6}|&K\d\d[+-]\d{3}|&\d+|&[LCR]|&[A-Za-z]')
+
+
+def _strip_header_codes(text: str) -> str:
+    """'&L&"Arial,Bold"SSN&C&P of &N' -> 'SSN   of': Excel's header/footer field codes removed."""
+    def repl(m: re.Match[str]) -> str:
+        code = m.group(0)
+        if code == "&&":
+            return "&"
+        return " " if code in ("&L", "&C", "&R") else ""
+
+    return re.sub(r"[ \t]{2,}", " ", _HF_CODES.sub(repl, text)).strip()
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def column_letters(index: int) -> str:
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+class _Workbook:
+    def __init__(self, pkg: Package, ctx: Context, main: str) -> None:
+        self.pkg = pkg
+        self.ctx = ctx
+        self.main = main
+        self.date1904 = False
+        self.formats: dict[str, NumberFormat] = {}   # cell style index (as written) -> format
+        self.strings: list[str] = []
+        self.general = NumberFormat("General")
+
+    def events(self) -> Iterator[Event]:
+        pkg = self.pkg
+        wb = pkg.xml(self.main)
+        expect_root(wb, "workbook", self.main, "XLSX")
+        self.names = names = Names.for_root(wb.tag, "x")
+        x = names.uris["x"]
+        pr = wb.find(f"{{{x}}}workbookPr")
+        if pr is not None and (pr.get("date1904") or "").lower() in ("1", "true"):
+            self.date1904 = True
+        rels = pkg.rel_map(self.main)
+        self._load_styles([r.target for r in rels.values() if r.kind == "styles" and pkg.has(r.target)])
+        self._load_strings([r.target for r in rels.values() if r.kind == "sharedstrings" and pkg.has(r.target)])
+
+        sheet_names: list[str] = []
+        for sheet in wb.iter(f"{{{x}}}sheet"):
+            name = sheet.get("name") or "?"
+            sheet_names.append(name)
+            state = (sheet.get("state") or "visible").lower()
+            part = "hidden_sheet" if state in ("hidden", "veryhidden") else "sheet"
+            rel = rels.get(names.rid(sheet) or "")
+            if rel is None or rel.external:
+                continue
+            if not pkg.has(rel.target):
+                raise Unscannable(f"damaged or truncated XLSX (the part of sheet {name!r} is missing)")
+            if rel.kind in ("worksheet", "xlmacrosheet", "xlintlmacrosheet", "dialogsheet"):
+                yield from self._sheet(rel.target, name, part)
+            yield from self._sheet_extras(rel.target, name, part)
+        yield from self._defined_names(wb, sheet_names)
+
+    # -- styles and strings -------------------------------------------------------------
+    def _load_styles(self, parts: list[str]) -> None:
+        if not parts:
+            return
+        root = self.pkg.xml(parts[0])
+        x = self.names.uris["x"]
+        custom: dict[int, str] = {}
+        for fmt in root.iter(f"{{{x}}}numFmt"):
+            try:
+                custom[int(fmt.get("numFmtId") or "")] = fmt.get("formatCode") or "General"
+            except ValueError:
+                continue
+        xfs = root.find(f"{{{x}}}cellXfs")
+        if xfs is None:
+            return
+        compiled: dict[int, NumberFormat] = {}
+        for index, xf in enumerate(xfs.iterfind(f"{{{x}}}xf")):
+            try:
+                fmt_id = int(xf.get("numFmtId") or 0)
+            except ValueError:
+                fmt_id = 0
+            if fmt_id == 0:
+                continue
+            fmt = compiled.get(fmt_id)
+            if fmt is None:
+                code = custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id, "General")
+                fmt = compiled[fmt_id] = NumberFormat(code)
+            if not fmt.is_general:
+                self.formats[str(index)] = fmt
+
+    def _load_strings(self, parts: list[str]) -> None:
+        """The shared-string table as a plain list, streamed (2 million entries is ~150 MB of str)."""
+        if not parts:
+            return
+        part = parts[0]
+        x = self.names.uris["x"]
+        si_tag, t_tag, r_tag = f"{{{x}}}si", f"{{{x}}}t", f"{{{x}}}r"
+        strings = self.strings
+        append = strings.append
+        with self.pkg.stream(part) as stream:
+            # <sstItem> is the Office 2007 beta name of <si>; such files still circulate.
+            for _, si in iterparse(stream, part, "XLSX", (si_tag, f"{{{x}}}sstItem")):
+                if len(si) == 1 and si[0].tag == t_tag:
+                    text = si[0].text or ""
+                else:
+                    text = _rich_text(si, t_tag, r_tag)
+                append(unescape_xstring(text) if "_x" in text else text)
+                release(si)
+
+    # -- cells ----------------------------------------------------------------------------
+    def _sheet(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
+        ctx = self.ctx
+        x = self.names.uris["x"]
+        row_tag, v_tag, is_tag = f"{{{x}}}row", f"{{{x}}}v", f"{{{x}}}is"
+        f_tag, t_tag, r_tag = f"{{{x}}}f", f"{{{x}}}t", f"{{{x}}}r"
+        hf_tag = f"{{{x}}}headerFooter"
+        strings, formats, date1904 = self.strings, self.formats, self.date1904
+        general_fmt = self.general
+        budget, max_cells = ctx.budget, ctx.limits.max_cells
+        doc = ctx.doc
+        header: dict[str, str] = {}
+        header_final = False
+        rows_seen = 0
+        row_no = 0
+        with self.pkg.stream(part) as stream:
+            for _, el in iterparse(stream, part, "XLSX", (row_tag, hf_tag)):
+                if el.tag == hf_tag:
+                    yield from self._header_footer(el, sheet)
+                    continue
+                r = el.get("r")
+                row_no = int(r) if r and r.isdigit() else row_no + 1
+                row_str = str(row_no)
+                # Until the header row is settled, a row's cells wait in ``pending``; after
+                # that (nearly always) each cell is emitted as soon as it is read.
+                pending: list[tuple[str, str, bool]] | None = None if header_final else []
+                label_ref: str | None = None
+                row_label: str | None = None
+                count = 0
+                prev_ref = ""
+                # Only <c> elements have <v>/<is>/<f> children, so anything else in a row (extLst)
+                # falls through as an empty cell; c[0] is much cheaper than iterating children.
+                for c in el:
+                    kids = len(c)
+                    if not kids:
+                        prev_ref = c.get("r") or _next_ref(prev_ref, row_str)
+                        continue
+                    ref = c.get("r") or _next_ref(prev_ref, row_str)
+                    prev_ref = ref
+                    t = c.get("t")
+                    value = formula = inline = None
+                    if kids == 1:                       # the usual <c><v>..</v></c>: no child iterator
+                        child = c[0]
+                        if child.tag == v_tag:
+                            value = child.text
+                        elif child.tag == is_tag:
+                            inline = child
+                        elif child.tag == f_tag:
+                            formula = child.text
+                    else:
+                        for child in c:
+                            ctag = child.tag
+                            if ctag == v_tag:
+                                value = child.text
+                            elif ctag == is_tag:
+                                inline = child
+                            elif ctag == f_tag:
+                                formula = child.text
+                    is_text = False
+                    if t == "s":
+                        if value is None:
+                            continue
+                        try:
+                            text = strings[int(value)]
+                        except (IndexError, ValueError):
+                            raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared "
+                                              "string)") from None
+                        is_text = True
+                    elif t == "inlineStr":
+                        if inline is None:
+                            continue
+                        text = _rich_text(inline, t_tag, r_tag)
+                        text = unescape_xstring(text) if "_x" in text else text
+                        is_text = True
+                    elif value is None:
+                        if not formula:
+                            continue
+                        text = "=" + formula   # a formula never calculated: its literals are all there is
+                    elif t is None or t == "n":
+                        style = c.get("s")
+                        fmt = formats.get(style) if style else None
+                        if fmt is None:
+                            # Integers in General show as stored: skip the formatter for them.
+                            text = (value if value.isdigit() and len(value) <= 15
+                                    else _display(value, general_fmt, date1904))
+                        else:
+                            text = _display(value, fmt, date1904)
+                    elif t == "str":
+                        text = unescape_xstring(value) if "_x" in value else value
+                        is_text = True
+                    elif t == "b":
+                        text = "TRUE" if value.strip() in ("1", "true") else "FALSE"
+                    else:   # "e" (error) and "d" (ISO 8601 date): the stored text is what shows
+                        text = value
+                    if not text:
+                        continue
+                    count += 1
+                    if label_ref is None:
+                        # A row's first text cell labels the others ("SSN" | 123-45-6789).
+                        label_ref = ref
+                        if is_text:
+                            row_label = text.strip()[:200] or None
+                    if pending is not None:
+                        pending.append((ref, text, is_text))
+                        continue
+                    context = header.get(ref.rstrip(_DIGITS))
+                    if row_label is not None and ref is not label_ref:
+                        context = f"{context} | {row_label}" if context else row_label
+                    yield Segment(text, Location(loc_part, None, sheet, ref), doc, context)
+                release(el)
+                if not count:
+                    continue
+                budget.cells += count
+                if budget.cells > max_cells:
+                    raise Unscannable(f"workbook has more than {max_cells:,} non-empty cells (limit)")
+                rows_seen += 1
+                if pending is None:
+                    continue
+                is_header = False
+                # The column headers: the first row with two or more text cells (within the
+                # first 20 rows); until one is seen, the first non-empty row.
+                text_cells = [(ref, text) for ref, text, is_text in pending if is_text]
+                if not header or (len(text_cells) >= 2 and rows_seen <= 20):
+                    header = {ref.rstrip(_DIGITS): text.strip()[:200] for ref, text in text_cells}
+                    header_final = len(text_cells) >= 2
+                    is_header = True
+                for ref, text, _ in pending:
+                    context = None if is_header else header.get(ref.rstrip(_DIGITS))
+                    if row_label is not None and ref != label_ref:
+                        context = f"{context} | {row_label}" if context else row_label
+                    yield Segment(text, Location(loc_part, None, sheet, ref), doc, context)
+
+    def _header_footer(self, el: Any, sheet: str) -> Iterator[Event]:
+        for child in el:
+            name = local_name(child.tag)
+            text = _strip_header_codes(child.text or "")
+            if text:
+                part = "footer" if "Footer" in name else "header"
+                yield self.ctx.segment(text, Location(part, sheet=sheet, name=name))
+
+    # -- comments, drawings, names ----------------------------------------------------------
+    def _sheet_extras(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
+        pkg, ctx = self.pkg, self.ctx
+        x = self.names.uris["x"]
+        t_tag, r_tag = f"{{{x}}}t", f"{{{x}}}r"
+        for target in pkg.related(part, "comments"):
+            root = pkg.xml(target)
+            for comment in root.iter(f"{{{x}}}comment"):
+                text_el = comment.find(f"{{{x}}}text")
+                text = _rich_text(text_el, t_tag, r_tag).strip() if text_el is not None else ""
+                if text:
+                    yield ctx.segment(unescape_xstring(text), Location("cell_comment", sheet=sheet,
+                                                                        cell=comment.get("ref")))
+        for target in pkg.related(part, "threadedcomment", "threadedcomments"):
+            root = pkg.xml(target)
+            for comment in root.iter():
+                if local_name(comment.tag) != "threadedComment":
+                    continue
+                text = "".join(t.text or "" for t in comment if local_name(t.tag) == "text").strip()
+                if text:
+                    yield ctx.segment(text, Location("cell_comment", sheet=sheet, cell=comment.get("ref")))
+        for drawing in pkg.related(part, "drawing"):
+            texts = drawing_paragraphs(pkg.xml(drawing), self.names)
+            if texts:
+                yield ctx.segment("\n".join(texts), Location("textbox", sheet=sheet, name=drawing))
+            for chart in pkg.related(drawing, "chart", "chartex", "diagramdata"):
+                texts = drawing_paragraphs(pkg.xml(chart), self.names)
+                if texts:
+                    yield ctx.segment("\n".join(texts), Location("textbox", sheet=sheet, name=chart))
+
+    def _defined_names(self, wb: Any, sheet_names: list[str]) -> Iterator[Event]:
+        x = self.names.uris["x"]
+        for dn in wb.iter(f"{{{x}}}definedName"):
+            text = (dn.text or "").strip()
+            if not text:
+                continue
+            sheet = None
+            local = dn.get("localSheetId")
+            if local is not None and local.isdigit() and int(local) < len(sheet_names):
+                sheet = sheet_names[int(local)]
+            name = dn.get("name") or "?"
+            yield self.ctx.segment(text, Location("defined_name", sheet=sheet, name=name), context=name)
+
+
+def _rich_text(el: Any, t_tag: str, r_tag: str) -> str:
+    """Text of a string item: its own <t> and the <t> of its runs; phonetic runs (rPh) left out."""
+    bits: list[str] = []
+    for child in el:
+        tag = child.tag
+        if tag == t_tag:
+            bits.append(child.text or "")
+        elif tag == r_tag:
+            for t in child.iter(t_tag):
+                bits.append(t.text or "")
+    return "".join(bits)
+
+
+def _next_ref(prev: str, row: str) -> str:
+    """The cell after ``prev`` in this row (cells may omit their r= attribute)."""
+    if not prev:
+        return "A" + row
+    return column_letters(column_index(prev.rstrip(_DIGITS)) + 1) + row
+
+
+def _display(raw: str, fmt: NumberFormat, date1904: bool) -> str:
+    """What Excel shows for a stored number (memoised per format: columns repeat values)."""
+    cache = fmt.cache
+    shown = cache.get(raw)
+    if shown is None:
+        shown = _display_uncached(raw, fmt, date1904)
+        if len(cache) >= 65536:
+            cache.clear()
+        cache[raw] = shown
+    return shown
+
+
+def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
+    """The displayed text, plus the stored value after a tab when the display hides its digits."""
+    try:
+        number = float(raw)
+    except ValueError:
+        return raw
+    if not math.isfinite(number):
+        return raw
+    try:
+        shown = fmt.format(number, date1904, raw)
+    except Exception:  # noqa: BLE001 - an odd format code must not cost the file: scan the stored value
+        return raw
+    if fmt.is_date or fmt.is_general:
+        # General only rounds past 15 significant digits; it never hides what a user typed.
+        return shown or raw
+    if shown == raw:
+        return shown
+    stored_digits = _NON_DIGIT.sub("", raw.split("E")[0].split("e")[0]).lstrip("0")
+    if stored_digits and stored_digits in _NON_DIGIT.sub("", shown):
+        return shown
+    return f"{shown}\t{raw}" if shown else raw
