@@ -59,6 +59,10 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
     doc_matchers: dict[str, DocMatcher] = {}
     started: dict[str, float] = {}
     partners = opts.partners
+    # Large texts already matched in a document, by identity: a spreadsheet whose 12,000
+    # cells all point at one 1 MB shared string must cost one match, not 12 GB of them.
+    # Identity (the extractor hands out the same str object) is exact and O(1).
+    seen_large: dict[tuple[str, int], str] = {}
 
     def outcome(doc: str) -> DocOutcome:
         o = outcomes.get(doc)
@@ -73,6 +77,12 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
             o.chars += len(ev.text)
             if o.errors and any(e.startswith("pattern ") for e in o.errors):
                 continue  # matching already failed for this document; it is unscannable anyway
+            if len(ev.text) >= 4096:
+                key = (ev.doc, id(ev.text))
+                if seen_large.get(key) is ev.text:
+                    o.notes["repeated_texts_skipped"] = o.notes.get("repeated_texts_skipped", 0) + 1
+                    continue
+                seen_large[key] = ev.text
             dm = doc_matchers.get(ev.doc)
             if dm is None:
                 dm = doc_matchers[ev.doc] = matcher.doc()

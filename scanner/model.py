@@ -305,6 +305,7 @@ class FileResult:
             "destination": self.destination,
             "findings": [f.to_dict(reveal) for f in o.findings],
             "counts": self.counts(), "error": o.error, "existing_label": o.existing_label,
+            "seconds": o.seconds,
         }
         if o.notes:
             out.update({k: v for k, v in o.notes.items() if k not in out})
