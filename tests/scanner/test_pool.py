@@ -14,25 +14,25 @@ from scanner.scan import scan_paths
 SSN = "Employee SSN: 212-67-4431\n"
 
 
-def _big_text(path: Path, mb: int) -> Path:
+def _big_text(path: Path, mb: float) -> Path:
     # every line holds an identifier, so the matcher has real work per line (seconds, not ms)
     line = "Record 4711: contact jane.doe@example-cdmo.com, SSN 212-67-4431, ext 555-0100.\n"
     with path.open("w", encoding="utf-8") as fh:
-        for _ in range(mb * 1024 * 1024 // len(line)):
+        for _ in range(int(mb * 1024 * 1024) // len(line)):
             fh.write(line)
         fh.write(SSN)
     return path
 
 
 def test_timeout_kills_the_worker_and_the_next_file_still_scans(tmp_path: Path) -> None:
-    big = _big_text(tmp_path / "big.log", 2)
+    big = _big_text(tmp_path / "big.log", 1)
     small = tmp_path / "small.txt"
     small.write_text(SSN, encoding="utf-8")
-    opts = ScanOptions(limits=Limits(timeout_s=0.2))
+    opts = ScanOptions(limits=Limits(timeout_s=0.05))
     with WorkerPool(opts, jobs=1) as pool:
         first = pool.submit(big).result()
         second = pool.submit(small).result()
-    assert first[0].errors == ["timed out after 0.2 s"]
+    assert first[0].errors == ["timed out after 0.05 s"]
     assert not second[0].errors and second[0].findings, "the replacement worker scans normally"
     # the same big file, with a generous limit, is scanned to the end (the limit is what stopped it)
     with WorkerPool(ScanOptions(limits=Limits(timeout_s=300)), jobs=1) as pool:
