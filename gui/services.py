@@ -1,0 +1,647 @@
+"""The threading bridge: everything slow runs off the GUI thread and comes back as signals.
+
+Rules every service here follows (house style H12, Anki's taskman, Picard's run_task):
+
+* Scans run in the controller's one shared ``WorkerPool`` (worker *processes*), never
+  in the GUI thread and never in a thread of this process.
+* A pool thread finishing a file emits a private signal of a QObject that lives in the
+  GUI thread. Qt sees the emit come from another thread and delivers it *queued*, so
+  every slot below runs in the GUI thread and may touch models and widgets.
+* No slot waits: listing folders happens in a short-lived feeder thread, extraction for
+  the context pane happens in a child process (``QProcess``), file actions in a
+  one-thread executor.
+* Services hold no widgets and know nothing of views; views subscribe to signals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+
+from scanner.model import DocOutcome, FileResult, Finding, Verdict
+from scanner.pool import PRIORITY_INTERACTIVE, WorkerPool
+from scanner.scan import iter_files
+
+from .session import Session
+
+DRAIN_BUDGET_S = 0.008     # GUI-thread time per turn of the event loop spent taking results
+
+# =========================================================================== scanning
+@dataclass(eq=False, slots=True)     # identity: two scans of one file are two rows
+class ScannedFile:
+    """One file the user asked to scan: its outcomes (file + archive members) and verdicts.
+
+    Outcomes are kept so that a change of destination re-decides without re-scanning.
+    """
+
+    path: Path                   # on disk (actions read it)
+    display: str                 # the outcome path of the top-level document
+    outcomes: list[DocOutcome]
+    results: list[FileResult]
+    destination: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    files: int           # top-level files finished
+    results: int         # verdicts, including archive members
+    blocked: int
+    unscannable: int
+    cancelled: int       # files that were queued when the user cancelled
+    seconds: float
+
+
+@dataclass(slots=True)
+class _Batch:
+    started: float
+    destination: str | None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    futures: list[Future[list[DocOutcome]]] = field(default_factory=list)
+    total: int = 0               # files submitted so far
+    listed: bool = False         # the feeder has listed every file
+    done: int = 0
+    cancelled: int = 0
+    results: int = 0
+    blocked: int = 0
+    unscannable: int = 0
+    feeder: threading.Thread | None = None
+
+
+class ScanService(QObject):
+    """Scans files and folders in the shared worker pool; results stream back as signals.
+
+    ``scan()`` returns at once. A feeder thread lists folders and submits each file to
+    the pool; each finished file is decided in the pool thread that received it, put in
+    an inbox the GUI thread drains a few milliseconds at a time, and is announced by
+    ``file_scanned`` (once per verdict: the file and each archive member) and
+    ``results_ready`` (once per file, with the outcomes, for the results table).
+    """
+
+    file_scanned = Signal(object)        # FileResult
+    results_ready = Signal(object)       # ScannedFile
+    progress_changed = Signal(int, int)  # files done, files known so far
+    scan_started = Signal()
+    scan_finished = Signal(object)       # ScanSummary
+    scan_failed = Signal(str)
+
+    # cross-thread deliveries (emitted from feeder / pool threads, received queued)
+    _wake = Signal()                                             # the inbox has results
+    _listed = Signal(object, int, bool)                          # batch, files submitted, listing complete
+    _listing_failed = Signal(object, str)
+
+    def __init__(self, pool: Callable[[], WorkerPool], session: Callable[[], Session],
+                 destination: Callable[[], str | None], parent: QObject | None = None):
+        super().__init__(parent)
+        self._pool = pool
+        self._session = session
+        self._destination = destination
+        self._batches: list[_Batch] = []
+        self._closed = False
+        self._gate = threading.RLock()   # guards _closed against late pool callbacks
+        # Results wait here until the GUI thread takes them, a few milliseconds' worth per
+        # turn of the event loop: a burst of finished files never stalls the window.
+        self._inbox: deque[tuple[Any, ...]] = deque()
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(0)
+        self._drain_timer.timeout.connect(self._drain)
+        self._wake.connect(self._drain)
+        self._listed.connect(self._on_listed)
+        self._listing_failed.connect(self._on_listing_failed)
+
+    # ------------------------------------------------------------------ API (GUI thread)
+    @property
+    def busy(self) -> bool:
+        return bool(self._batches)
+
+    def progress(self) -> tuple[int, int]:
+        return (sum(b.done + b.cancelled for b in self._batches), sum(b.total for b in self._batches))
+
+    def scan(self, paths: Iterable[Path | str], priority: int = PRIORITY_INTERACTIVE) -> bool:
+        """Queue files and folders (folders recursively). False if nothing could be queued."""
+        wanted = [Path(p) for p in paths]
+        session = self._session()
+        if self._closed:
+            return False
+        if not session.usable:
+            self.scan_failed.emit(f"Scanning is disabled until the configuration is fixed: {session.error}")
+            return False
+        missing = [str(p) for p in wanted if not p.exists()]
+        if missing:
+            self.scan_failed.emit("Not found: " + ", ".join(missing[:5]) + (" …" if len(missing) > 5 else ""))
+        found = [p.resolve() for p in wanted if p.exists()]
+        if not found:
+            return False
+        batch = _Batch(time.monotonic(), self._destination())
+        first = not self._batches
+        self._batches.append(batch)
+        if first:
+            self.scan_started.emit()
+        pool = self._pool()
+        batch.feeder = threading.Thread(target=self._feed, args=(batch, found, pool, priority),
+                                        name="clearance-gui-feeder", daemon=True)
+        batch.feeder.start()
+        return True
+
+    def cancel(self) -> None:
+        """Drop every queued file; files already in a worker finish and are shown."""
+        for batch in list(self._batches):
+            with batch.lock:
+                batch.cancel.set()
+                futures = list(batch.futures)
+            for fut in futures:
+                fut.cancel()   # a cancelled future runs its callback here, synchronously
+
+    def close(self) -> None:
+        """Cancel, wait for feeder threads, and ignore anything the pool still delivers."""
+        self.cancel()
+        for batch in list(self._batches):
+            if batch.feeder is not None:
+                batch.feeder.join()
+        with self._gate:
+            self._closed = True
+        self._batches.clear()
+        self._inbox.clear()
+        self._drain_timer.stop()
+
+    # ------------------------------------------------------------------ feeder thread
+    def _feed(self, batch: _Batch, paths: list[Path], pool: WorkerPool, priority: int) -> None:
+        count = 0
+        try:
+            for path, display in iter_files(paths):
+                with batch.lock:
+                    if batch.cancel.is_set():
+                        break
+                    fut = pool.submit(path, display, priority)
+                    batch.futures.append(fut)
+                count += 1
+                fut.add_done_callback(lambda f, p=path, d=display: self._deliver(batch, p, d, f))
+                if count % 25 == 0:
+                    self._emit(self._listed, batch, count, False)
+        except (OSError, RuntimeError) as exc:   # unreadable folder; pool closed under us
+            self._emit(self._listing_failed, batch, str(exc))
+        self._emit(self._listed, batch, count, True)
+
+    def _deliver(self, batch: _Batch, path: Path, display: str, fut: Future[list[DocOutcome]]) -> None:
+        """Pool thread (or GUI thread for a cancelled future): decide, then hand over to the GUI thread.
+
+        The policy runs here, not in the GUI thread: an archive with thousands of members
+        takes a while to decide, and this thread has nothing else to do. The GUI thread
+        decides again only if the destination changed meanwhile.
+        """
+        outcomes = None if fut.cancelled() else fut.result()
+        results: list[FileResult] | None = None
+        destination = None
+        if outcomes is not None:
+            destination = self._destination()
+            try:
+                results = self._session().decide(outcomes, destination)
+            except Exception:  # noqa: BLE001 - decided again in the GUI thread, which reports the error
+                results = None
+        self._inbox.append((batch, path, display, outcomes, results, destination))
+        self._emit(self._wake)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        with self._gate:
+            if not self._closed:
+                signal.emit(*args)
+
+    # ------------------------------------------------------------------ GUI-thread slots
+    @Slot(object, int, bool)
+    def _on_listed(self, batch: _Batch, count: int, complete: bool) -> None:
+        batch.total = max(batch.total, count)
+        batch.listed = batch.listed or complete
+        self._report_progress()
+        self._maybe_finish(batch)
+
+    @Slot(object, str)
+    def _on_listing_failed(self, batch: _Batch, message: str) -> None:
+        self.scan_failed.emit(f"Could not list every file: {message}")
+
+    @Slot()
+    def _drain(self) -> None:
+        """Take finished files from the inbox for at most ``DRAIN_BUDGET_S``, then let Qt breathe."""
+        deadline = time.perf_counter() + DRAIN_BUDGET_S
+        taken = 0
+        while self._inbox:
+            self._take(*self._inbox.popleft())
+            taken += 1
+            if time.perf_counter() >= deadline:
+                break
+        if self._inbox:
+            self._drain_timer.start()
+        if taken:
+            self._report_progress()
+
+    def _take(self, batch: _Batch, path: Path, display: str, outcomes: list[DocOutcome] | None,
+              results: list[FileResult] | None, decided_for: str | None) -> None:
+        if batch not in self._batches:
+            return
+        if outcomes is None:
+            batch.cancelled += 1
+        else:
+            batch.done += 1
+            destination = self._destination()
+            if results is None or decided_for != destination:
+                try:
+                    results = self._session().decide(outcomes, destination)
+                except Exception as exc:  # noqa: BLE001 - a policy bug: say so, never show a verdict
+                    self.scan_failed.emit(f"{display}: could not be decided ({type(exc).__name__}: {exc})")
+                    results = []
+            batch.results += len(results)
+            batch.blocked += sum(r.verdict is Verdict.BLOCK for r in results)
+            batch.unscannable += sum(bool(r.outcome.errors) for r in results)
+            if results:
+                self.results_ready.emit(ScannedFile(path, results[0].path, outcomes, results, destination))
+                for r in results:
+                    self.file_scanned.emit(r)
+        batch.total = max(batch.total, batch.done + batch.cancelled)
+        self._maybe_finish(batch)
+
+    def _report_progress(self) -> None:
+        done, total = self.progress()
+        self.progress_changed.emit(done, total)
+
+    def _maybe_finish(self, batch: _Batch) -> None:
+        if not batch.listed or batch.done + batch.cancelled < batch.total or batch not in self._batches:
+            return
+        if batch.feeder is not None:
+            batch.feeder.join()   # it has already emitted its last signal: returns at once
+        self._batches.remove(batch)
+        if self._batches:
+            return
+        self.scan_finished.emit(ScanSummary(batch.done, batch.results, batch.blocked, batch.unscannable,
+                                            batch.cancelled, round(time.monotonic() - batch.started, 3)))
+
+
+# =========================================================================== near-misses
+class ExplainService(QObject):
+    """"Why was this not flagged?": re-scan one file keeping near-misses.
+
+    The shared pool's workers are started with ``keep_near_misses=False`` (near-misses
+    cost memory for every file of a batch), so explanations use a second, one-worker
+    pool that is only started the first time someone asks, and is closed with the app.
+    """
+
+    explained = Signal(str, object)    # display path of the top-level file, list[DocOutcome]
+    _ready = Signal(str, object)
+
+    def __init__(self, session: Callable[[], Session], parent: QObject | None = None):
+        super().__init__(parent)
+        self._session = session
+        self._pool: WorkerPool | None = None
+        self._pool_key: Any = None
+        self._closed = False
+        self._gate = threading.Lock()
+        self._ready.connect(self._on_ready)
+
+    def request(self, path: Path, display: str) -> None:
+        opts = replace(self._session().options, keep_near_misses=True)
+        if self._pool is None or self._pool_key != opts:
+            self._retire()
+            self._pool = WorkerPool(opts, jobs=1)
+            self._pool_key = opts
+        fut = self._pool.submit(path, display, PRIORITY_INTERACTIVE)
+        fut.add_done_callback(lambda f: self._deliver(display, f))
+
+    def _deliver(self, display: str, fut: Future[list[DocOutcome]]) -> None:
+        if fut.cancelled():
+            return
+        with self._gate:
+            if not self._closed:
+                self._ready.emit(display, fut.result())
+
+    @Slot(str, object)
+    def _on_ready(self, display: str, outcomes: list[DocOutcome]) -> None:
+        self.explained.emit(display, outcomes)
+
+    def _retire(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def close(self) -> None:
+        with self._gate:
+            self._closed = True
+        self._retire()
+
+
+# =========================================================================== context
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The text around one finding, raw (memory only): the view masks it unless revealed."""
+
+    before: str
+    match: str
+    after: str
+    others: tuple[tuple[int, int], ...] = ()   # spans (in before+match+after) of other findings
+
+
+def finding_key(doc_path: str, f: Finding) -> tuple[str, str, int, int, str]:
+    return (doc_path, f.hash, f.start, f.end, f.pattern)
+
+
+def _loc_key(loc: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(loc.get(k) for k in ("part", "page", "sheet", "cell", "paragraph", "name"))
+
+
+class ContextService(QObject):
+    """The text around each finding, read by ``clearance extract`` in a child process.
+
+    Findings carry offsets, not text. To show "the text around a finding" we re-extract
+    the file in a separate process (the same isolation as a scan: a hostile file can
+    hang or exhaust that process, never the app), find each finding's segment by its
+    location and keyed hash, keep ``WINDOW`` characters either side and drop the rest.
+    """
+
+    WINDOW = 120
+    context_ready = Signal(str, object)   # display path, dict[finding_key, Snippet]
+    context_failed = Signal(str, str)     # display path, reason
+
+    def __init__(self, session: Callable[[], Session], parent: QObject | None = None):
+        super().__init__(parent)
+        self._session = session
+        self._cache: dict[str, dict[tuple[str, str, int, int, str], Snippet]] = {}
+        self._running: dict[str, _ExtractJob] = {}
+
+    def cached(self, display: str) -> dict[tuple[str, str, int, int, str], Snippet] | None:
+        return self._cache.get(display)
+
+    def request(self, path: Path, display: str, outcomes: Sequence[DocOutcome]) -> None:
+        if display in self._cache:
+            self.context_ready.emit(display, self._cache[display])
+            return
+        if display in self._running:
+            return
+        wanted = [(o.path, f) for o in outcomes for f in o.findings]
+        if not wanted:
+            self._cache[display] = {}
+            self.context_ready.emit(display, {})
+            return
+        job = _ExtractJob(self, path, display, wanted, self._session())
+        self._running[display] = job
+        job.finished.connect(self._on_job_finished)
+        job.start()
+
+    @Slot(str, object, str)
+    def _on_job_finished(self, display: str, snippets: dict[Any, Snippet], problem: str) -> None:
+        self._running.pop(display, None)
+        if snippets or not problem:
+            self._cache[display] = snippets
+            self.context_ready.emit(display, snippets)
+        if problem:
+            self.context_failed.emit(display, problem)
+
+    def forget(self) -> None:
+        """Drop cached text (e.g. when the results are cleared)."""
+        self._cache.clear()
+
+    def close(self) -> None:
+        for job in list(self._running.values()):
+            job.abort()
+        self._running.clear()
+        for proc in self.findChildren(ExtractProcess):
+            proc.abort()
+
+
+class ExtractProcess(QObject):
+    """``clearance extract --format jsonl FILE`` in a child process, one segment at a time.
+
+    The same isolation as a scan: a hostile file can hang or exhaust the child, which is
+    killed after the configured per-file timeout; the app never waits for it.
+    """
+
+    segment = Signal(object)    # {"path", "location", "text"}
+    problem = Signal(str)       # the extractor said a document could not be read completely
+    done = Signal(str)          # "" when the child finished normally, else why it stopped
+
+    def __init__(self, path_arg: str, session: Session, parent: QObject | None = None):
+        super().__init__(parent)
+        self.path_arg = path_arg
+        self.session = session
+        self._buffer = b""
+        self._finished = False
+        self.proc = QProcess(self)
+        self.proc.readyReadStandardOutput.connect(self._on_output)
+        self.proc.finished.connect(self._on_finished)
+        self.proc.errorOccurred.connect(self._on_error)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int((session.config.limits.timeout_s + 15) * 1000))
+        self._timer.timeout.connect(self._on_timeout)
+
+    def start(self) -> None:
+        args = ["-m", "scanner", "extract", "--format", "jsonl"]
+        if self.session.config.path is not None:
+            args += ["--config", str(self.session.config.path)]
+        args += ["--", self.path_arg]
+        env = QProcessEnvironment.systemEnvironment()
+        # The child must import the same `scanner` as this process (a checkout or a wheel).
+        root = str(Path(sys.modules["scanner"].__file__ or ".").resolve().parent.parent)
+        env.insert("PYTHONPATH", os.pathsep.join(filter(None, [root, env.value("PYTHONPATH")])))
+        env.insert("PYTHONIOENCODING", "utf-8")
+        self.proc.setProcessEnvironment(env)
+        self.proc.setProgram(sys.executable)
+        self.proc.setArguments(args)
+        self._timer.start()
+        self.proc.start()
+
+    def stop(self, reason: str = "") -> None:
+        """Stop reading (the child is killed); ``done`` is emitted once, with ``reason``."""
+        self._finish(reason)
+        if self.proc.state() != QProcess.ProcessState.NotRunning:
+            self.proc.kill()
+
+    def abort(self) -> None:
+        """Shutdown: kill the child and wait for it (a kill is immediate)."""
+        self._finished = True
+        self._timer.stop()
+        if self.proc.state() != QProcess.ProcessState.NotRunning:
+            self.proc.kill()
+            self.proc.waitForFinished(2000)
+        self.deleteLater()
+
+    @Slot()
+    def _on_output(self) -> None:
+        self._buffer += bytes(self.proc.readAllStandardOutput().data())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            if self._finished:
+                return
+            self._line(line)
+
+    def _line(self, line: bytes) -> None:
+        if not line.strip():
+            return
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return
+        if "text" in obj:
+            self.segment.emit(obj)
+        elif obj.get("error"):
+            self.problem.emit(str(obj["error"]))
+
+    @Slot()
+    def _on_timeout(self) -> None:
+        self.stop(f"reading the file took longer than {self.session.config.limits.timeout_s:g} s")
+
+    @Slot(QProcess.ProcessError)
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._finish("could not start the text extractor")
+            self.deleteLater()
+
+    @Slot(int, QProcess.ExitStatus)
+    def _on_finished(self, _code: int, _status: QProcess.ExitStatus) -> None:
+        if not self._finished and self._buffer:
+            self._line(self._buffer)
+        self._buffer = b""
+        self._finish("")
+        self.deleteLater()      # the process has exited: safe to delete
+
+    def _finish(self, reason: str) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self._timer.stop()
+        self.done.emit(reason)
+
+
+class _ExtractJob(QObject):
+    """Finds each wanted finding's segment in the extractor's output and keeps its window."""
+
+    finished = Signal(str, object, str)
+
+    def __init__(self, parent: QObject, path: Path, display: str, wanted: list[tuple[str, Finding]],
+                 session: Session):
+        super().__init__(parent)
+        from scanner.match import keyed_hash
+        from scanner.normalize import normalize
+
+        self._keyed_hash = keyed_hash
+        self._normalize = normalize
+        self.display = display
+        self.session = session
+        self.pending: dict[tuple[Any, ...], list[tuple[str, Finding]]] = {}
+        for doc, f in wanted:
+            self.pending.setdefault((doc, *_loc_key(f.location.to_dict())), []).append((doc, f))
+        self.every = {k: [f for _d, f in v] for k, v in self.pending.items()}   # for masking neighbours
+        self.snippets: dict[tuple[str, str, int, int, str], Snippet] = {}
+        # Parented to the long-lived service, not to this job: the process object must
+        # outlive the job until the child has exited (it deletes itself then).
+        self.proc = ExtractProcess(display, session, parent)
+        self.proc.segment.connect(self._on_segment)
+        self.proc.done.connect(self._on_done)
+
+    def start(self) -> None:
+        self.proc.start()
+
+    def abort(self) -> None:
+        self.proc.abort()
+        self.deleteLater()
+
+    @Slot(object)
+    def _on_segment(self, obj: dict[str, Any]) -> None:
+        key = (obj.get("path", ""), *_loc_key(obj.get("location", {})))
+        candidates = self.pending.get(key)
+        if not candidates:
+            return
+        text = self._normalize(obj["text"])
+        w = ContextService.WINDOW
+        for doc, f in list(candidates):
+            if f.end > len(text):
+                continue
+            value = text[f.start:f.end]
+            if self._keyed_hash(self.session.hash_key, value) != f.hash:
+                continue
+            a, b = max(0, f.start - w), min(len(text), f.end + w)
+            others = tuple((max(o.start, a) - a, min(o.end, b) - a) for o in self.every[key]
+                           if o is not f and o.start < b and o.end > a)
+            self.snippets[finding_key(doc, f)] = Snippet(text[a:f.start], value, text[f.end:b], others)
+            candidates.remove((doc, f))
+        if not candidates:
+            del self.pending[key]
+        if not self.pending:
+            self.proc.stop("")     # every finding located: no need to read the rest
+
+    @Slot(str)
+    def _on_done(self, reason: str) -> None:
+        missing = sum(len(v) for v in self.pending.values())
+        problem = reason or (f"the text around {missing} finding(s) could not be located" if missing else "")
+        self.finished.emit(self.display, self.snippets, problem)
+        self.deleteLater()
+
+
+# =========================================================================== background ops
+class OpRunner(QObject):
+    """Runs one mutating operation at a time off the GUI thread (Anki's CollectionOp).
+
+    ``run(op, on_done, on_error)``: ``op`` runs in a worker thread and must not touch Qt;
+    ``on_done(result)`` / ``on_error(exc)`` run in the GUI thread.
+    """
+
+    busy_changed = Signal(bool)
+    _done = Signal(object, object, object)   # callback, result, error
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clearance-gui-op")
+        self._pending = 0
+        self._closed = False
+        self._gate = threading.Lock()
+        self._done.connect(self._on_done)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def run(self, op: Callable[[], Any], on_done: Callable[[Any], None],
+            on_error: Callable[[BaseException], None]) -> None:
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+
+        def job() -> None:
+            try:
+                result, error = op(), None
+            except Exception as exc:  # noqa: BLE001 - handed to on_error in the GUI thread
+                result, error = None, exc
+            with self._gate:
+                if not self._closed:
+                    self._done.emit((on_done, on_error), result, error)
+
+        self._executor.submit(job)
+
+    @Slot(object, object, object)
+    def _on_done(self, callbacks: tuple[Callable[[Any], None], Callable[[BaseException], None]],
+                 result: Any, error: BaseException | None) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.busy_changed.emit(False)
+        on_done, on_error = callbacks
+        if error is not None:
+            on_error(error)
+        else:
+            on_done(result)
+
+    def wait_idle(self) -> None:
+        """Block until queued operations have run (shutdown and tests only)."""
+        self._executor.submit(lambda: None).result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        with self._gate:
+            self._closed = True

@@ -1,0 +1,1 @@
+"""Windows, panels and dialogs. Each subscribes to the ``AppController``; none knows another."""
