@@ -36,6 +36,7 @@ _STARTUP_TIMEOUT = 120.0   # importing parsers and compiling patterns, on a slow
 
 def _worker_main(conn: Connection, opts: ScanOptions) -> None:
     _limit_memory(opts.limits.memory_mb)
+    _lower_priority()
     # Compile the patterns before taking work, so start-up is not charged to a file's
     # deadline; a broken pattern set is reported instead of "ready".
     try:
@@ -79,6 +80,19 @@ def _limit_memory(memory_mb: int) -> None:
         if hard == resource.RLIM_INFINITY or hard > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
+        pass
+
+
+def _lower_priority() -> None:
+    """Scanning is background work: the desktop (and the app's own window) keeps the CPU."""
+    try:
+        if os.name == "nt":
+            import psutil
+
+            psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+        else:
+            os.nice(5)
+    except Exception:  # noqa: BLE001 - a lower priority is a courtesy, not a requirement
         pass
 
 
@@ -155,6 +169,7 @@ class WorkerPool:
         self._queue: queue.PriorityQueue[_Task | None] = queue.PriorityQueue()
         self._seq = itertools.count()
         self._closed = False
+        self._abandon = threading.Event()
         self._threads = [threading.Thread(target=self._run, name=f"clearance-pool-{i}", daemon=True)
                          for i in range(self.jobs)]
         for t in self._threads:
@@ -171,11 +186,17 @@ class WorkerPool:
     def pending(self) -> int:
         return self._queue.qsize()
 
-    def close(self) -> None:
-        """Stop accepting work, cancel what is queued, let running files finish, join threads."""
+    def close(self, abandon: bool = False) -> None:
+        """Stop accepting work, cancel what is queued, join threads.
+
+        Files in progress finish, unless ``abandon``: then their workers are killed and
+        they come back as not scanned ("scan abandoned") — e.g. when the app quits.
+        """
         if self._closed:
             return
         self._closed = True
+        if abandon:
+            self._abandon.set()
         while True:
             try:
                 task = self._queue.get_nowait()
@@ -242,6 +263,8 @@ class WorkerPool:
                     return _failed(task, msg), True
                 return msg, True
             now = time.monotonic()
+            if self._abandon.is_set():
+                return _failed(task, "scan abandoned (the scanner was shut down)"), False
             if now > deadline:
                 return _failed(task, f"timed out after {limits.timeout_s:g} s"), False
             if now >= next_mem_check:

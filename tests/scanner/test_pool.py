@@ -81,3 +81,19 @@ def test_unreadable_pattern_set_is_an_error_not_a_hang(tmp_path: Path) -> None:
     f.write_text("hello", encoding="utf-8")
     res = list(scan_paths([f], ScanOptions(pattern_dirs=(str(bad),)), jobs=1))
     assert res[0].verdict.value == "block" and "pattern sets could not be loaded" in (res[0].outcome.error or "")
+
+
+def test_close_with_abandon_stops_a_running_file(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    big = _big_text(tmp_path / "slow.log", 6)
+    pool = WorkerPool(ScanOptions(limits=Limits(timeout_s=600)), jobs=1)
+    fut = pool.submit(big)
+    time.sleep(1.0)  # let the worker start on it
+    t0 = time.monotonic()
+    closer = threading.Thread(target=pool.close, kwargs={"abandon": True})
+    closer.start()
+    closer.join(30)
+    assert not closer.is_alive() and time.monotonic() - t0 < 15
+    assert fut.result()[0].errors == ["scan abandoned (the scanner was shut down)"]
