@@ -12,6 +12,9 @@ then refer to the normalised text (the one the matcher and the explanation show)
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
 import regex
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -41,11 +44,79 @@ def _collapse(m: regex.Match[str]) -> str:
     return m.group(0).replace(" ", "")
 
 
-def normalize(text: str) -> str:
+# Any other Unicode decimal digit (Arabic-Indic, Devanagari, ...) and any other Unicode
+# space: the multi-pattern engine reads \d and \s with their ASCII meaning.
+_OTHER_DIGIT = regex.compile(r"(?![0-9])\d")
+_OTHER_SPACE = regex.compile(r"[\u2028\u2029\x85]|(?![ \t\n\r\f\v])\s")
+
+
+def _fold_digit(m: regex.Match[str]) -> str:
+    return str(unicodedata.digit(m.group(0), 0))
+
+
+def _fold_space(m: regex.Match[str]) -> str:
+    return "\n" if m.group(0) in "\u2028\u2029\x85" else " "
+
+
+_PRECHECK: Any = None   # Vectorscan database: does the text hold spaced-out digits at all?
+_PRECHECK_TRIED = False
+
+
+def _precheck_db() -> Any:
+    """Compiled once per process. Scanning for spaced digits with Vectorscan (GB/s) and
+    running the ``regex`` substitution only where they occur keeps normalisation off the
+    matcher's critical path: most text has none."""
+    global _PRECHECK, _PRECHECK_TRIED
+    if not _PRECHECK_TRIED:
+        _PRECHECK_TRIED = True
+        try:
+            import hyperscan as hs
+
+            db = hs.Database(mode=hs.HS_MODE_BLOCK)
+            db.compile(expressions=[SPACED_DIGITS_EXPR.encode()],
+                       ids=[0], elements=1, flags=[hs.HS_FLAG_SINGLEMATCH])
+            _PRECHECK = db
+        except Exception:  # noqa: BLE001 - without it, the regex pass simply always runs
+            _PRECHECK = None
+    return _PRECHECK
+
+
+def _has_spaced_digits(text: str) -> bool:
+    db = _precheck_db()
+    if db is None:
+        return True
+    found: list[bool] = []
+
+    def on_match(*_args: object) -> bool:
+        found.append(True)
+        return True   # stop at the first hit
+
+    try:
+        db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+    except Exception:  # noqa: BLE001 - hyperscan.ScanTerminated is how "stop" is reported
+        pass
+    return bool(found)
+
+
+# The Vectorscan expression the matcher adds to its own database, so that one scan also
+# says whether letter-spaced digits are present (then it collapses them and scans again).
+SPACED_DIGITS_EXPR = r"\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d"
+
+
+def collapse_spaced_digits(text: str) -> str:
+    """'2 1 2 - 6 7 - 4 4 3 1' -> '212-67-4431' (runs of six or more single digits only)."""
+    return _SPACED_DIGITS.sub(_collapse, text) if " " in text else text
+
+
+def normalize(text: str, collapse_digits: bool = True) -> str:
+    """Typographic characters to ASCII; with ``collapse_digits``, spaced-out digits joined."""
     if text.isascii():
         out = text
     else:
         out = text.translate(_TRANSLATE)
-    if " " in out:
+        if not out.isascii():
+            out = _OTHER_DIGIT.sub(_fold_digit, out)
+            out = _OTHER_SPACE.sub(_fold_space, out)
+    if collapse_digits and " " in out and _has_spaced_digits(out):
         out = _SPACED_DIGITS.sub(_collapse, out)
     return out

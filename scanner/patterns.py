@@ -53,10 +53,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import regex
 
 from . import validators
+
+if TYPE_CHECKING:   # match imports this module: only the type checker sees the reverse import
+    from .match import Matcher, MatchResult
 
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
 SEVERITIES = ("low", "medium", "high")
@@ -203,6 +207,17 @@ def _line_of(lines: list[str], pattern_id: str | None, key: str | None = None) -
             if lines[j].strip().split("=", 1)[0].strip() == key:
                 return j + 1
     return start + 1
+
+
+def _top_line(lines: list[str], key: str) -> int | None:
+    """Line of a top-level ``key = ...`` (before the first table header)."""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            return None
+        if stripped.split("=", 1)[0].strip() == key:
+            return i + 1
+    return None
 
 
 def _str_list(value: object) -> bool:
@@ -359,10 +374,11 @@ def parse_set_text(text: str, file: str) -> tuple[list[Pattern], list[PatternErr
     errors: list[PatternError] = []
     for key in data:
         if key not in _TOP_KEYS:
-            errors.append(PatternError(file, None, None, f"unknown top-level key '{key}'"))
+            errors.append(PatternError(file, None, _top_line(lines, key), f"unknown top-level key '{key}'"))
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        errors.append(PatternError(file, None, None, f"schema_version must be {SCHEMA_VERSION}, got {version!r}"))
+        errors.append(PatternError(file, None, _top_line(lines, "schema_version"),
+                                   f"schema_version must be {SCHEMA_VERSION}, got {version!r}"))
     raw_patterns = data.get("patterns", [])
     if not isinstance(raw_patterns, list):
         errors.append(PatternError(file, None, None, "'patterns' must be an array of tables ([[patterns]])"))
@@ -473,12 +489,10 @@ def run_examples(pset: PatternSet, only: Sequence[str] | None = None) -> Example
 EXAMPLE_HEADER_SEP = " || "
 
 
-def match_example(matcher: object, text: str) -> object:
+def match_example(matcher: Matcher, text: str) -> MatchResult:
     """Match one embedded example; ``header || row`` is a table row under that header."""
-    from .match import Matcher
     from .model import Location, Segment
 
-    assert isinstance(matcher, Matcher)
     if EXAMPLE_HEADER_SEP in text:
         header, _, row = text.partition(EXAMPLE_HEADER_SEP)
         return matcher.doc().feed(Segment(row, Location("table"), context=header))
