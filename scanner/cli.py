@@ -234,11 +234,13 @@ def cmd_patterns(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "validate":
         engines = Matcher(pset, b"validate").engines()
+        counts = {e: sum(1 for v in engines.values() if v == e) for e in ("vectorscan", "vectorscan-prefilter",
+                                                                         "regex")}
         for pid, engine in engines.items():
-            if engine != "vectorscan":
-                note = ("Vectorscan prefilter mode (superset), confirmed by regex" if engine == "vectorscan-prefilter"
-                        else "Vectorscan cannot compile it: regex pass over each segment (slower)")
-                out.write(f"{pid}: {note}\n")
+            if engine == "regex":
+                out.write(f"{pid}: Vectorscan cannot compile it: regex pass over each segment (slower)\n")
+        out.write(f"engines: {counts['vectorscan']} exact in Vectorscan, {counts['vectorscan-prefilter']} as "
+                  f"Vectorscan prefilters confirmed by regex, {counts['regex']} regex-only fallbacks\n")
         report = run_examples(pset)
         for r in report.failures:
             out.write(f"FAIL {r.pattern} {r.kind}[{r.index}] {r.text!r}: {r.detail}\n")

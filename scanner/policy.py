@@ -556,7 +556,9 @@ def _combine(contribs: list[_Contribution], policy: Policy, allow_notes: list[st
         labels = [c.label for c in winners if c.label] or ([policy.block_label] if verdict is Verdict.BLOCK else [])
         label = max(labels, key=lambda lb: _label_rank(lb, policy)) if labels else None
     # Reasons for the winning verdict first; the weaker ones still explain the file.
-    others = [c for c in contribs if c not in winners]
+    # A weaker rule that fired on the very findings already named adds only noise.
+    named = " ".join(c.reason for c in winners)
+    others = [c for c in contribs if c not in winners and c.reason.partition(": ")[2] not in named]
     reasons = [c.reason for c in winners] + [c.reason for c in others] + allow_notes
     overridable = all(c.allow_override for c in winners)
     return Decision(verdict, label, tuple(dict.fromkeys(reasons))[:MAX_REASONS], overridable)

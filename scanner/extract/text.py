@@ -93,10 +93,13 @@ def extract_csv(src: Source, ctx: Context) -> Iterator[Event]:
                 if not any(cell.strip() for cell in row):
                     continue
                 text = " | ".join(row)
-                if header is None:
+                # The header is the first row with two or more cells: a title line
+                # ("Site HR roster, Q3") above the table is not a column header.
+                if header is None and sum(1 for c in row if c.strip()) >= 2:
                     header = row
                     yield ctx.segment(text, Location("table", line=lineno))
                     continue
-                yield ctx.segment(text, Location("table", line=lineno), context=" | ".join(header))
+                yield ctx.segment(text, Location("table", line=lineno),
+                                  context=" | ".join(header) if header else None)
         except csv.Error as exc:
             raise Unscannable(f"malformed CSV: {exc}") from exc
