@@ -91,6 +91,9 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
             except MatchTimeout as exc:
                 o.errors.append(str(exc))
                 continue
+            except TimeoutError:
+                o.errors.append("text normalisation timed out (regex safety limit); text not fully checked")
+                continue
             o.findings.extend(res.findings)
             if opts.keep_near_misses:
                 o.near_misses.extend(res.near_misses[: max(0, 500 - len(o.near_misses))])

@@ -103,9 +103,14 @@ def _has_spaced_digits(text: str) -> bool:
 SPACED_DIGITS_EXPR = r"\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d"
 
 
+# These patterns are linear by construction; the timeout is the rule (every regex call
+# has one) and a backstop. A TimeoutError makes the document unscannable, never clean.
+_TIMEOUT = 10.0
+
+
 def collapse_spaced_digits(text: str) -> str:
     """'2 1 2 - 6 7 - 4 4 3 1' -> '212-67-4431' (runs of six or more single digits only)."""
-    return _SPACED_DIGITS.sub(_collapse, text) if " " in text else text
+    return _SPACED_DIGITS.sub(_collapse, text, timeout=_TIMEOUT) if " " in text else text
 
 
 def normalize(text: str, collapse_digits: bool = True) -> str:
@@ -115,8 +120,8 @@ def normalize(text: str, collapse_digits: bool = True) -> str:
     else:
         out = text.translate(_TRANSLATE)
         if not out.isascii():
-            out = _OTHER_DIGIT.sub(_fold_digit, out)
-            out = _OTHER_SPACE.sub(_fold_space, out)
+            out = _OTHER_DIGIT.sub(_fold_digit, out, timeout=_TIMEOUT)
+            out = _OTHER_SPACE.sub(_fold_space, out, timeout=_TIMEOUT)
     if collapse_digits and " " in out and _has_spaced_digits(out):
-        out = _SPACED_DIGITS.sub(_collapse, out)
+        out = _SPACED_DIGITS.sub(_collapse, out, timeout=_TIMEOUT)
     return out
