@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from ..icons import verdict_icon
+from .base import RowTableModel
 from .sort_proxy import ROW_ROLE, SORT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -45,26 +46,13 @@ def _where(loc: Any) -> str:
     return ", ".join(f"{k} {v}" for k, v in loc.items())
 
 
-class AuditModel(QAbstractTableModel):
+class AuditModel(RowTableModel):
     TIME, KIND, USER, SOURCE, FILE, DESTINATION, VERDICT, LABEL, DETAIL = range(9)
     _HEADERS = ("Time", "Event", "User", "Source", "File", "Destination", "Verdict", "Label", "Detail")
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._rows: list[Any] = []
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._HEADERS):
-            return self._HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

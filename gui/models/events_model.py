@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from scanner.watch_status import WatchEvent
 
 from ..icons import verdict_icon
+from .base import RowTableModel
 from .sort_proxy import ROW_ROLE, SORT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class WatchEventsModel(QAbstractTableModel):
+class WatchEventsModel(RowTableModel):
     TIME, EVENT, FILE, DESTINATION, VERDICT, DETAIL = range(6)
     _HEADERS = ("Time", "Event", "File", "Destination", "Verdict", "Detail")
 
@@ -23,19 +24,6 @@ class WatchEventsModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[WatchEvent] = []
         self._titles: dict[str, str] = {}
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._HEADERS):
-            return self._HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

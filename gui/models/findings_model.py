@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from scanner.model import Finding, NearMiss
 
+from .base import RowTableModel
 from .sort_proxy import ROW_ROLE, SORT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -21,7 +22,7 @@ class FindingRow:
     finding: Finding
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(RowTableModel):
     FINDING, CATEGORY, SEVERITY, CONFIDENCE, LOCATION, VALUE, WHY = range(7)
     _HEADERS = ("Finding", "Category", "Severity", "Confidence", "Location", "Value", "Why")
 
@@ -30,19 +31,6 @@ class FindingsModel(QAbstractTableModel):
         self._rows: list[FindingRow] = []
         self._revealed = False
         self._show_doc = False
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._HEADERS):
-            return self._HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -124,26 +112,13 @@ class FindingsModel(QAbstractTableModel):
         return tuple(self._rows)
 
 
-class NearMissModel(QAbstractTableModel):
+class NearMissModel(RowTableModel):
     PATTERN, LOCATION, VALUE, WHY_NOT = range(4)
     _HEADERS = ("Pattern", "Location", "Value", "Why not flagged")
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._rows: list[NearMiss] = []
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._HEADERS):
-            return self._HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from scanner.model import DocOutcome, FileResult, Verdict
@@ -13,6 +13,7 @@ from scanner.model import DocOutcome, FileResult, Verdict
 from .. import theme
 from ..icons import verdict_icon
 from ..services import ScannedFile
+from .base import RowTableModel
 from .sort_proxy import ROW_ROLE, SORT_ROLE
 
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
@@ -47,7 +48,7 @@ class ResultRow:
         return self.file.path.name
 
 
-class ResultsModel(QAbstractTableModel):
+class ResultsModel(RowTableModel):
     VERDICT, FILE, TYPE, LABEL, PHI, FORMULA, IP, SECRET, FINANCE, DESTINATION, STATUS = range(11)
     _HEADERS = ("Verdict", "File", "Type", "Label", "PHI", "Formula", "IP", "Secret", "Finance", "Destination",
                 "Status")
@@ -59,19 +60,6 @@ class ResultsModel(QAbstractTableModel):
         self._titles: dict[str, str] = {}
 
     # ------------------------------------------------------------------ Qt API
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._HEADERS):
-            return self._HEADERS[section]
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
