@@ -42,6 +42,7 @@ from typing import Any
 
 from .audit import AuditLog, current_actor, current_host, now_utc, scan_fields, summarise_findings
 from .config import Config
+from .durable import fsync_dir as _fsync_dir
 from .model import Decision, FileResult, Verdict
 from .policy import Policy, decide, labelable
 
@@ -78,18 +79,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(_MiB), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make renames/unlinks durable where the OS allows it (POSIX; Windows has no directory fsync)."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _fsync_file(path: Path) -> None:

@@ -52,6 +52,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from .durable import fsync_dir as _fsync_dir
 from .extract.base import Source
 from .limits import Limits
 from .sniff import sniff
@@ -1303,18 +1304,6 @@ def _atomic_output(dest: Path, mode_from: Path) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable where the OS allows it (POSIX); Windows has no directory fsync."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def read_label(path: Path, scheme: LabelScheme | None = None) -> ExistingLabel | None:
