@@ -136,7 +136,11 @@ class WatcherService(QObject):
 
         c = self.controller
         try:
-            watcher = Watcher(c.session.config, pool=c.pool(), audit=c.audit, on_event=self._event_posted.emit)
+            from scanner.audit import AuditLog
+
+            # Its own log handle, so moves made by the watcher are recorded as the watcher's.
+            audit = AuditLog(c.session.config.audit.database, source="watcher")
+            watcher = Watcher(c.session.config, pool=c.pool(), audit=audit, on_event=self._event_posted.emit)
         except Exception as exc:  # noqa: BLE001 - WatchError and config problems: say so, stay stopped
             self._error(f"The watcher could not start: {exc}")
             return

@@ -35,6 +35,14 @@ _STARTUP_TIMEOUT = 120.0   # importing parsers and compiling patterns, on a slow
 
 
 def _worker_main(conn: Connection, opts: ScanOptions) -> None:
+    # Ctrl-C in a console reaches the whole process group: the parent decides what
+    # stops and when, so a worker must not die mid-file and look like a crash.
+    try:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):
+        pass
     _limit_memory(opts.limits.memory_mb)
     _lower_priority()
     # Compile the patterns before taking work, so start-up is not charged to a file's
