@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Verdict(enum.StrEnum):
@@ -59,9 +59,13 @@ PARTS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where a piece of text came from inside one document (not which document)."""
+class Location(NamedTuple):
+    """Where a piece of text came from inside one document (not which document).
+
+    A NamedTuple rather than a frozen dataclass: a spreadsheet yields one per cell, and
+    building one costs ~0.2 µs this way against ~0.5 µs for a slotted dataclass. It is
+    immutable, hashable and picklable all the same; compare it only with other Locations.
+    """
 
     part: str
     page: int | None = None        # 1-based PDF page or slide number
@@ -81,10 +85,11 @@ class Location:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Location:
-        return cls(**{k: data.get(k) for k in ("part", "page", "sheet", "cell", "paragraph", "name", "line")})
+        return cls(data.get("part", ""), data.get("page"), data.get("sheet"), data.get("cell"), data.get("paragraph"),
+                   data.get("name"), data.get("line"))
 
     def describe(self) -> str:
-        """Short human text: 'page 3', 'Sheet1!B7 (hidden_sheet)', 'header'."""
+        """Short human text: 'page 3', 'Sheet1!B7 (hidden_sheet)', 'table 2, cell B3', 'header'."""
         bits = []
         if self.sheet is not None:
             bits.append(f"{self.sheet}!{self.cell}" if self.cell else self.sheet)
@@ -92,20 +97,23 @@ class Location:
             bits.append(f"page {self.page}")
         if self.name:
             bits.append(self.name)
+        if self.cell and self.sheet is None:
+            # A DOCX/PPTX table cell: "table (table 2, cell B3)" says which cell to look at.
+            bits.append(f"cell {self.cell}")
         if self.line is not None:
             bits.append(f"line {self.line}")
         where = ", ".join(bits)
         return f"{self.part} ({where})" if where else self.part
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of text the matcher reads, with where it came from.
 
     ``doc`` is the member path inside the scanned file ("" for the file itself,
     "inner/a.docx" for a ZIP member, "b.zip!c.txt" for a nested one).
     ``context`` carries text that labels this segment without being part of it (a
     table column header for a cell), so a keyword there counts as near context.
+    A NamedTuple for the same reason as ``Location``: one per spreadsheet cell.
     """
 
     text: str

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -88,7 +89,7 @@ _MAX_SERIAL = 2958465.9999  # 9999-12-31 23:59:59
 class _Section:
     """One ';'-separated section of a format code, tokenised."""
 
-    __slots__ = ("tokens", "cond", "is_date", "has_text", "has_digits", "has_general", "plan")
+    __slots__ = ("tokens", "cond", "is_date", "has_text", "has_digits", "has_general", "plan", "date_plan")
 
     def __init__(self, code: str) -> None:
         self.cond: tuple[str, float] | None = None
@@ -99,6 +100,7 @@ class _Section:
         self.has_digits = "dig" in kinds
         self.has_general = "general" in kinds
         self.plan: _FixedPlan | None = None
+        self.date_plan: _DatePlan | None = None   # built on first use
         if self.has_digits and not self.is_date and not kinds & {"exp", "slash"}:
             self.plan = _FixedPlan([t for t in self.tokens if t[0] != "at"])
 
@@ -212,9 +214,15 @@ class NumberFormat:
         self.code = code
         self.sections = [_Section(s) for s in _split_sections(code)] or [_Section("General")]
         numeric = self.sections[:3]
+        self.numeric = numeric            # sections that can show a number (the 4th is for text)
+        self.conditional = any(s.cond for s in numeric)
         self.is_date = any(s.is_date for s in numeric)
         self.is_general = len(self.sections) == 1 and self.sections[0].tokens == [("general", "")]
         self.cache: dict[str, str] = {}   # stored text -> displayed text: columns repeat values
+        # A positive whole number needs no float or rounding under a plain section without
+        # decimals or scaling ("00000" zip codes and IDs, "000-00-0000"): see ``_display_uncached``.
+        first = numeric[0].plan if numeric and not self.conditional else None
+        self.int_plan = first if first is not None and first.mult == 1 and first.decimals == 0 else None
 
     def format(self, value: float, date1904: bool = False, raw: str | None = None) -> str:
         section, v, sign = self._pick(value)
@@ -231,9 +239,10 @@ class NumberFormat:
         return (sign + body).strip()
 
     def _pick(self, value: float) -> tuple[_Section, float, str]:
-        secs = self.sections
-        numeric = [s for s in secs[:3]]
-        if any(s.cond for s in numeric):
+        numeric = self.numeric
+        if value > 0 and not self.conditional:
+            return numeric[0], value, ""         # the usual case, decided without a scan
+        if self.conditional:
             for s in numeric[:2]:
                 if s.cond and _cond_true(s.cond, value):
                     return s, abs(value), ""     # a conditional section shows no sign of its own
@@ -337,8 +346,10 @@ class _FixedPlan:
         v *= self.mult
         text = _round(v, self.decimals, raw if self.mult == 1 else None)
         int_digits, _, frac_digits = text.partition(".")
-        if int_digits == "0":
-            int_digits = ""
+        return self.assemble("" if int_digits == "0" else int_digits, frac_digits)
+
+    def assemble(self, int_digits: str, frac_digits: str) -> str:
+        """The section's text for rounded digits ('' for a zero integer part)."""
         if self.simple_int:
             if self.grouping:
                 body = f"{int(int_digits):,}" if int_digits else ""
@@ -504,14 +515,38 @@ def serial_to_datetime(v: float, date1904: bool, keep_ms: bool) -> _dt.datetime 
     elif days >= 61:
         base = _dt.datetime(1899, 12, 30)
     elif days == 60:   # Lotus 1-2-3's 29 Feb 1900, kept by Excel: no such day exists
-        return _dt.datetime(1900, 2, 28) + _dt.timedelta(milliseconds=ms)
+        return _dt.datetime(1900, 2, 28) + _dt.timedelta(0, 0, 0, ms)
     else:
         base = _dt.datetime(1899, 12, 31)
-    return base + _dt.timedelta(days=days, milliseconds=ms)
+    return base + _dt.timedelta(days, 0, 0, ms)   # positional: twice as fast as keywords
 
 
 def _format_date(section: _Section, v: float, date1904: bool) -> str | None:
-    toks = section.tokens
+    plan = section.date_plan
+    if plan is None:
+        plan = section.date_plan = _compile_date(section.tokens)
+    subsec, template, fields, readers = plan
+    dt = serial_to_datetime(v, date1904, keep_ms=subsec > 0)
+    if dt is None:
+        return None
+    if readers is None:
+        return template % fields(dt)     # numeric fields only: one C call for all of them
+    return template % tuple([read(dt, v) for read in readers])
+
+
+_DateReader = Callable[[_dt.datetime, float], Any]
+_DatePlan = tuple[int, str, Callable[[_dt.datetime], Any], list[_DateReader] | None]
+
+
+def _compile_date(toks: list[tuple[str, str]]) -> _DatePlan:
+    """A date section as a ``%`` template over the datetime, decided once per format.
+
+    Which 'm' is a minute, whether hours are 12-hour, how many sub-second digits show:
+    all follow from the tokens alone, so a column of distinct timestamps pays for them
+    once. When every field is a plain number (``yyyy-mm-dd hh:mm``) one ``attrgetter``
+    fetches them all; names, 12-hour clocks, elapsed time and fractions of seconds need
+    small readers instead.
+    """
     subsec = 0
     for i, (k, _) in enumerate(toks):
         if k == "dot" and i + 1 < len(toks) and toks[i + 1] == ("dig", "0"):
@@ -519,62 +554,117 @@ def _format_date(section: _Section, v: float, date1904: bool) -> str | None:
             while j < len(toks) and toks[j] == ("dig", "0"):
                 j += 1
             subsec = j - i - 1
-    dt = serial_to_datetime(v, date1904, keep_ms=subsec > 0)
-    if dt is None:
-        return None
     twelve = any(k == "ampm" for k, _ in toks)
-    out: list[str] = []
+    parts: list[str] = []
+    attrs: list[str] = []
+    readers: list[_DateReader] = []
+    simple = True
+
     i = 0
     while i < len(toks):
         kind, val = toks[i]
+        reader: _DateReader | None = None
         if kind == "date":
-            out.append(_date_part(toks, i, val, dt, twelve))
+            field = _date_field(toks, i, val, twelve)
+            if field is not None:
+                spec, attr = field
+                parts.append(spec)
+                attrs.append(attr)
+                readers.append(_attr_reader(attr))    # used only if another field needs a reader
+            else:
+                reader = _date_reader(toks, i, val, twelve)
         elif kind == "elapsed":
-            total_s = round(v * 86400)
-            unit = val[0]
-            n = total_s // 3600 if unit == "h" else (total_s // 60 if unit == "m" else total_s)
-            out.append(str(n).rjust(len(val), "0"))
+            reader = _elapsed_reader(val)
         elif kind == "ampm":
-            am = dt.hour < 12
-            out.append(("AM" if am else "PM") if val == "AM/PM" else ("A" if am else "P"))
+            reader = _am_pm if val == "AM/PM" else _a_p
         elif kind == "dot" and subsec and i + 1 < len(toks) and toks[i + 1] == ("dig", "0"):
-            frac = f"{dt.microsecond / 1e6:.{subsec}f}"[1:]
-            out.append(frac)
-            i += 1 + subsec
-            continue
-        elif kind in ("lit", "dot", "comma", "pct", "slash"):
-            out.append(val)
-        elif kind == "dig":
-            out.append(val)
+            reader = _subsecond_reader(subsec)
+            i += subsec
+        elif kind in ("lit", "dot", "comma", "pct", "slash", "dig"):
+            parts.append(val.replace("%", "%%"))
+        if reader is not None:
+            simple = False
+            parts.append("%s")
+            readers.append(reader)
         i += 1
-    return "".join(out)
+    fields = operator.attrgetter(*attrs) if attrs else (lambda dt: ())
+    if simple and len(attrs) == 1:
+        fields = _single(fields)     # attrgetter of one name returns the value, not a tuple
+    return subsec, "".join(parts), fields, (None if simple else readers)
 
 
-def _date_part(toks: list[tuple[str, str]], i: int, val: str, dt: _dt.datetime, twelve: bool) -> str:
-    c = val[0]
-    n = len(val)
+def _single(get: Callable[[_dt.datetime], Any]) -> Callable[[_dt.datetime], Any]:
+    return lambda dt: (get(dt),)
+
+
+def _attr_reader(attr: str) -> _DateReader:
+    return lambda dt, v: getattr(dt, attr)
+
+
+def _is_minute(toks: list[tuple[str, str]], i: int, n: int) -> bool:
+    """'m'/'mm' is minutes right after an hour or right before a second, else the month."""
+    return n <= 2 and (_neighbour(toks, i, -1) == "h" or _neighbour(toks, i, 1) == "s")
+
+
+def _date_field(toks: list[tuple[str, str]], i: int, val: str, twelve: bool) -> tuple[str, str] | None:
+    """A numeric date/time token as (``%`` spec, datetime attribute); None for the rest."""
+    c, n = val[0], len(val)
+    spec = "%02d" if n >= 2 else "%d"
     if c == "y":
-        return f"{dt.year % 100:02d}" if n <= 2 else f"{dt.year:04d}"
+        return ("%04d", "year") if n > 2 else None
     if c == "d":
-        if n == 1:
-            return str(dt.day)
-        if n == 2:
-            return f"{dt.day:02d}"
-        return _DAYS[dt.weekday()][:3] if n == 3 else _DAYS[dt.weekday()]
+        return (spec, "day") if n <= 2 else None
     if c == "h":
-        hour = (dt.hour % 12 or 12) if twelve else dt.hour
-        return f"{hour:02d}" if n >= 2 else str(hour)
+        return None if twelve else (spec, "hour")
     if c == "s":
-        return f"{dt.second:02d}" if n >= 2 else str(dt.second)
-    # 'm': minutes right after an hour or right before a second, else month.
-    if n <= 2 and (_neighbour(toks, i, -1) == "h" or _neighbour(toks, i, 1) == "s"):
-        return f"{dt.minute:02d}" if n == 2 else str(dt.minute)
-    if n == 1:
-        return str(dt.month)
-    if n == 2:
-        return f"{dt.month:02d}"
-    name = _MONTHS[dt.month - 1]
-    return name[:3] if n == 3 else (name[0] if n == 5 else name)
+        return (spec, "second")
+    if _is_minute(toks, i, n):
+        return (spec, "minute")
+    return (spec, "month") if n <= 2 else None
+
+
+def _am_pm(dt: _dt.datetime, v: float) -> str:
+    return "AM" if dt.hour < 12 else "PM"
+
+
+def _a_p(dt: _dt.datetime, v: float) -> str:
+    return "A" if dt.hour < 12 else "P"
+
+
+def _subsecond_reader(places: int) -> Callable[[_dt.datetime, float], str]:
+    return lambda dt, v: f"{dt.microsecond / 1e6:.{places}f}"[1:]
+
+
+def _elapsed_reader(val: str) -> Callable[[_dt.datetime, float], str]:
+    unit, width = val[0], len(val)
+    div = 3600 if unit == "h" else (60 if unit == "m" else 1)
+    return lambda dt, v: str(round(v * 86400) // div).rjust(width, "0")
+
+
+def _date_reader(toks: list[tuple[str, str]], i: int, val: str, twelve: bool) -> Callable[[_dt.datetime, float], str]:
+    """What one date/time token shows, as a function of the datetime."""
+    c, n = val[0], len(val)
+    if c == "y":
+        return (lambda dt, v: f"{dt.year % 100:02d}") if n <= 2 else (lambda dt, v: f"{dt.year:04d}")
+    if c == "d":
+        if n <= 2:
+            return (lambda dt, v: str(dt.day)) if n == 1 else (lambda dt, v: f"{dt.day:02d}")
+        return (lambda dt, v: _DAYS[dt.weekday()][:3]) if n == 3 else (lambda dt, v: _DAYS[dt.weekday()])
+    if c == "h":
+        if twelve:
+            return (lambda dt, v: f"{dt.hour % 12 or 12:02d}") if n >= 2 else (lambda dt, v: str(dt.hour % 12 or 12))
+        return (lambda dt, v: f"{dt.hour:02d}") if n >= 2 else (lambda dt, v: str(dt.hour))
+    if c == "s":
+        return (lambda dt, v: f"{dt.second:02d}") if n >= 2 else (lambda dt, v: str(dt.second))
+    if _is_minute(toks, i, n):
+        return (lambda dt, v: f"{dt.minute:02d}") if n == 2 else (lambda dt, v: str(dt.minute))
+    if n <= 2:
+        return (lambda dt, v: str(dt.month)) if n == 1 else (lambda dt, v: f"{dt.month:02d}")
+    if n == 3:
+        return lambda dt, v: _MONTHS[dt.month - 1][:3]
+    if n == 5:
+        return lambda dt, v: _MONTHS[dt.month - 1][0]
+    return lambda dt, v: _MONTHS[dt.month - 1]
 
 
 def _neighbour(toks: list[tuple[str, str]], i: int, step: int) -> str:
@@ -592,6 +682,7 @@ def _neighbour(toks: list[tuple[str, str]], i: int, step: int) -> str:
 # --- workbook ---------------------------------------------------------------------------
 
 _DIGITS = "0123456789"
+_PLAIN_TYPES = frozenset((None, "n", "s"))   # cell types whose lone <v> the hot loop decodes itself
 _NON_DIGIT = re.compile(r"\D+")
 _HF_CODES = re.compile(r'&&|&"[^"]*"|&K[0-9A-Fa-f]{6}|&K\d\d[+-]\d{3}|&\d+|&[LCR]|&[A-Za-z]')
 
@@ -713,15 +804,24 @@ class _Workbook:
 
     # -- cells ----------------------------------------------------------------------------
     def _sheet(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
+        """Every non-empty cell of one worksheet, in document order, with its header context.
+
+        This loop runs once per cell (millions of times in a big export), so it is written
+        for speed: names bound to locals, the usual ``<c><v>..</v></c>`` cell decoded inline
+        and every other shape in ``_odd_cell``, records built with ``tuple.__new__`` (no
+        Python ``__new__`` frame), the displayed value of a number memoised per format.
+        """
         ctx = self.ctx
         x = self.names.uris["x"]
-        row_tag, v_tag, is_tag = f"{{{x}}}row", f"{{{x}}}v", f"{{{x}}}is"
-        f_tag, t_tag, r_tag = f"{{{x}}}f", f"{{{x}}}t", f"{{{x}}}r"
-        hf_tag = f"{{{x}}}headerFooter"
+        row_tag, v_tag, hf_tag = f"{{{x}}}row", f"{{{x}}}v", f"{{{x}}}headerFooter"
         strings, formats, date1904 = self.strings, self.formats, self.date1904
         general_fmt = self.general
+        general_cache = general_fmt.cache
+        odd_cell, plain_types = self._odd_cell, _PLAIN_TYPES
         budget, max_cells = ctx.budget, ctx.limits.max_cells
         doc = ctx.doc
+        new, seg_cls, loc_cls = tuple.__new__, Segment, Location
+        digits = _DIGITS
         header: dict[str, str] = {}
         header_final = False
         rows_seen = 0
@@ -741,70 +841,38 @@ class _Workbook:
                 row_label: str | None = None
                 count = 0
                 prev_ref = ""
-                # Only <c> elements have <v>/<is>/<f> children, so anything else in a row (extLst)
-                # falls through as an empty cell; c[0] is much cheaper than iterating children.
+                # Anything in a row that is not a <c> (extLst) has no <v>/<is>/<f> child and
+                # falls through as an empty cell.
                 for c in el:
-                    kids = len(c)
-                    if not kids:
-                        prev_ref = c.get("r") or _next_ref(prev_ref, row_str)
-                        continue
                     ref = c.get("r") or _next_ref(prev_ref, row_str)
                     prev_ref = ref
-                    t = c.get("t")
-                    value = formula = inline = None
-                    if kids == 1:                       # the usual <c><v>..</v></c>: no child iterator
-                        child = c[0]
-                        if child.tag == v_tag:
-                            value = child.text
-                        elif child.tag == is_tag:
-                            inline = child
-                        elif child.tag == f_tag:
-                            formula = child.text
+                    kids = len(c)
+                    if kids != 1:
+                        if not kids:
+                            continue
+                        text, is_text = odd_cell(c, c.get("t"), sheet, ref)
+                    elif (child := c[0]).tag != v_tag or (t := c.get("t")) not in plain_types:
+                        text, is_text = odd_cell(c, c.get("t"), sheet, ref)
                     else:
-                        for child in c:
-                            ctag = child.tag
-                            if ctag == v_tag:
-                                value = child.text
-                            elif ctag == is_tag:
-                                inline = child
-                            elif ctag == f_tag:
-                                formula = child.text
-                    is_text = False
-                    if t == "s":
+                        value = child.text
                         if value is None:
                             continue
-                        try:
-                            text = strings[int(value)]
-                        except (IndexError, ValueError):
-                            raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared "
-                                              "string)") from None
-                        is_text = True
-                    elif t == "inlineStr":
-                        if inline is None:
-                            continue
-                        text = _rich_text(inline, t_tag, r_tag)
-                        text = unescape_xstring(text) if "_x" in text else text
-                        is_text = True
-                    elif value is None:
-                        if not formula:
-                            continue
-                        text = "=" + formula   # a formula never calculated: its literals are all there is
-                    elif t is None or t == "n":
-                        style = c.get("s")
-                        fmt = formats.get(style) if style else None
-                        if fmt is None:
-                            # Integers in General show as stored: skip the formatter for them.
-                            text = (value if value.isdigit() and len(value) <= 15
-                                    else _display(value, general_fmt, date1904))
+                        if t == "s":
+                            try:
+                                text = strings[int(value)]
+                            except (IndexError, ValueError):
+                                raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing "
+                                                  "shared string)") from None
+                            is_text = True
                         else:
-                            text = _display(value, fmt, date1904)
-                    elif t == "str":
-                        text = unescape_xstring(value) if "_x" in value else value
-                        is_text = True
-                    elif t == "b":
-                        text = "TRUE" if value.strip() in ("1", "true") else "FALSE"
-                    else:   # "e" (error) and "d" (ISO 8601 date): the stored text is what shows
-                        text = value
+                            is_text = False
+                            fmt = formats.get(c.get("s"))      # None for General and for no style
+                            if fmt is not None:
+                                text = fmt.cache.get(value) or _display(value, fmt, date1904)
+                            elif value.isdigit() and len(value) <= 15:
+                                text = value   # an integer in General shows as stored
+                            else:
+                                text = general_cache.get(value) or _display_general(value, general_fmt, date1904)
                     if not text:
                         continue
                     count += 1
@@ -816,10 +884,11 @@ class _Workbook:
                     if pending is not None:
                         pending.append((ref, text, is_text))
                         continue
-                    context = header.get(ref.rstrip(_DIGITS))
+                    context = header.get(ref.rstrip(digits)) if header else None
                     if row_label is not None and ref is not label_ref:
                         context = f"{context} | {row_label}" if context else row_label
-                    yield Segment(text, Location(loc_part, None, sheet, ref), doc, context)
+                    yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
+                                        doc, context, None))
                 release(el)
                 if not count:
                     continue
@@ -834,14 +903,66 @@ class _Workbook:
                 # first 20 rows); until one is seen, the first non-empty row.
                 text_cells = [(ref, text) for ref, text, is_text in pending if is_text]
                 if not header or (len(text_cells) >= 2 and rows_seen <= 20):
-                    header = {ref.rstrip(_DIGITS): text.strip()[:200] for ref, text in text_cells}
+                    header = {ref.rstrip(digits): text.strip()[:200] for ref, text in text_cells}
                     header_final = len(text_cells) >= 2
                     is_header = True
                 for ref, text, _ in pending:
-                    context = None if is_header else header.get(ref.rstrip(_DIGITS))
+                    context = None if is_header else header.get(ref.rstrip(digits))
                     if row_label is not None and ref != label_ref:
                         context = f"{context} | {row_label}" if context else row_label
-                    yield Segment(text, Location(loc_part, None, sheet, ref), doc, context)
+                    yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
+                                        doc, context, None))
+
+    def _odd_cell(self, c: Any, t: str | None, sheet: str, ref: str) -> tuple[str, bool]:
+        """(displayed text, is it text) of any cell but a plain number or shared string.
+
+        Inline strings, formula-and-value cells, uncalculated formulas, booleans, errors,
+        ISO dates and ``t="str"`` formula results. An empty text means nothing to scan.
+        """
+        x = self.names.uris["x"]
+        v_tag, is_tag, f_tag = f"{{{x}}}v", f"{{{x}}}is", f"{{{x}}}f"
+        value = formula = inline = None
+        for child in c:
+            ctag = child.tag
+            if ctag == v_tag:
+                value = child.text
+            elif ctag == is_tag:
+                inline = child
+            elif ctag == f_tag:
+                formula = child.text
+        if t == "inlineStr":
+            if inline is None:
+                return "", False
+            t_tag = f"{{{x}}}t"
+            first = inline[0] if len(inline) == 1 else None
+            if first is not None and first.tag == t_tag:    # the usual <is><t>..</t></is>
+                text = first.text or ""
+            else:
+                text = _rich_text(inline, t_tag, f"{{{x}}}r")
+            return (unescape_xstring(text) if "_x" in text else text), True
+        if t == "s":
+            if value is None:
+                return "", False
+            try:
+                return self.strings[int(value)], True
+            except (IndexError, ValueError):
+                raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared string)") from None
+        if value is None:
+            # A formula never calculated: its literals are all there is.
+            return ("=" + formula if formula else ""), False
+        if t is None or t == "n":
+            style = c.get("s")
+            fmt = self.formats.get(style) if style else None
+            if fmt is not None:
+                return _display(value, fmt, self.date1904), False
+            if value.isdigit() and len(value) <= 15:
+                return value, False
+            return _display_general(value, self.general, self.date1904), False
+        if t == "str":
+            return (unescape_xstring(value) if "_x" in value else value), True
+        if t == "b":
+            return ("TRUE" if value.strip() in ("1", "true") else "FALSE"), False
+        return value, False   # "e" (error) and "d" (ISO 8601 date): the stored text is what shows
 
     def _header_footer(self, el: Any, sheet: str) -> Iterator[Event]:
         for child in el:
@@ -927,8 +1048,31 @@ def _display(raw: str, fmt: NumberFormat, date1904: bool) -> str:
     return shown
 
 
+# A stored decimal that General shows exactly as written: canonical (no exponent, no
+# leading or trailing zeros) and within General's 11 significant digits.
+_PLAIN_DECIMAL = re.compile(r"-?(?:[1-9][0-9]*|0)\.[0-9]*[1-9]")
+
+
+def _display_general(raw: str, fmt: NumberFormat, date1904: bool) -> str:
+    """``_display`` for a General cell, skipping the formatter for a plain short decimal (most of them)."""
+    if _PLAIN_DECIMAL.fullmatch(raw) and len(raw.lstrip("-0.").replace(".", "")) <= 11:
+        cache = fmt.cache
+        if len(cache) >= 65536:
+            cache.clear()
+        cache[raw] = raw      # columns repeat values: the next one is a dictionary hit
+        return raw
+    return _display(raw, fmt, date1904)
+
+
 def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
     """The displayed text, plus the stored value after a tab when the display hides its digits."""
+    plan = fmt.int_plan
+    if plan is not None and raw.isdigit() and len(raw) <= 15:
+        digits = raw.lstrip("0")
+        if digits:
+            shown = plan.assemble(digits, "").strip()
+            if digits in shown:
+                return shown    # every stored digit is on screen (else the full path decides)
     try:
         number = float(raw)
     except ValueError:
@@ -942,8 +1086,8 @@ def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
     if fmt.is_date or fmt.is_general:
         # General only rounds past 15 significant digits; it never hides what a user typed.
         return shown or raw
-    if shown == raw:
-        return shown
+    if shown == raw or (raw in shown and raw.strip("-0.")):
+        return shown    # zero-padded or decimal-padded: every stored digit is on screen
     stored_digits = _NON_DIGIT.sub("", raw.split("E")[0].split("e")[0]).lstrip("0")
     if stored_digits and stored_digits in _NON_DIGIT.sub("", shown):
         return shown
