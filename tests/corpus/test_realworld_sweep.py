@@ -33,7 +33,8 @@ def test_realworld_sweep(corpus: Path, tmp_path: Path) -> None:
     for o in lines:
         if o["error"]:
             reason = o["error"].split(" (")[0].split(":")[0][:60]
-            outcome[f"unscannable: {reason}"] += "!" not in o["path"]
+            if "!" not in o["path"]:
+                outcome[f"unscannable: {reason}"] += 1
             if o["verdict"] == "allow":
                 bad_allow.append(o["path"])
         elif "!" not in o["path"]:
