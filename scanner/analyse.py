@@ -63,6 +63,7 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
     # cells all point at one 1 MB shared string must cost one match, not 12 GB of them.
     # Identity (the extractor hands out the same str object) is exact and O(1).
     seen_large: dict[tuple[str, int], str] = {}
+    label_props: dict[str, dict[str, str]] = {}
 
     def outcome(doc: str) -> DocOutcome:
         o = outcomes.get(doc)
@@ -75,6 +76,10 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
             o = outcome(ev.doc)
             o.segments += 1
             o.chars += len(ev.text)
+            if _is_label_property(ev):
+                # A sensitivity label is metadata about the file, not its content.
+                label_props.setdefault(ev.doc, {})[ev.location.name or ""] = ev.text
+                continue
             if o.errors and any(e.startswith("pattern ") for e in o.errors):
                 continue  # matching already failed for this document; it is unscannable anyway
             if len(ev.text) >= 4096:
@@ -113,10 +118,27 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
             outcome(ev.doc).errors.append(ev.reason)
         elif isinstance(ev, DocNote):
             _apply_note(outcome(ev.doc), ev)
+    for doc, props in label_props.items():
+        o = outcomes.get(doc)
+        if o is not None and o.existing_label is None:
+            o.existing_label = _label_from(props)
     now = time.monotonic()
     for doc, o in outcomes.items():
         o.seconds = round(now - started.get(doc, now), 3)
     return list(outcomes.values())
+
+
+def _is_label_property(seg: Segment) -> bool:
+    name = seg.location.name
+    return (seg.location.part in ("property", "metadata") and name is not None
+            and (name.startswith("MSIP_Label_") or name.startswith("Clearance_")))
+
+
+def _label_from(props: dict[str, str]) -> dict[str, Any] | None:
+    from .labels import label_from_properties
+
+    found = label_from_properties(props)
+    return found.to_dict() if found is not None else None
 
 
 def _display(display: str, doc: str) -> str:

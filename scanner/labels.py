@@ -409,7 +409,7 @@ def _is_ours_to_replace(name: str) -> bool:
     return lowered.startswith("msip_label_") or lowered.startswith("clearance_")
 
 
-def _label_from_properties(props: Mapping[str, str]) -> ExistingLabel | None:
+def label_from_properties(props: Mapping[str, str]) -> ExistingLabel | None:
     """Pick the effective label from a flat name->value mapping (custom props, PDF info).
 
     Office's enabled MSIP label wins; ours names it when it agrees (same GUID). If Office
@@ -798,7 +798,7 @@ def _labelinfo_xml(label: LabelDef, scheme: LabelScheme, content_bits: int) -> b
 def _ooxml_existing(pkg: _Package, scheme: LabelScheme | None) -> ExistingLabel | None:
     """The label a package carries now: newer Office's LabelInfo part first, then custom properties."""
     custom_name, _related = _custom_part_name(pkg)
-    from_props = _label_from_properties(_custom_properties(pkg.read(custom_name)))
+    from_props = label_from_properties(_custom_properties(pkg.read(custom_name)))
     for _id, typ, target in pkg.relationships(""):
         data = pkg.read(target) if typ == _LABELINFO_REL else None
         found = _labelinfo_label(data) if data is not None else None
@@ -1024,9 +1024,9 @@ def _xmp_collect(out: dict[str, str], qname: etree.QName, value: str) -> None:
 
 def _pdf_existing(reader: Any, scheme: LabelScheme | None) -> ExistingLabel | None:
     info = _pdf_info_strings(reader.metadata)
-    found = _label_from_properties(info)
+    found = label_from_properties(info)
     if found is None:
-        found = _label_from_properties(_xmp_properties(_pdf_xmp_bytes(reader)))
+        found = label_from_properties(_xmp_properties(_pdf_xmp_bytes(reader)))
     return _named(found, scheme)
 
 

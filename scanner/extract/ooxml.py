@@ -545,9 +545,9 @@ def existing_label(props: dict[str, str], label_info: list[dict[str, str]] | Non
     the properties' name for the same GUID, or None.
     """
     # Late import: labels is needed only for files that carry properties.
-    from ..labels import ExistingLabel, _label_from_properties, normalise_guid
+    from ..labels import ExistingLabel, label_from_properties, normalise_guid
 
-    from_props = _label_from_properties(props)
+    from_props = label_from_properties(props)
     for entry in label_info or []:
         if entry.get("enabled", "0") not in ("1", "true") or entry.get("removed", "0") in ("1", "true"):
             continue

@@ -531,6 +531,13 @@ class _Structure:
     broken: set[str] = field(default_factory=set)   # keys of objects that could not be read
 
 
+# Sensitivity-label fields (ours and Office's MSIP keys) are metadata about the file,
+# not its content: a label saying "Confidential" must not read as a confidentiality
+# legend, or labelling a file would change its verdict. They are read back as the
+# existing label instead (scanner.analyse).
+_LABEL_XMP = re.compile(r"<(clearance:[\w.-]+|pdfx:MSIP_Label_[\w.-]+)\b[^>]*?(?:/>|>.*?</\1\s*>)", re.S | re.I)
+
+
 class _Walker:
     """Collects every text the structure holds; reads attachment bytes only on demand."""
 
@@ -567,7 +574,8 @@ class _Walker:
         stream = self.o.get(self.o.root, "Metadata")
         data = self.o.stream_data(stream) if stream is not None else None
         if data:
-            self._add(Location("metadata", name="xmp"), markup_text(_decode_xml(data), attributes=True))
+            xml = _LABEL_XMP.sub("", _decode_xml(data))
+            self._add(Location("metadata", name="xmp"), markup_text(xml, attributes=True))
 
     def _flat_text(self, obj: Any, depth: int = 0) -> str | None:
         """Text of a string, name, number or (nested) array of them."""
