@@ -809,9 +809,11 @@ class DocMatcher:
         neg = None
         if c.negative is not None:
             try:
-                lo = max(0, start - p.window[0])
-                if table_header is not None:   # a text-table row: the header line names other columns
-                    lo = max(lo, text.rfind("\n", 0, start) + 1)
+                # Negative context belongs to the value's own line, before as after it: in a
+                # log, "batch-sim run ok" on the line above must not excuse "SSN: 212-67-4431"
+                # (found by the 300 MB adversarial case), and in a text table the header line
+                # names other columns.
+                lo = max(0, start - p.window[0], text.rfind("\n", 0, start) + 1)
                 nm = (c.negative.search(text, lo, start)
                       or c.negative.search(text, end, _line_end(text, end, p.window[1]))
                       or (c.negative.search(col_header) if col_header else None))
