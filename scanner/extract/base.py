@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from ..limits import Limits
-from ..model import DocNote, DocProblem, DocStart, Event, Location, Segment
+from ..model import DocNote, DocProblem, Event, Location, Segment
 
 
 class Unscannable(Exception):

@@ -13,19 +13,16 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from ..model import Event, Location
-from .base import Context, Source, Unscannable
+from .base import Context, Source
 from .ooxml import (
     MC,
     VML,
     Names,
     Package,
+    column_letters,
     drawing_paragraphs,
     expect_root,
-    has_macros,
-    iter_embedded,
-    iter_properties,
-    iter_unread_parts,
-    open_package,
+    extract_package,
     parse_xml,
 )
 
@@ -37,16 +34,9 @@ _STRICT_MATH = "http://purl.oclc.org/ooxml/officeDocument/math"
 
 
 def extract_docx(src: Source, ctx: Context) -> Iterator[Event]:
-    with open_package(src, ctx, "DOCX") as pkg:
-        main = pkg.main_part("word/document.xml")
-        if main.lower().endswith(".bin"):
-            raise Unscannable("unsupported format: Word binary document inside an OOXML package")
-        if has_macros(pkg):
-            yield ctx.note("macros", True)
-        yield from _Document(pkg, ctx, main).events()
-        yield from iter_properties(pkg, ctx)
-        yield from iter_unread_parts(pkg, ctx)
-        yield from iter_embedded(pkg, ctx, ("word/embeddings/",))
+    return extract_package(src, ctx, "DOCX", "word/document.xml", "word/embeddings/",
+                           lambda pkg, c, main: _Document(pkg, c, main).events(),
+                           "unsupported format: Word binary document inside an OOXML package")
 
 
 class _Unit(NamedTuple):
@@ -84,16 +74,6 @@ class _Tags:
         self.no_text = {self.SECTPR, self.SDTPR, self.TBLPR, self.TBLGRID, self.TRPR, self.TCPR,
                         w("pPr"), w("rPr"), w("bookmarkStart"), w("bookmarkEnd"), w("proofErr")}
         self.run_text = (self.T, self.DELTEXT, self.TAB, self.BR, self.CR, self.NBH, self.PTAB, self.MATH_T)
-
-
-def col_letter(index: int) -> str:
-    """0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 class _PartWalker:
@@ -235,7 +215,7 @@ class _PartWalker:
                 if col == 0 and text.strip():
                     row_label = text.strip()[:200]
                 if text.strip() or deleted:
-                    yield _Unit(text, "\n".join(deleted), first, number, f"{col_letter(col)}{row_no}", context)
+                    yield _Unit(text, "\n".join(deleted), first, number, f"{column_letters(col)}{row_no}", context)
                 yield from nested
                 col += self._span(tc)
 

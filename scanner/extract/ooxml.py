@@ -24,7 +24,7 @@ import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import unquote
@@ -680,3 +680,30 @@ def _parse_ole10native(blob: bytes) -> tuple[str, bytes] | None:
         return name, blob[pos:pos + size]
     except (ValueError, struct.error):
         return None
+
+
+def column_letters(index: int) -> str:
+    """Spreadsheet-style column name of a 0-based index: 0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def extract_package(src: Source, ctx: Context, kind: str, main_default: str, embeddings: str,
+                    read_main: Callable[[Package, Context, str], Iterator[Event]],
+                    binary_reason: str | None = None) -> Iterator[Event]:
+    """The shape every OOXML extractor shares: open safely, read the main document, then
+    the properties, any part nothing else read, and the embedded packages."""
+    with open_package(src, ctx, kind) as pkg:
+        main = pkg.main_part(main_default)
+        if binary_reason and main.lower().endswith(".bin"):
+            raise Unscannable(binary_reason)
+        if has_macros(pkg):
+            yield ctx.note("macros", True)
+        yield from read_main(pkg, ctx, main)
+        yield from iter_properties(pkg, ctx)
+        yield from iter_unread_parts(pkg, ctx)
+        yield from iter_embedded(pkg, ctx, (embeddings,))

@@ -13,35 +13,17 @@ from .ooxml import (
     MC,
     Names,
     Package,
+    column_letters,
     drawing_paragraphs,
     expect_root,
-    has_macros,
-    iter_embedded,
-    iter_properties,
-    iter_unread_parts,
+    extract_package,
     local_name,
-    open_package,
 )
 
 
 def extract_pptx(src: Source, ctx: Context) -> Iterator[Event]:
-    with open_package(src, ctx, "PPTX") as pkg:
-        main = pkg.main_part("ppt/presentation.xml")
-        if has_macros(pkg):
-            yield ctx.note("macros", True)
-        yield from _Presentation(pkg, ctx, main).events()
-        yield from iter_properties(pkg, ctx)
-        yield from iter_unread_parts(pkg, ctx)
-        yield from iter_embedded(pkg, ctx, ("ppt/embeddings/",))
-
-
-def _col_letter(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return extract_package(src, ctx, "PPTX", "ppt/presentation.xml", "ppt/embeddings/",
+                           lambda pkg, c, main: _Presentation(pkg, c, main).events())
 
 
 class _Presentation:
@@ -136,7 +118,7 @@ class _Presentation:
                     if col == 0:
                         row_label = text[:200]
                     loc = Location("table", page=number, name=f"table {table_no}",
-                                   cell=f"{_col_letter(col)}{row_no + 1}")
+                                   cell=f"{column_letters(col)}{row_no + 1}")
                     yield self.ctx.segment(text, loc, context=context)
 
     def _alt_texts(self, root: Any) -> Iterator[str]:

@@ -27,31 +27,21 @@ from .base import Context, Source, Unscannable
 from .ooxml import (
     Names,
     Package,
+    column_letters,
     drawing_paragraphs,
     expect_root,
-    has_macros,
-    iter_embedded,
-    iter_properties,
-    iter_unread_parts,
+    extract_package,
     iterparse,
     local_name,
-    open_package,
     release,
     unescape_xstring,
 )
 
 
 def extract_xlsx(src: Source, ctx: Context) -> Iterator[Event]:
-    with open_package(src, ctx, "XLSX") as pkg:
-        main = pkg.main_part("xl/workbook.xml")
-        if main.lower().endswith(".bin"):
-            raise Unscannable("unsupported format: Excel binary workbook (.xlsb)")
-        if has_macros(pkg):
-            yield ctx.note("macros", True)
-        yield from _Workbook(pkg, ctx, main).events()
-        yield from iter_properties(pkg, ctx)
-        yield from iter_unread_parts(pkg, ctx)
-        yield from iter_embedded(pkg, ctx, ("xl/embeddings/",))
+    return extract_package(src, ctx, "XLSX", "xl/workbook.xml", "xl/embeddings/",
+                           lambda pkg, c, main: _Workbook(pkg, c, main).events(),
+                           "unsupported format: Excel binary workbook (.xlsb)")
 
 
 # --- number formats ------------------------------------------------------------------
@@ -703,15 +693,6 @@ def column_index(letters: str) -> int:
     for ch in letters.upper():
         n = n * 26 + (ord(ch) - 64)
     return n - 1
-
-
-def column_letters(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 class _Workbook:
