@@ -35,6 +35,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,6 +386,30 @@ class Recovered:
     message: str
     source: Path          # where the interrupted move started
     target: Path          # where it was going
+
+
+def sweep_stale_temp_files(folders: Iterable[Path], older_than_s: float = 300.0) -> list[Path]:
+    """Remove our own temp files (``.clearance-*.tmp``) that a crash left in ``folders``.
+
+    They are reason records that were being written when the process died; the file they
+    describe is already placed (the journal says where). Only files older than
+    ``older_than_s`` go, so a record another process is writing right now is left alone.
+    """
+    removed: list[Path] = []
+    cutoff = time.time() - older_than_s
+    for folder in folders:
+        try:
+            candidates = list(Path(folder).glob(f"{_STAGING_PREFIX}*.tmp"))
+        except OSError:
+            continue
+        for p in candidates:
+            try:
+                if p.is_file() and p.stat().st_mtime < cutoff:
+                    p.unlink()
+                    removed.append(p)
+            except OSError:
+                continue
+    return removed
 
 
 def recover(journal: Journal) -> list[Recovered]:

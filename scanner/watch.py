@@ -557,6 +557,8 @@ class Watcher:
             self._emit("recovered", str(r.source), detail=r.message)
             _log(logging.WARNING, "move_recovered", op=r.op, outcome=r.outcome, path=str(r.source),
                  where=str(r.where))
+        for p in actions.sweep_stale_temp_files([self.config.quarantine.folder]):
+            _log(logging.INFO, "stale_temp_removed", path=str(p))
         self._reconcile()
 
     def _reconcile(self) -> None:

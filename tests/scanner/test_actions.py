@@ -489,3 +489,21 @@ def test_source_in_use_is_reported_not_lost(env: Env, monkeypatch: pytest.Monkey
     assert "source not removed" in (moved.source_kept or "")
     row = env.audit.query(kind="action")[-1]
     assert "source not removed" in row.data["source_kept"] and Journal(env.audit).pending() == []
+
+
+def test_sweep_removes_only_stale_temp_records(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from scanner.actions import sweep_stale_temp_files
+
+    stale = tmp_path / ".clearance-dead.tmp"
+    fresh = tmp_path / ".clearance-live.tmp"
+    other = tmp_path / "report.pdf"
+    for p in (stale, fresh, other):
+        p.write_text("x", encoding="utf-8")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    assert sweep_stale_temp_files([tmp_path]) == [stale]
+    assert not stale.exists() and fresh.exists() and other.exists()
