@@ -31,7 +31,7 @@ class ScanOptions:
     partners: Any = None        # scanner.policy.PartnerDictionary | None
 
 
-_matchers: dict[tuple[tuple[str, ...], bool, bytes, float], Matcher] = {}
+_matchers: dict[tuple[tuple[str, ...], bool, bytes, float, bool], Matcher] = {}
 _psets: dict[tuple[tuple[str, ...], bool], PatternSet] = {}
 
 
@@ -45,11 +45,14 @@ def pattern_set_for(opts: ScanOptions) -> PatternSet:
 
 def matcher_for(opts: ScanOptions) -> Matcher:
     """Compiled once per process per pattern set (Vectorscan compile is the costly part)."""
-    key = (opts.pattern_dirs, opts.include_builtin, opts.hash_key, opts.limits.regex_timeout_s)
+    # Near-misses cost an explanation and a mask per rejected candidate: only build them
+    # when the caller asked (--explain, the GUI's "why not flagged?").
+    key = (opts.pattern_dirs, opts.include_builtin, opts.hash_key, opts.limits.regex_timeout_s,
+           opts.keep_near_misses)
     m = _matchers.get(key)
     if m is None:
         m = _matchers[key] = Matcher(pattern_set_for(opts), opts.hash_key, opts.limits.regex_timeout_s,
-                                     keep_near_misses=True)
+                                     keep_near_misses=opts.keep_near_misses)
     return m
 
 
@@ -100,7 +103,7 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
                 o.errors.append("text normalisation timed out (regex safety limit); text not fully checked")
                 continue
             o.findings.extend(res.findings)
-            if opts.keep_near_misses:
+            if res.near_misses:
                 o.near_misses.extend(res.near_misses[: max(0, 500 - len(o.near_misses))])
             if partners is not None:
                 partners.scan_into(o.notes, ev.text, ev.location, ev.doc)

@@ -108,3 +108,13 @@ def test_broken_pattern_file_named_precisely(tmp_path: Path) -> None:
     r = clearance("patterns", "validate", bad)
     assert r.returncode == 2
     assert f"{bad}:9 [x-broken]: regex does not compile" in r.stderr
+
+
+def test_near_misses_only_with_explain(tmp_path: Path) -> None:
+    p = tmp_path / "nm.txt"
+    p.write_text("bad SSN 000-12-3456\n", encoding="utf-8")
+    explained = json.loads(clearance("scan", "--format", "jsonl", "--explain", "--no-audit", p).stdout)
+    assert [n["pattern"] for n in explained["near_misses"]] == ["phi-us-ssn"]
+    assert "checksum" in " ".join(explained["near_misses"][0]["explanation"]["notes"])
+    plain = json.loads(clearance("scan", "--format", "jsonl", "--no-audit", p).stdout)
+    assert "near_misses" not in plain and plain["verdict"] == "allow"
