@@ -43,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scanner.extract.ooxml import column_letters  # noqa: E402 - after the path set-up
+
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 Timing = tuple[float, float]     # (wall seconds, CPU seconds of the working process)
@@ -176,15 +178,6 @@ def make_xlsx(path: Path, rows: int, cols: int) -> None:
     wb.save(path)
 
 
-def _letters(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def make_excel_like(path: Path, rows: int, cols: int) -> None:
     """A workbook laid out as Excel writes it: shared strings, styled numbers (dates, zero-padded codes, decimals).
 
@@ -197,7 +190,7 @@ def make_excel_like(path: Path, rows: int, cols: int) -> None:
     ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     unique = min(rows, 50_000)
     strings = [f"Col{c}" for c in range(cols)] + [f"Operator {i:05d}" for i in range(unique)]
-    cl = [_letters(c) for c in range(cols)]
+    cl = [column_letters(c) for c in range(cols)]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml",
                    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

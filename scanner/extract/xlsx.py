@@ -76,6 +76,9 @@ _ELAPSED = re.compile(r"^\[(h+|m+|s+)\]$", re.IGNORECASE)
 _MAX_SERIAL = 2958465.9999  # 9999-12-31 23:59:59
 
 
+# Single-character format tokens and their kinds.
+_PUNCT_TOKENS = {".": "dot", ",": "comma", "%": "pct", "/": "slash", "@": "at"}
+
 class _Section:
     """One ';'-separated section of a format code, tokenised."""
 
@@ -138,20 +141,8 @@ class _Section:
             elif ch in "0#?":
                 out.append(("dig", ch))
                 i += 1
-            elif ch == ".":
-                out.append(("dot", "."))
-                i += 1
-            elif ch == ",":
-                out.append(("comma", ","))
-                i += 1
-            elif ch == "%":
-                out.append(("pct", "%"))
-                i += 1
-            elif ch == "/":
-                out.append(("slash", "/"))
-                i += 1
-            elif ch == "@":
-                out.append(("at", "@"))
+            elif ch in _PUNCT_TOKENS:
+                out.append((_PUNCT_TOKENS[ch], ch))
                 i += 1
             else:
                 out.append(("lit", ch))
