@@ -46,4 +46,10 @@ def test_realworld_sweep(corpus: Path, tmp_path: Path) -> None:
                                                                           outcome.most_common()))
     print("slowest:", ", ".join(f"{Path(o['path']).name} {o.get('seconds', 0):.1f}s" for o in slow))
     assert not bad_allow, f"unreadable files allowed: {bad_allow[:10]}"
+    # no file needs the per-file limit: each one finishes (or fails) well inside it
+    from scanner.limits import Limits
+
+    limit = Limits().timeout_s
+    over = [o["path"] for o in lines if "timed out" in (o["error"] or "") or o.get("seconds", 0) >= limit]
+    assert not over, f"files at the {limit:g} s per-file limit: {over[:5]}"
     assert all(o["verdict"] in ("allow", "label", "block") for o in lines)
