@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .extract.base import Splitter
 from .extract.registry import extract_file
 from .limits import Limits
 from .match import DocMatcher, Matcher, MatchTimeout
@@ -56,8 +57,13 @@ def matcher_for(opts: ScanOptions) -> Matcher:
     return m
 
 
-def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome]:
+def analyse_file(path: Path, display: str, opts: ScanOptions, *, pages: tuple[int, int] | None = None,
+                 split: Splitter | None = None) -> list[DocOutcome]:
+    """Extract and match one file; ``pages``/``split``: one part of a big PDF (``scanner.page_split``)."""
     matcher = matcher_for(opts)
+    # A later part reads the page before its range first, as context: its findings belong
+    # to the part before, so they are dropped here (1-based page number = start index).
+    lead_in_page = pages[0] if pages is not None and pages[0] > 0 else None
     outcomes: dict[str, DocOutcome] = {}
     doc_matchers: dict[str, DocMatcher] = {}
     started: dict[str, float] = {}
@@ -74,8 +80,12 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
             o = outcomes[doc] = DocOutcome(_display(display, doc), "unsupported", "", 0)
         return o
 
-    for ev in extract_file(path, opts.limits):
+    for ev in extract_file(path, opts.limits, pages=pages, split=split):
         if isinstance(ev, Segment):
+            if lead_in_page is not None and ev.location.page == lead_in_page and not ev.doc:
+                lead_in_page = None
+                _context_only(doc_matchers, matcher, ev)
+                continue
             o = outcome(ev.doc)
             o.segments += 1
             o.chars += len(ev.text)
@@ -129,6 +139,16 @@ def analyse_file(path: Path, display: str, opts: ScanOptions) -> list[DocOutcome
     for doc, o in outcomes.items():
         o.seconds = round(now - started.get(doc, now), 3)
     return list(outcomes.values())
+
+
+def _context_only(doc_matchers: dict[str, DocMatcher], matcher: Matcher, seg: Segment) -> None:
+    dm = doc_matchers.get(seg.doc)
+    if dm is None:
+        dm = doc_matchers[seg.doc] = matcher.doc()
+    try:
+        dm.feed(seg)
+    except (MatchTimeout, TimeoutError):
+        pass    # the part before reports this page; here it was only context
 
 
 def _is_label_property(seg: Segment) -> bool:

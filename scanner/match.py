@@ -54,7 +54,7 @@ from .patterns import Pattern, PatternSet
 
 _DEFAULT_UNBOUNDED_WIDTH = 512
 _MARGIN = 64          # chars after a hit so lookaheads and \b see real text
-_MAX_FINDINGS_PER_DOC = 2000
+MAX_FINDINGS_PER_DOC = 2000
 _TAIL = 300           # chars of the preceding text (earlier segments) kept as context
 _LONG_MATCH = 1 << 16  # a match cut by its window is re-tried with this much room
 
@@ -559,7 +559,7 @@ class DocMatcher:
                 if not any(a < mt.end(1) and mt.start(1) < b for a, b in taken):
                     self._keep(self._judge(c, mt, text, header, seg, None, table_header), raw, result)
         result.findings = self._resolve_overlaps(raw, result)
-        room = _MAX_FINDINGS_PER_DOC - self.count
+        room = MAX_FINDINGS_PER_DOC - self.count
         if len(result.findings) > room:
             result.findings = result.findings[:max(room, 0)]
         self.count += len(result.findings)

@@ -9,7 +9,10 @@ inside the worker (MemoryError -> a clear reason) before the machine swaps.
 
 Workers are reused between files (patterns are compiled once per worker). One pool
 serves the CLI, the watcher and the GUI; interactive scans pass a lower priority number
-and overtake queued watcher work.
+and overtake queued watcher work. A big PDF is read by several workers at once: its
+first worker hands page ranges back mid-file, they are queued right behind it, and the
+file's future resolves with the merged outcome once every range is done
+(``scanner.page_split``).
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
+from . import page_split
 from .analyse import ScanOptions, analyse_file
+from .match import MAX_FINDINGS_PER_DOC
 from .model import DocOutcome
 
 PRIORITY_INTERACTIVE = 0
@@ -62,9 +68,9 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
             return
         if msg is None:
             return
-        path, display = msg
+        path, display, job = msg
         try:
-            result: object = analyse_file(Path(path), display, opts)
+            result: object = analyse_file(Path(path), display, opts, **_job_arguments(conn, job))
         except MemoryError:
             result = f"needed more than {opts.limits.memory_mb} MiB of memory"
         except Exception as exc:  # noqa: BLE001 - reported as this file's error, worker lives on
@@ -73,6 +79,25 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
             conn.send(result)
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable value: say so, don't hang
             conn.send(f"internal error while returning results ({type(exc).__name__})")
+
+
+def _job_arguments(conn: Connection, job: tuple[Any, ...] | None) -> dict[str, Any]:
+    """analyse_file's page arguments for a task: ("pages", start, stop) is a later part of a
+    split PDF; ("may_split", workers) lets a big PDF hand page ranges back to the pool."""
+    if job is None:
+        return {}
+    if job[0] == "pages":
+        return {"pages": (job[1], job[2])}
+    workers = job[1]
+
+    def split(pages: int) -> int | None:
+        ranges = page_split.plan(pages, workers)
+        if len(ranges) < 2:
+            return None
+        conn.send(("split", ranges[1:]))
+        return ranges[0][1]
+
+    return {"split": split}
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -111,6 +136,8 @@ class _Task:
     path: str = field(compare=False)
     display: str = field(compare=False)
     future: Future[list[DocOutcome]] = field(compare=False)
+    pages: page_split.PageRange | None = field(default=None, compare=False)   # a later part of a split PDF
+    parts: list[tuple[page_split.PageRange, Future[list[DocOutcome]]]] = field(default_factory=list, compare=False)
 
 
 class _Worker:
@@ -240,7 +267,10 @@ class WorkerPool:
                 if not healthy:
                     worker.kill()
                     worker = None
-                task.future.set_result(result)
+                if task.parts:
+                    self._join_parts(task, result, healthy)
+                else:
+                    task.future.set_result(result)
         finally:
             if worker is not None:
                 worker.stop()
@@ -250,8 +280,12 @@ class WorkerPool:
         problem = worker.wait_ready(_STARTUP_TIMEOUT)
         if problem is not None:
             return _failed(task, problem), False
+        if task.pages is not None:
+            job: tuple[Any, ...] | None = ("pages", *task.pages)
+        else:
+            job = ("may_split", self.jobs) if self.jobs > 1 else None
         try:
-            worker.parent.send((task.path, task.display))
+            worker.parent.send((task.path, task.display, job))
         except (OSError, BrokenPipeError):
             return _failed(task, "scanner worker could not be started"), False
         deadline = time.monotonic() + limits.timeout_s
@@ -269,6 +303,9 @@ class WorkerPool:
                     return _failed(task, _death_reason(code, limits.memory_mb)), False
                 if isinstance(msg, str):
                     return _failed(task, msg), True
+                if isinstance(msg, tuple) and msg and msg[0] == "split":
+                    self._queue_parts(task, msg[1])
+                    continue
                 return msg, True
             now = time.monotonic()
             if self._abandon.is_set():
@@ -281,6 +318,42 @@ class WorkerPool:
                     return _failed(task, f"needed more than {limits.memory_mb} MiB of memory"), False
             if not worker.proc.is_alive() and not worker.parent.poll(0):
                 return _failed(task, _death_reason(worker.proc.exitcode, limits.memory_mb)), False
+
+    # ------------------------------------------------------------------ split PDFs
+    def _queue_parts(self, task: _Task, ranges: list[page_split.PageRange]) -> None:
+        """Queue a big PDF's later page ranges right behind it, ahead of later files."""
+        for rng in ranges:
+            fut: Future[list[DocOutcome]] = Future()
+            task.parts.append((tuple(rng), fut))   # type: ignore[arg-type]
+            if self._closed:
+                fut.cancel()
+            else:
+                self._queue.put(_Task(task.priority, task.seq, task.path, task.display, fut, pages=tuple(rng)))  # type: ignore[arg-type]
+
+    def _join_parts(self, task: _Task, first: list[DocOutcome], healthy: bool) -> None:
+        """Resolve a split file's future once every part is done; this thread moves on meanwhile."""
+        if not healthy:
+            for _, fut in task.parts:
+                fut.cancel()     # the first part failed, so the file is unscannable: spare the workers
+        pending = [len(task.parts)]
+        lock = threading.Lock()
+
+        def part_done(_: Future[list[DocOutcome]]) -> None:
+            with lock:
+                pending[0] -= 1
+                if pending[0]:
+                    return
+            parts = [(rng, _part_result(task, fut)) for rng, fut in task.parts]
+            task.future.set_result(page_split.merge(first, parts, MAX_FINDINGS_PER_DOC))
+
+        for _, fut in task.parts:
+            fut.add_done_callback(part_done)
+
+
+def _part_result(task: _Task, fut: Future[list[DocOutcome]]) -> list[DocOutcome]:
+    if fut.cancelled():
+        return [DocOutcome(task.display, "pdf", "", 0, errors=["not scanned (the scan was stopped)"])]
+    return fut.result()
 
 
 def _death_reason(code: int | None, memory_mb: int) -> str:

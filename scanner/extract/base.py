@@ -81,6 +81,10 @@ class Budget:
 
 Extractor = Callable[[Source, "Context"], Iterator[Event]]
 
+# Offered to the top-level extractor of a paged document: given its page count, returns
+# the page where this worker stops (the rest go to other workers), or None to read all.
+Splitter = Callable[[int], "int | None"]
+
 
 @dataclass(slots=True)
 class Context:
@@ -88,6 +92,11 @@ class Context:
     doc: str = ""                  # member path of the document being extracted
     depth: int = 0                 # 0 for the top-level file
     budget: Budget = field(default_factory=Budget)
+    # Page splitting of one big top-level PDF across workers (``scanner.page_split``):
+    # ``pages`` is the [start, stop) range a later part reads (page text only, plus the
+    # page before it as matching context); ``split`` is offered to the first part.
+    pages: tuple[int, int] | None = None
+    split: Splitter | None = None
 
     def segment(self, text: str, location: Location, context: str | None = None,
                 engine: str | None = None) -> Segment:

@@ -859,37 +859,66 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
                 raise Unscannable(f"damaged or truncated PDF ({pdfium_error}; pdfminer finds no pages)")
         else:
             page_count = len(pdf)
-        structure = _read_structure(src, ctx.limits.max_pages, stack)
-        if structure.encrypted:
-            yield ctx.note("encrypted", "owner password only")
-        for item in structure.items:
-            yield ctx.segment(item.text, item.location, item.context)
-        expected = max(structure.pages + structure.missing_pages, structure.declared_pages or 0,
-                       linearized_pages or 0)
-        if page_count < expected:
-            problems.append(f"damaged PDF: only {page_count} of its {expected} pages can be read")
-        if structure.broken:
-            problems.append(f"damaged PDF: some objects cannot be read ({', '.join(sorted(structure.broken)[:6])})")
-
-        report = _PageReport()
         limit = ctx.limits.max_pages
-        for index in range(min(page_count, limit)):
-            text = _page_text(pdf, miner, index, report)
-            if text is not None and text.strip():
-                yield ctx.segment(text, Location("body", page=index + 1), engine=report.last_engine)
-        yield ctx.note("engines", report.engines)
-        if report.without_text:
-            yield ctx.note("pages_without_text", report.without_text)
-        if report.unreadable:
-            pages = ", ".join(str(p) for p in report.unreadable[:10])
-            more = f" and {len(report.unreadable) - 10} more" if len(report.unreadable) > 10 else ""
-            problems.append(f"damaged PDF: the text of page(s) {pages}{more} cannot be read")
-        if page_count > limit:
-            problems.append(f"PDF has more than {limit} pages")
-
-        yield from _attachment_events(structure, ctx)
+        readable = min(page_count, limit)
+        if ctx.pages is not None:
+            # A later part of a file split across workers: its pages' text, nothing else
+            # (the first part reads the structure, attachments and page-tree checks).
+            start, stop = ctx.pages
+            if start > 0:
+                # The page before the range, for the matcher's context only (analyse drops
+                # its findings): a label at the foot of one page, the value atop the next.
+                lead_in = _page_text(pdf, miner, start - 1, _PageReport())
+                if lead_in is not None and lead_in.strip():
+                    yield ctx.segment(lead_in, Location("body", page=start))
+            yield from _page_events(pdf, miner, ctx, start, min(stop, readable), problems)
+        else:
+            stop = readable
+            if ctx.split is not None and ctx.depth == 0:
+                # Said before the structure walk, so other workers start on their pages
+                # while this one walks the page tree.
+                stop = ctx.split(readable) or readable
+            yield from _whole_document(src, ctx, pdf, miner, stack, page_count, linearized_pages, stop, problems)
     if problems:
         raise Unscannable("; ".join(dict.fromkeys(problems)))
+
+
+def _whole_document(src: Source, ctx: Context, pdf: Any, miner: _PdfminerPages, stack: contextlib.ExitStack,
+                    page_count: int, linearized_pages: int | None, stop: int, problems: list[str]) -> Iterator[Event]:
+    """Structure, pages [0, stop), page-tree checks and attachments: the whole file, or the
+    first part of a split one."""
+    structure = _read_structure(src, ctx.limits.max_pages, stack)
+    if structure.encrypted:
+        yield ctx.note("encrypted", "owner password only")
+    for item in structure.items:
+        yield ctx.segment(item.text, item.location, item.context)
+    expected = max(structure.pages + structure.missing_pages, structure.declared_pages or 0,
+                   linearized_pages or 0)
+    if page_count < expected:
+        problems.append(f"damaged PDF: only {page_count} of its {expected} pages can be read")
+    if structure.broken:
+        problems.append(f"damaged PDF: some objects cannot be read ({', '.join(sorted(structure.broken)[:6])})")
+    yield from _page_events(pdf, miner, ctx, 0, stop, problems)
+    if page_count > ctx.limits.max_pages:
+        problems.append(f"PDF has more than {ctx.limits.max_pages} pages")
+    yield from _attachment_events(structure, ctx)
+
+
+def _page_events(pdf: Any, miner: _PdfminerPages, ctx: Context, start: int, stop: int,
+                 problems: list[str]) -> Iterator[Event]:
+    """The text of pages [start, stop), then which engines read them and what could not be read."""
+    report = _PageReport()
+    for index in range(start, stop):
+        text = _page_text(pdf, miner, index, report)
+        if text is not None and text.strip():
+            yield ctx.segment(text, Location("body", page=index + 1), engine=report.last_engine)
+    yield ctx.note("engines", report.engines)
+    if report.without_text:
+        yield ctx.note("pages_without_text", report.without_text)
+    if report.unreadable:
+        pages = ", ".join(str(p) for p in report.unreadable[:10])
+        more = f" and {len(report.unreadable) - 10} more" if len(report.unreadable) > 10 else ""
+        problems.append(f"damaged PDF: the text of page(s) {pages}{more} cannot be read")
 
 
 def _page_text(pdf: Any, miner: _PdfminerPages, index: int, report: _PageReport) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..limits import Limits
 from ..model import DocStart, Event
-from .base import Context, Extractor, Source, Unscannable, describe_exception
+from .base import Context, Extractor, Source, Splitter, Unscannable, describe_exception
 
 # type -> "module:function", imported on first use so a worker only loads the parsers
 # it needs (pdfminer and lxml are slow to import).
@@ -43,7 +43,9 @@ def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
 
     try:
         size = src.size
-        sha = src.sha256()
+        # A later page range of a split file is merged into the first part's outcome,
+        # which carries the hash: reading every byte again there would be waste.
+        sha = src.sha256() if ctx.pages is None else ""
         sniffed = sniff(src)
     except OSError as exc:
         yield DocStart(ctx.doc, "unsupported", "", 0)
@@ -71,8 +73,12 @@ def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
         yield ctx.problem(describe_exception(_KIND_WORDS.get(kind, kind), exc))
 
 
-def extract_file(path: Path | str, limits: Limits | None = None) -> Iterator[Event]:
-    """Events for one file on disk and everything nested in it."""
+def extract_file(path: Path | str, limits: Limits | None = None, *, pages: tuple[int, int] | None = None,
+                 split: Splitter | None = None) -> Iterator[Event]:
+    """Events for one file on disk and everything nested in it.
+
+    ``pages``/``split``: a part of a big PDF read by several workers (see ``Context``).
+    """
     p = Path(path)
-    ctx = Context(limits or Limits())
+    ctx = Context(limits or Limits(), pages=pages, split=split)
     yield from extract_document(Source(name=p.name, path=p), ctx)
