@@ -20,7 +20,8 @@ Prints:
   writes it (shared strings, styled numbers: dates, zero-padded codes, decimals).
 - End to end: extraction plus matching of the 1M-cell sheet in one process (cells per
   CPU second, and the share matching takes), and ``scan_paths`` over
-  ../shared/corpus/dev with 1 and with 2 worker processes (files/s, MB/s).
+  ../shared/corpus/dev, one big sheet and big PDFs (split into page ranges across the
+  workers) with 1 and with 2 worker processes (files/s, cells/s, pages/s, MB/s).
 
 ``--before DIR`` adds the same extraction from another tree (a folder holding a
 ``scanner`` package, e.g. ``git archive HEAD scanner patterns | tar -x -C DIR``), run in
@@ -380,42 +381,64 @@ def bench_sheet_e2e(sheets: dict[str, Path], rounds: int, before: Path | None) -
               f"{(1 / full - 1 / extract) / (1 / full):.0%} of the end-to-end time")
 
 
-def bench_scan(xlsx: Path | None, rounds: int) -> None:
-    """``scan_paths`` through worker processes: what `clearance scan` does, minus the printing."""
+def bench_scan(t: Path, xlsx: Path | None, rounds: int, scale: int) -> None:
+    """``scan_paths`` through worker processes: what `clearance scan` does, minus the printing.
+
+    1 vs 2 workers on the dev corpus and the realworld PDFs (many files), on one big sheet (one file: a
+    second worker cannot help) and on big PDFs (one file, whose page ranges are split
+    across the workers).
+    """
     from scanner.analyse import ScanOptions
     from scanner.pool import WorkerPool
     from scanner.scan import scan_paths
 
     dev = CORPUS / "dev"
-    cases: list[tuple[str, list[Path]]] = []
+    cases: list[tuple[str, list[Path], str, int]] = []
     if dev.is_dir():
         files = sorted(p for p in dev.iterdir() if p.is_file() and p.name != "truth.jsonl")
-        cases.append(("../shared/corpus/dev", files))
+        cases.append(("../shared/corpus/dev", files, "files", len(files)))
+    real_pdf = CORPUS / "realworld" / "pdf"
+    if real_pdf.is_dir():
+        files = sorted(p for p in real_pdf.iterdir() if p.is_file())
+        cases.append(("../shared/corpus/realworld/pdf", files, "files", len(files)))
     if xlsx is not None:
-        cases.append((f"one {xlsx.name} sheet", [xlsx]))
-    for label, files in cases:
-        mb = sum(p.stat().st_size for p in files) / 1e6
-        n_rounds = rounds if len(files) == 1 else max(rounds, 9)   # a pass over the dev corpus is short
-        print(f"\nEnd to end: scan_paths over {label} ({len(files)} files, {mb:.1f} MB; wall clock, {n_rounds} rounds)")
-        pools = {jobs: WorkerPool(ScanOptions(), jobs=jobs) for jobs in (1, 2)}
-        try:
-            for pool in pools.values():
-                list(scan_paths(files[:2], pool=pool))    # warm the workers (imports, pattern compile)
+        cases.append((f"one {xlsx.name} sheet", [xlsx], "cells", _segments(xlsx)))
+    generated = t / "record-2000.pdf"
+    make_pdf(generated, 2000 // scale)
+    cases.append((f"one generated {2000 // scale:,}-page PDF", [generated], "pages", 2000 // scale))
+    log = CORPUS / "adversarial" / "cases" / "pdf_5000_pages" / "log.pdf"
+    if log.is_file():
+        cases.append(("the adversarial 5,000-page PDF", [log], "pages", pdf_pages(log)))
+    warm = []
+    for i in range(2):
+        warm.append(t / f"warm{i}.txt")
+        warm[-1].write_text("warm-up\n", encoding="utf-8")
+    pools = {jobs: WorkerPool(ScanOptions(), jobs=jobs) for jobs in (1, 2)}
+    try:
+        for pool in pools.values():
+            list(scan_paths(warm, pool=pool))     # start every worker (imports, pattern compile)
+        for label, files, unit, amount in cases:
+            mb = sum(p.stat().st_size for p in files) / 1e6
+            n_rounds = rounds if len(files) == 1 or mb > 10 else max(rounds, 9)   # a pass over the dev corpus is short
+            print(f"\nEnd to end: scan_paths over {label} ({len(files)} files, {mb:.1f} MB; wall clock, "
+                  f"{n_rounds} rounds)")
             secs: dict[int, list[float]] = {1: [], 2: []}
             for r in range(n_rounds):
                 for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
                     w = time.perf_counter()
-                    list(scan_paths(files, pool=pools[jobs]))
+                    results = list(scan_paths(files, pool=pools[jobs]))
                     secs[jobs].append(time.perf_counter() - w)
-        finally:
-            for pool in pools.values():
-                pool.close()
-        cells = _segments(files[0]) if len(files) == 1 else 0
-        for jobs, s in secs.items():
-            m = statistics.median(s)
-            rate = f"{cells / m:9,.0f} cells/s" if cells else f"{len(files) / m:7.2f} files/s"
-            print(f"  jobs={jobs}: {rate}  {mb / m:6.2f} MB/s  (median {m:.1f} s; rounds: "
-                  + " ".join(f"{x:.1f}" for x in s) + ")")
+            parts = max(r.outcome.notes.get("page_parts", 1) for r in results)
+            for jobs, s in secs.items():
+                m = statistics.median(s)
+                print(f"  jobs={jobs}: {amount / m:11,.1f} {unit}/s  {mb / m:6.2f} MB/s  (median {m:.2f} s; rounds: "
+                      + " ".join(f"{x:.2f}" for x in s) + ")")
+            ratios = [a / b for a, b in zip(secs[1], secs[2], strict=True)]
+            print(f"  2 workers vs 1: x{statistics.median(ratios):.2f}"
+                  + (f" (the file read in {parts} page ranges)" if parts > 1 else ""))
+    finally:
+        for pool in pools.values():
+            pool.close()
 
 
 def main() -> int:
@@ -447,7 +470,7 @@ def main() -> int:
                 make_excel_like(sheets["Excel-layout sheet"], 100_000 // scale, 10)
             rounds = max(3, args.rounds // 2)
             bench_sheet_e2e(sheets, rounds, args.before)
-            bench_scan(sheets["openpyxl-written sheet"], rounds)
+            bench_scan(t, sheets["openpyxl-written sheet"], rounds, scale)
     return 0
 
 
