@@ -6,7 +6,9 @@ Two jobs, two kinds of engine:
   pages/s) reads only the pages PDFium misreads: a page whose text objects yield few
   characters (fonts PDFium cannot map to Unicode, e.g. vertical CJK gazettes), vertical
   CJK that PDFium returns one character per line, a page PDFium cannot load, or every
-  page when PDFium cannot open the file at all. Each engine sits behind one small
+  page when PDFium cannot open the file at all. A page whose columns PDFium reads
+  across (line 1 of both columns, then line 2) is put back in reading order from
+  PDFium's own text boxes (``pdf_columns``). Each engine sits behind one small
   function (``_pdfium_page_text``, ``_pdfminer_page_text``) so either can be measured
   or swapped.
 * **Structure** (document information, XMP, AcroForm fields and XFA, annotations,
@@ -32,6 +34,7 @@ from typing import IO, Any, BinaryIO, cast
 
 from ..model import DocProblem, DocStart, Event, Location
 from .base import Context, Source, Unscannable
+from .pdf_columns import column_ordered_text
 
 _MiB = 1024 * 1024
 
@@ -964,6 +967,7 @@ def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int] | None:
         try:
             text = clean_text(_pdfium_page_text(textpage))
             chars = int(textpage.count_chars())
+            text = column_ordered_text(textpage, text, clean_text) or text
         finally:
             textpage.close()
         text_objects, images = _pdfium_objects(page)
