@@ -26,6 +26,7 @@ _MIN_GUTTER = 6.0        # points; a word space is ~3, a column gutter 12 or mor
 _CROSS_SHARE = 0.05      # share of runs that may cross a gutter (titles, full-width lines)
 _MIN_SIDE = 3            # runs needed on each side of a gutter
 _PROSE_FILL = 0.7        # a text column's typical line fills most of its width; a table's cells do not
+_RUNS_PER_LINE = 1.5     # below this many runs per output line, no line joins two columns
 _MIN_COLUMN_SHARE = 0.25 # of the text's width: narrower "columns" are table columns or margin notes
 
 
@@ -125,13 +126,34 @@ def bands(rects: list[Rect], gutters: list[tuple[float, float]]) -> list[tuple[f
     return [(b, t, m) for b, t, m in out]
 
 
+def _runs(textpage: Any, count: int) -> list[Rect]:
+    """The boxes of the page's text runs: the raw call with four reused doubles, since
+    ``PdfTextPage.get_rect`` allocates them anew for each of a page's hundreds of runs."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    get = pdfium_c.FPDFText_GetRect
+    left, top, right, bottom = (ctypes.c_double() for _ in range(4))
+    refs = (ctypes.byref(left), ctypes.byref(top), ctypes.byref(right), ctypes.byref(bottom))
+    out: list[Rect] = []
+    append = out.append
+    for i in range(count):
+        if get(textpage, i, *refs):
+            append((left.value, bottom.value, right.value, top.value))
+    return out
+
+
 def column_ordered_text(textpage: Any, stream_text: str, clean: Any) -> str | None:
     """The page read column by column, or None when the stream order is already right
     (one column, or columns written one after another) or reordering would change the text."""
     count = textpage.count_rects()
-    if count < _MIN_RUNS:
+    # Interleaved columns put two or more runs on every line PDFium outputs; a page with
+    # about one run per line cannot be interleaved, and most pages end here, before the
+    # runs' boxes are fetched (a ctypes call each).
+    if count < _MIN_RUNS or count < _RUNS_PER_LINE * (stream_text.count("\n") + 1):
         return None
-    rects: list[Rect] = [tuple(textpage.get_rect(i)) for i in range(count)]   # type: ignore[misc]
+    rects = _runs(textpage, count)
     gutters = find_gutters(rects)
     if not gutters or not interleaved(rects, gutters):
         return None
