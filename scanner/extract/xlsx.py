@@ -204,6 +204,10 @@ class NumberFormat:
         # decimals or scaling ("00000" zip codes and IDs, "000-00-0000"): see ``_display_uncached``.
         first = numeric[0].plan if numeric and not self.conditional else None
         self.int_plan = first if first is not None and first.mult == 1 and first.decimals == 0 else None
+        # A positive number under a date format shows through its first section alone (a
+        # column of distinct timestamps: see ``_display_uncached``).
+        self.first_date = numeric[0] if not self.conditional and numeric[0].is_date else None
+
 
     def format(self, value: float, date1904: bool = False, raw: str | None = None) -> str:
         section, v, sign = self._pick(value)
@@ -302,7 +306,7 @@ class _FixedPlan:
     """A plain numeric section (no exponent, no fraction) analysed once, formatted many times."""
 
     __slots__ = ("mult", "int_toks", "frac_toks", "grouping", "decimals", "has_dot", "simple_int",
-                 "prefix", "suffix", "zeros", "simple_frac")
+                 "prefix", "suffix", "zeros", "simple_frac", "pad_only")
 
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         kinds = [k for k, _ in tokens]
@@ -322,6 +326,8 @@ class _FixedPlan:
         self.prefix = "".join(v for k, v in self.int_toks[:holders[0]]) if holders else ""
         self.suffix = "".join(v for k, v in self.int_toks[holders[-1] + 1:]) if holders else ""
         self.simple_frac = all(t == ("dig", "0") for t in self.frac_toks)
+        # ``assemble`` of a whole number is then prefix + zero-padded digits + suffix.
+        self.pad_only = self.simple_int and not self.grouping and not self.has_dot
 
     def format(self, v: float, raw: str | None) -> str:
         v *= self.mult
@@ -483,8 +489,23 @@ def _format_fraction(tokens: list[tuple[str, str]], v: float) -> str:
     return f"{lead}{num}/{den}".strip()
 
 
-def serial_to_datetime(v: float, date1904: bool, keep_ms: bool) -> _dt.datetime | None:
-    """An Excel date serial as a datetime; None when Excel would show ####."""
+DateParts = tuple[int, int, int, int, int, int, int]   # year, month, day, hour, minute, second, µs
+_PART_INDEX = {"year": 0, "month": 1, "day": 2, "hour": 3, "minute": 4, "second": 5, "microsecond": 6}
+_ORD_1904 = _dt.date(1904, 1, 1).toordinal()
+_ORD_1899_12_30 = _dt.date(1899, 12, 30).toordinal()
+_ORD_1899_12_31 = _dt.date(1899, 12, 31).toordinal()
+_ORD_1900_02_28 = _dt.date(1900, 2, 28).toordinal()
+_DAY_MS = 86_400_000
+_days: dict[int, tuple[int, int, int]] = {}     # ordinal -> (year, month, day): rows share days
+
+
+def serial_parts(v: float, date1904: bool, keep_ms: bool) -> DateParts | None:
+    """An Excel date serial as datetime fields; None when Excel would show ####.
+
+    Whole milliseconds of the day (rounded to the second unless ``keep_ms``), added in
+    integers to the day's ordinal: the same arithmetic as ``datetime + timedelta``
+    without building either, for a column of distinct timestamps.
+    """
     if v < 0 or v > _MAX_SERIAL:
         return None
     days = int(v)
@@ -492,14 +513,33 @@ def serial_to_datetime(v: float, date1904: bool, keep_ms: bool) -> _dt.datetime 
     if not keep_ms:
         ms = round(ms / 1000) * 1000
     if date1904:
-        base = _dt.datetime(1904, 1, 1)
+        ordinal = _ORD_1904 + days
     elif days >= 61:
-        base = _dt.datetime(1899, 12, 30)
+        ordinal = _ORD_1899_12_30 + days
     elif days == 60:   # Lotus 1-2-3's 29 Feb 1900, kept by Excel: no such day exists
-        return _dt.datetime(1900, 2, 28) + _dt.timedelta(0, 0, 0, ms)
+        ordinal = _ORD_1900_02_28
     else:
-        base = _dt.datetime(1899, 12, 31)
-    return base + _dt.timedelta(days, 0, 0, ms)   # positional: twice as fast as keywords
+        ordinal = _ORD_1899_12_31 + days
+    if ms >= _DAY_MS:  # 23:59:59.9996 rounds up to the next midnight
+        ordinal += 1
+        ms -= _DAY_MS
+    ymd = _days.get(ordinal)
+    if ymd is None:
+        d = _dt.date.fromordinal(ordinal)    # ValueError past 9999-12-31, as datetime + timedelta
+        ymd = (d.year, d.month, d.day)
+        if len(_days) >= 65536:
+            _days.clear()
+        _days[ordinal] = ymd
+    second, milli = divmod(ms, 1000)
+    minute, second = divmod(second, 60)
+    hour, minute = divmod(minute, 60)
+    return ymd + (hour, minute, second, milli * 1000)
+
+
+def serial_to_datetime(v: float, date1904: bool, keep_ms: bool) -> _dt.datetime | None:
+    """An Excel date serial as a datetime; None when Excel would show ####."""
+    parts = serial_parts(v, date1904, keep_ms)
+    return None if parts is None else _dt.datetime(*parts)
 
 
 def _format_date(section: _Section, v: float, date1904: bool) -> str | None:
@@ -507,26 +547,27 @@ def _format_date(section: _Section, v: float, date1904: bool) -> str | None:
     if plan is None:
         plan = section.date_plan = _compile_date(section.tokens)
     subsec, template, fields, readers = plan
-    dt = serial_to_datetime(v, date1904, keep_ms=subsec > 0)
-    if dt is None:
+    parts = serial_parts(v, date1904, keep_ms=subsec > 0)
+    if parts is None:
         return None
     if readers is None:
-        return template % fields(dt)     # numeric fields only: one C call for all of them
+        return template % fields(parts)     # numeric fields only: one C call for all of them
+    dt = _dt.datetime(*parts)
     return template % tuple([read(dt, v) for read in readers])
 
 
 _DateReader = Callable[[_dt.datetime, float], Any]
-_DatePlan = tuple[int, str, Callable[[_dt.datetime], Any], list[_DateReader] | None]
+_DatePlan = tuple[int, str, Callable[[DateParts], Any], list[_DateReader] | None]
 
 
 def _compile_date(toks: list[tuple[str, str]]) -> _DatePlan:
-    """A date section as a ``%`` template over the datetime, decided once per format.
+    """A date section as a ``%`` template over the date's fields, decided once per format.
 
     Which 'm' is a minute, whether hours are 12-hour, how many sub-second digits show:
     all follow from the tokens alone, so a column of distinct timestamps pays for them
-    once. When every field is a plain number (``yyyy-mm-dd hh:mm``) one ``attrgetter``
-    fetches them all; names, 12-hour clocks, elapsed time and fractions of seconds need
-    small readers instead.
+    once. When every field is a plain number (``yyyy-mm-dd hh:mm``) one ``itemgetter``
+    fetches them all from ``serial_parts``; names, 12-hour clocks, elapsed time and
+    fractions of seconds need small readers of a datetime instead.
     """
     subsec = 0
     for i, (k, _) in enumerate(toks):
@@ -568,14 +609,14 @@ def _compile_date(toks: list[tuple[str, str]]) -> _DatePlan:
             parts.append("%s")
             readers.append(reader)
         i += 1
-    fields = operator.attrgetter(*attrs) if attrs else (lambda dt: ())
+    fields = operator.itemgetter(*[_PART_INDEX[a] for a in attrs]) if attrs else (lambda parts: ())
     if simple and len(attrs) == 1:
-        fields = _single(fields)     # attrgetter of one name returns the value, not a tuple
+        fields = _single(fields)     # itemgetter of one index returns the value, not a tuple
     return subsec, "".join(parts), fields, (None if simple else readers)
 
 
-def _single(get: Callable[[_dt.datetime], Any]) -> Callable[[_dt.datetime], Any]:
-    return lambda dt: (get(dt),)
+def _single(get: Callable[[DateParts], Any]) -> Callable[[DateParts], Any]:
+    return lambda parts: (get(parts),)
 
 
 def _attr_reader(attr: str) -> _DateReader:
@@ -1042,6 +1083,8 @@ def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
     if plan is not None and raw.isdigit() and len(raw) <= 15:
         digits = raw.lstrip("0")
         if digits:
+            if plan.pad_only:   # "00000": the digits zero-padded, between literals
+                return (plan.prefix + digits.rjust(plan.zeros, "0") + plan.suffix).strip()
             shown = plan.assemble(digits, "").strip()
             if digits in shown:
                 return shown    # every stored digit is on screen (else the full path decides)
@@ -1051,6 +1094,12 @@ def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
         return raw
     if not math.isfinite(number):
         return raw
+    if fmt.first_date is not None and number > 0:
+        # What ``fmt.format`` does for this case, minus the section choice and sign.
+        try:
+            return _format_date(fmt.first_date, number, date1904) or raw
+        except Exception:  # noqa: BLE001 - as below
+            return raw
     try:
         shown = fmt.format(number, date1904, raw)
     except Exception:  # noqa: BLE001 - an odd format code must not cost the file: scan the stored value
