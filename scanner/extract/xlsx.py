@@ -1,9 +1,17 @@
 """Excel (XLSX/XLSM/XLTX) text: every non-empty cell as the user sees it, hidden sheets,
 cell comments, print headers/footers, defined names, text boxes, properties, embeddings.
 
-Worksheets and the shared-string table are streamed with iterparse and cleared row by
-row, so a million-row sheet costs constant memory and the sheet's declared dimension
-(which a hostile file sets to A1:XFD1048576) is never trusted or used.
+Worksheets and the shared-string table are streamed, so a million-row sheet costs
+constant memory and the sheet's declared dimension (which a hostile file sets to
+A1:XFD1048576) is never trusted or used. The shared strings are read with iterparse and
+cleared item by item. A worksheet's rows are read by ``sheet_xml.SheetRows``: rows in
+the plain shape Excel, LibreOffice and openpyxl write are taken with compiled patterns
+straight from the inflated text, and everything else in the part (rows with rich text,
+comments or unusual attributes, the elements around ``<sheetData>`` such as the
+header/footer) goes to an incremental lxml parser with the same safe settings, so a
+malformed part still fails as damaged. A part that is not plain UTF-8 in the sheet's
+default namespace is read whole with iterparse (``_sheet_lxml``), which is also the
+reference the fast path is tested against (``FAST_SHEETS = False``).
 
 A cell's text is its *displayed* value: a number stored as 123456789 with the format
 ``000-00-0000`` is the SSN "123-45-6789" on screen and must be matched as such. When
@@ -36,6 +44,11 @@ from .ooxml import (
     release,
     unescape_xstring,
 )
+from .sheet_xml import Cell, SheetRows, SheetXMLError
+
+# Worksheets are read by ``SheetRows`` (patterns for the usual rows, lxml for the rest);
+# False reads every row with lxml's iterparse, the reference the tests compare it with.
+FAST_SHEETS = True
 
 
 def extract_xlsx(src: Source, ctx: Context) -> Iterator[Event]:
@@ -207,7 +220,6 @@ class NumberFormat:
         # A positive number under a date format shows through its first section alone (a
         # column of distinct timestamps: see ``_display_uncached``).
         self.first_date = numeric[0] if not self.conditional and numeric[0].is_date else None
-
 
     def format(self, value: float, date1904: bool = False, raw: str | None = None) -> str:
         section, v, sign = self._pick(value)
@@ -705,6 +717,7 @@ def _neighbour(toks: list[tuple[str, str]], i: int, step: int) -> str:
 
 _DIGITS = "0123456789"
 _PLAIN_TYPES = frozenset((None, "n", "s"))   # cell types whose lone <v> the hot loop decodes itself
+_UNKNOWN_TYPE = "?"    # an explicit t="" in a cell tuple, where '' means "no t="
 _NON_DIGIT = re.compile(r"\D+")
 _HF_CODES = re.compile(r'&&|&"[^"]*"|&K[0-9A-Fa-f]{6}|&K\d\d[+-]\d{3}|&\d+|&[LCR]|&[A-Za-z]')
 
@@ -762,7 +775,11 @@ class _Workbook:
             if not pkg.has(rel.target):
                 raise Unscannable(f"damaged or truncated XLSX (the part of sheet {name!r} is missing)")
             if rel.kind in ("worksheet", "xlmacrosheet", "xlintlmacrosheet", "dialogsheet"):
-                yield from self._sheet(rel.target, name, part)
+                if FAST_SHEETS:
+                    yield from self._sheet(rel.target, name, part)
+                else:
+                    with pkg.stream(rel.target) as stream:
+                        yield from self._sheet_lxml(stream, rel.target, name, part)
             yield from self._sheet_extras(rel.target, name, part)
         yield from self._defined_names(wb, sheet_names)
 
@@ -816,8 +833,9 @@ class _Workbook:
                 release(si)
 
     # -- cells ----------------------------------------------------------------------------
-    def _sheet(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
-        """Every non-empty cell of one worksheet, in document order, with its header context.
+    def _sheet_lxml(self, stream: Any, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
+        """``_sheet`` with every row built by lxml's iterparse: the reference for ``_sheet``,
+        and the reader of parts ``SheetRows`` does not take.
 
         This loop runs once per cell (millions of times in a big export), so it is written
         for speed: names bound to locals, the usual ``<c><v>..</v></c>`` cell decoded inline
@@ -839,38 +857,153 @@ class _Workbook:
         header_final = False
         rows_seen = 0
         row_no = 0
-        with self.pkg.stream(part) as stream:
-            for _, el in iterparse(stream, part, "XLSX", (row_tag, hf_tag)):
-                if el.tag == hf_tag:
-                    yield from self._header_footer(el, sheet)
+        for _, el in iterparse(stream, part, "XLSX", (row_tag, hf_tag)):
+            if el.tag == hf_tag:
+                yield from self._header_footer(el, sheet)
+                continue
+            r = el.get("r")
+            row_no = int(r) if r and r.isdigit() else row_no + 1
+            row_str = str(row_no)
+            # Until the header row is settled, a row's cells wait in ``pending``; after
+            # that (nearly always) each cell is emitted as soon as it is read.
+            pending: list[tuple[str, str, bool]] | None = None if header_final else []
+            label_ref: str | None = None
+            row_label: str | None = None
+            count = 0
+            prev_ref = ""
+            # Anything in a row that is not a <c> (extLst) has no <v>/<is>/<f> child and
+            # falls through as an empty cell.
+            for c in el:
+                ref = c.get("r") or _next_ref(prev_ref, row_str)
+                prev_ref = ref
+                kids = len(c)
+                if kids != 1:
+                    if not kids:
+                        continue
+                    text, is_text = odd_cell(c, c.get("t"), sheet, ref)
+                elif (child := c[0]).tag != v_tag or (t := c.get("t")) not in plain_types:
+                    text, is_text = odd_cell(c, c.get("t"), sheet, ref)
+                else:
+                    value = child.text
+                    if value is None:
+                        continue
+                    if t == "s":
+                        try:
+                            text = strings[int(value)]
+                        except (IndexError, ValueError):
+                            raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing "
+                                              "shared string)") from None
+                        is_text = True
+                    else:
+                        is_text = False
+                        fmt = formats.get(c.get("s"))      # None for General and for no style
+                        if fmt is not None:
+                            text = fmt.cache.get(value) or _display(value, fmt, date1904)
+                        elif value.isdigit() and len(value) <= 15:
+                            text = value   # an integer in General shows as stored
+                        else:
+                            text = general_cache.get(value) or _display_general(value, general_fmt, date1904)
+                if not text:
                     continue
-                r = el.get("r")
+                count += 1
+                if label_ref is None:
+                    # A row's first text cell labels the others ("SSN" | 123-45-6789).
+                    label_ref = ref
+                    if is_text:
+                        row_label = text.strip()[:200] or None
+                if pending is not None:
+                    pending.append((ref, text, is_text))
+                    continue
+                context = header.get(ref.rstrip(digits)) if header else None
+                if row_label is not None and ref is not label_ref:
+                    context = f"{context} | {row_label}" if context else row_label
+                yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
+                                    doc, context, None))
+            release(el)
+            if not count:
+                continue
+            budget.cells += count
+            if budget.cells > max_cells:
+                raise Unscannable(f"workbook has more than {max_cells:,} non-empty cells (limit)")
+            rows_seen += 1
+            if pending is None:
+                continue
+            is_header = False
+            # The column headers: the first row with two or more text cells (within the
+            # first 20 rows); until one is seen, the first non-empty row.
+            text_cells = [(ref, text) for ref, text, is_text in pending if is_text]
+            if not header or (len(text_cells) >= 2 and rows_seen <= 20):
+                header = {ref.rstrip(digits): text.strip()[:200] for ref, text in text_cells}
+                header_final = len(text_cells) >= 2
+                is_header = True
+            for ref, text, _ in pending:
+                context = None if is_header else header.get(ref.rstrip(digits))
+                if row_label is not None and ref != label_ref:
+                    context = f"{context} | {row_label}" if context else row_label
+                yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
+                                    doc, context, None))
+
+    def _sheet(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
+        """Every non-empty cell of one worksheet, in document order, with its header context.
+
+        ``_sheet_lxml``'s decisions over ``SheetRows``: rows the patterns read arrive as
+        ``(r, cells)`` tuples, rows lxml had to build become the same tuples in
+        ``_element_cells``, so every row goes through this one loop. It is
+        ``_sheet_lxml``'s loop with '' for "absent": the plain number, shared string and
+        one-run inline string decoded inline, every other cell in ``_cell_text``.
+        """
+        x = self.names.uris["x"]
+        hf_tag = f"{{{x}}}headerFooter"
+        with self.pkg.stream(part) as stream:
+            rows = SheetRows(stream, part, "XLSX", x, (f"{{{x}}}row", hf_tag),
+                             lambda err: self._damage_in_place(part, err))
+            if not rows.fast:     # not plain UTF-8 in the sheet's namespace: lxml reads it all
+                yield from self._sheet_lxml(rows.replay(), part, sheet, loc_part)
+                return
+            ctx = self.ctx
+            strings, formats, date1904 = self.strings, self.formats, self.date1904
+            general_fmt = self.general
+            general_cache = general_fmt.cache
+            cell_text, element_cells = self._cell_text, self._element_cells
+            budget, max_cells = ctx.budget, ctx.limits.max_cells
+            doc = ctx.doc
+            new, seg_cls, loc_cls = tuple.__new__, Segment, Location
+            digits = _DIGITS
+            header: dict[str, str] = {}
+            header_final = False
+            rows_seen = 0
+            row_no = 0
+            for item in rows.items():
+                if isinstance(item, tuple):
+                    r, cells = item
+                elif item.tag == hf_tag:
+                    yield from self._header_footer(item, sheet)
+                    continue
+                else:
+                    r, cells = item.get("r"), element_cells(item)
+                    release(item)
                 row_no = int(r) if r and r.isdigit() else row_no + 1
                 row_str = str(row_no)
-                # Until the header row is settled, a row's cells wait in ``pending``; after
-                # that (nearly always) each cell is emitted as soon as it is read.
+                # From here to the end of the row, as in ``_sheet_lxml`` (comments there).
                 pending: list[tuple[str, str, bool]] | None = None if header_final else []
                 label_ref: str | None = None
                 row_label: str | None = None
                 count = 0
                 prev_ref = ""
-                # Anything in a row that is not a <c> (extLst) has no <v>/<is>/<f> child and
-                # falls through as an empty cell.
-                for c in el:
-                    ref = c.get("r") or _next_ref(prev_ref, row_str)
+                for ref, s, t, formula, value, inline in cells:
+                    ref = ref or _next_ref(prev_ref, row_str)
                     prev_ref = ref
-                    kids = len(c)
-                    if kids != 1:
-                        if not kids:
-                            continue
-                        text, is_text = odd_cell(c, c.get("t"), sheet, ref)
-                    elif (child := c[0]).tag != v_tag or (t := c.get("t")) not in plain_types:
-                        text, is_text = odd_cell(c, c.get("t"), sheet, ref)
-                    else:
-                        value = child.text
-                        if value is None:
-                            continue
-                        if t == "s":
+                    if value:
+                        if not t or t == "n":
+                            is_text = False
+                            fmt = formats.get(s)      # None for General and for no style
+                            if fmt is not None:
+                                text = fmt.cache.get(value) or _display(value, fmt, date1904)
+                            elif value.isdigit() and len(value) <= 15:
+                                text = value   # an integer in General shows as stored
+                            else:
+                                text = general_cache.get(value) or _display_general(value, general_fmt, date1904)
+                        elif t == "s":
                             try:
                                 text = strings[int(value)]
                             except (IndexError, ValueError):
@@ -878,14 +1011,14 @@ class _Workbook:
                                                   "shared string)") from None
                             is_text = True
                         else:
-                            is_text = False
-                            fmt = formats.get(c.get("s"))      # None for General and for no style
-                            if fmt is not None:
-                                text = fmt.cache.get(value) or _display(value, fmt, date1904)
-                            elif value.isdigit() and len(value) <= 15:
-                                text = value   # an integer in General shows as stored
-                            else:
-                                text = general_cache.get(value) or _display_general(value, general_fmt, date1904)
+                            text, is_text = cell_text(t, s, value, formula, inline, sheet, ref)
+                    elif t == "inlineStr":
+                        text = unescape_xstring(inline) if "_x" in inline else inline
+                        is_text = True
+                    elif formula:
+                        text, is_text = cell_text(t or None, s, value, formula, inline, sheet, ref)
+                    else:
+                        continue    # no value: an empty or styled-only cell
                     if not text:
                         continue
                     count += 1
@@ -902,7 +1035,6 @@ class _Workbook:
                         context = f"{context} | {row_label}" if context else row_label
                     yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
                                         doc, context, None))
-                release(el)
                 if not count:
                     continue
                 budget.cells += count
@@ -912,8 +1044,6 @@ class _Workbook:
                 if pending is None:
                     continue
                 is_header = False
-                # The column headers: the first row with two or more text cells (within the
-                # first 20 rows); until one is seen, the first non-empty row.
                 text_cells = [(ref, text) for ref, text, is_text in pending if is_text]
                 if not header or (len(text_cells) >= 2 and rows_seen <= 20):
                     header = {ref.rstrip(digits): text.strip()[:200] for ref, text in text_cells}
@@ -926,12 +1056,49 @@ class _Workbook:
                     yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
                                         doc, context, None))
 
-    def _odd_cell(self, c: Any, t: str | None, sheet: str, ref: str) -> tuple[str, bool]:
-        """(displayed text, is it text) of any cell but a plain number or shared string.
+    def _damage_in_place(self, part: str, err: SheetXMLError) -> Unscannable:
+        """Malformed XML as the reference reader reports it, line and column in the part itself.
 
-        Inline strings, formula-and-value cells, uncalculated formulas, booleans, errors,
-        ISO dates and ``t="str"`` formula results. An empty text means nothing to scan.
+        ``SheetRows`` sends lxml the part without the rows it read itself, so lxml counts
+        lines and columns in a shorter text. Only a damaged part pays for reading it again
+        with iterparse up to the damage; those bytes are not charged to the budget twice.
         """
+        x = self.names.uris["x"]
+        budget = self.ctx.budget
+        spent = budget.expanded_bytes
+        try:
+            with self.pkg.stream(part) as stream:
+                for _, el in iterparse(stream, part, "XLSX", (f"{{{x}}}row",)):
+                    release(el)
+        except Unscannable as found:
+            return found if "XML error" in str(found) else err
+        finally:
+            budget.expanded_bytes = spent
+        return err     # lxml reads the whole part fine: keep what SheetRows saw (never expected)
+
+    def _element_cells(self, row: Any) -> list[Cell]:
+        """A row lxml built, as the tuples ``SheetRows`` gives for the rows it reads itself.
+
+        Every child counts, as in ``_sheet_lxml``: one that is not a <c> (extLst, a comment)
+        still moves the column of a following cell without r=. Since '' stands for
+        "absent", an explicit t="" (no known type: the stored text shows) becomes
+        ``_UNKNOWN_TYPE``.
+        """
+        out: list[Cell] = []
+        for c in row:
+            t = c.get("t")
+            value, formula, inline = self._cell_parts(c) if len(c) else (None, None, None)
+            out.append((c.get("r") or "", c.get("s") or "", _UNKNOWN_TYPE if t == "" else t or "",
+                        formula or "", value or "", inline or ""))
+        return out
+
+    def _odd_cell(self, c: Any, t: str | None, sheet: str, ref: str) -> tuple[str, bool]:
+        """(displayed text, is it text) of any cell but a plain number or shared string."""
+        value, formula, inline = self._cell_parts(c)
+        return self._cell_text(t, c.get("s"), value, formula, inline, sheet, ref)
+
+    def _cell_parts(self, c: Any) -> tuple[str | None, str | None, str | None]:
+        """A cell element's (value, formula, inline string) texts; None for a missing child."""
         x = self.names.uris["x"]
         v_tag, is_tag, f_tag = f"{{{x}}}v", f"{{{x}}}is", f"{{{x}}}f"
         value = formula = inline = None
@@ -943,28 +1110,36 @@ class _Workbook:
                 inline = child
             elif ctag == f_tag:
                 formula = child.text
+        if inline is None:
+            return value, formula, None
+        t_tag = f"{{{x}}}t"
+        first = inline[0] if len(inline) == 1 else None
+        if first is not None and first.tag == t_tag:    # the usual <is><t>..</t></is>
+            return value, formula, first.text or ""
+        return value, formula, _rich_text(inline, t_tag, f"{{{x}}}r")
+
+    def _cell_text(self, t: str | None, style: str | None, value: str | None, formula: str | None,
+                   inline: str | None, sheet: str, ref: str) -> tuple[str, bool]:
+        """(displayed text, is it text) of a cell's parts; None or '' for a missing part.
+
+        Inline strings, formula-and-value cells, uncalculated formulas, booleans, errors,
+        ISO dates and ``t="str"`` formula results. An empty text means nothing to scan.
+        """
         if t == "inlineStr":
-            if inline is None:
+            if not inline:
                 return "", False
-            t_tag = f"{{{x}}}t"
-            first = inline[0] if len(inline) == 1 else None
-            if first is not None and first.tag == t_tag:    # the usual <is><t>..</t></is>
-                text = first.text or ""
-            else:
-                text = _rich_text(inline, t_tag, f"{{{x}}}r")
-            return (unescape_xstring(text) if "_x" in text else text), True
+            return (unescape_xstring(inline) if "_x" in inline else inline), True
         if t == "s":
-            if value is None:
+            if not value:
                 return "", False
             try:
                 return self.strings[int(value)], True
             except (IndexError, ValueError):
                 raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared string)") from None
-        if value is None:
+        if not value:
             # A formula never calculated: its literals are all there is.
             return ("=" + formula if formula else ""), False
         if t is None or t == "n":
-            style = c.get("s")
             fmt = self.formats.get(style) if style else None
             if fmt is not None:
                 return _display(value, fmt, self.date1904), False
