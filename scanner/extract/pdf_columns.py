@@ -13,7 +13,7 @@ run crosses, with runs on both sides. When runs alternate across a gutter (the
 interleaved case), the page is cut into horizontal bands — a run that crosses a
 gutter (a title, a full-width paragraph) is a band of its own — and each band is read
 column by column with PDFium's bounded-text call. The result is used only if it holds
-exactly the characters of the stream-order text: reordering never loses text.
+exactly the words of the stream-order text: reordering never loses or glues text.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ _MIN_GUTTER = 6.0        # points; a word space is ~3, a column gutter 12 or mor
 _CROSS_SHARE = 0.05      # share of runs that may cross a gutter (titles, full-width lines)
 _MIN_SIDE = 3            # runs needed on each side of a gutter
 _PROSE_FILL = 0.7        # a text column's typical line fills most of its width; a table's cells do not
+_INSET = 1.0             # points a band's query stays inside its cuts: PDFium takes any character
+                         # its box touches, and descenders reach across a tight cut
 _RUNS_PER_LINE = 1.5     # below this many runs per output line, no line joins two columns
 _MIN_COLUMN_SHARE = 0.25 # of the text's width: narrower "columns" are table columns or margin notes
 
@@ -114,15 +116,22 @@ def bands(rects: list[Rect], gutters: list[tuple[float, float]]) -> list[tuple[f
     out: list[list[Any]] = []
     for r in ordered:
         multi = _column(r, gutters) is not None
-        if out and out[-1][2] == multi:
+        if out and (out[-1][2] == multi or r[3] > out[-1][0] + 0.5):
+            # Same kind, or overlapping the band above: one band. A full-width run beside
+            # column text makes the band full width (read in PDFium's order), so no band
+            # reaches into another and no character is read twice.
             out[-1][0] = min(out[-1][0], r[1])
             out[-1][1] = max(out[-1][1], r[3])
+            out[-1][2] = out[-1][2] and multi
         else:
             out.append([r[1], r[3], multi])
     # Cut at midpoints, so a character straddling two bands' boxes is in exactly one.
     for upper, lower in zip(out, out[1:], strict=False):
         cut = (upper[0] + lower[1]) / 2
         upper[0] = lower[1] = cut
+    if out:   # the outermost edges are no cut: reach past them
+        out[0][1] += 2 * _INSET
+        out[-1][0] -= 2 * _INSET
     return [(b, t, m) for b, t, m in out]
 
 
@@ -164,11 +173,11 @@ def column_ordered_text(textpage: Any, stream_text: str, clean: Any) -> str | No
     for bottom, top, multi in bands(rects, gutters):
         spans = zip(edges, edges[1:], strict=False) if multi else [(left, right)]
         for x0, x1 in spans:
-            piece = textpage.get_text_bounded(left=x0, bottom=bottom - 0.5, right=x1, top=top + 0.5,
+            piece = textpage.get_text_bounded(left=x0, bottom=bottom + _INSET, right=x1, top=top - _INSET,
                                               errors="replace")
             if piece.strip():
                 pieces.append(piece)
     text = clean("\n".join(pieces))
-    if Counter("".join(text.split())) != Counter("".join(stream_text.split())):
-        return None     # some character landed outside every band, or twice: keep the stream
+    if Counter(text.split()) != Counter(stream_text.split()):
+        return None     # a word lost, doubled or glued to another: keep the stream
     return text
