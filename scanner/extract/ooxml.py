@@ -112,7 +112,7 @@ def local_name(tag: object) -> str:
 
 # --- XML safety -----------------------------------------------------------------
 
-_PARSER_OPTIONS: dict[str, Any] = {
+PARSER_OPTIONS: dict[str, Any] = {
     "resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False,
 }
 _PROLOG_SCAN = 64 * 1024   # the DOCTYPE must come before the root element: look this far
@@ -189,20 +189,20 @@ def _doctype_end(data: bytes, start: int) -> int:
 def parse_xml(data: bytes, part: str, kind: str) -> Any:
     """Parse one whole part safely; malformed XML means a damaged package."""
     check_prolog(data[:_PROLOG_SCAN], part)
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    parser = etree.XMLParser(**PARSER_OPTIONS)
     try:
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {_short(exc)})") from exc
+        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {short_reason(exc)})") from exc
 
 
 def iterparse(stream: IO[bytes] | io.RawIOBase, part: str, kind: str, tags: tuple[str, ...] | None,
               events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
     """Stream (event, element) pairs of a big part with the same safe options."""
     try:
-        yield from etree.iterparse(stream, events=events, tag=tags, **_PARSER_OPTIONS)
+        yield from etree.iterparse(stream, events=events, tag=tags, **PARSER_OPTIONS)
     except etree.XMLSyntaxError as exc:
-        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {_short(exc)})") from exc
+        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {short_reason(exc)})") from exc
 
 
 def release(el: Any) -> None:
@@ -215,7 +215,7 @@ def release(el: Any) -> None:
         del parent[0]
 
 
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]
 
@@ -415,7 +415,7 @@ class open_package:  # noqa: N801 - used as a context manager, reads like a func
             return Package(self._zf, self._ctx, self._kind)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             self.__exit__(None, None, None)
-            raise Unscannable(f"damaged or truncated {self._kind} ({_short(exc)})") from exc
+            raise Unscannable(f"damaged or truncated {self._kind} ({short_reason(exc)})") from exc
         except Unscannable:
             self.__exit__(None, None, None)
             raise

@@ -41,7 +41,7 @@ from lxml import etree
 from .base import Unscannable
 
 # The parser settings and error wording every other OOXML part gets (no entities, no DTD, no network).
-from .ooxml import _PARSER_OPTIONS, _short
+from .ooxml import PARSER_OPTIONS, short_reason
 
 
 class Readable(Protocol):
@@ -332,7 +332,7 @@ class SheetRows:
         yield from self._finished()
 
     def _damaged(self, exc: etree.XMLSyntaxError) -> Unscannable:
-        err = SheetXMLError(f"damaged or truncated {self._kind} (XML error in {self._part}: {_short(exc)})")
+        err = SheetXMLError(f"damaged or truncated {self._kind} (XML error in {self._part}: {short_reason(exc)})")
         return self._on_damage(err) if self._on_damage is not None else err
 
     def _finished(self) -> Iterator[Any]:
@@ -348,7 +348,7 @@ class SheetRows:
     # -- the reader ---------------------------------------------------------------------------
     def items(self) -> Iterator[Item]:
         """Rows (tuples) and finished elements, in document order."""
-        self._parser = etree.XMLPullParser(events=("end",), tag=self._tags, **_PARSER_OPTIONS)
+        self._parser = etree.XMLPullParser(events=("end",), tag=self._tags, **PARSER_OPTIONS)
         raw, self._head = self._head, b""    # bytes not decoded yet
         text = ""                            # decoded, not handled yet; starts at a node boundary
         in_rows = False

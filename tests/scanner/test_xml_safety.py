@@ -78,11 +78,11 @@ def test_parser_never_resolves_even_unchecked_entities() -> None:
     """Defence in depth: the parser itself does not expand or fetch (if the check were bypassed)."""
     from lxml import etree
 
-    from scanner.extract.ooxml import _PARSER_OPTIONS
+    from scanner.extract.ooxml import PARSER_OPTIONS
 
     data = (b'<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd"><!ENTITY x "expanded">]>'
             b"<d>&secret;&x;</d>")
-    root = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
+    root = etree.fromstring(data, etree.XMLParser(**PARSER_OPTIONS))
     assert "root:" not in "".join(root.itertext())
     assert "expanded" not in "".join(root.itertext())
 
