@@ -10,8 +10,8 @@ straight from the inflated text, and everything else in the part (rows with rich
 comments or unusual attributes, the elements around ``<sheetData>`` such as the
 header/footer) goes to an incremental lxml parser with the same safe settings, so a
 malformed part still fails as damaged. A part that is not plain UTF-8 in the sheet's
-default namespace is read whole with iterparse (``_sheet_lxml``), which is also the
-reference the fast path is tested against (``FAST_SHEETS = False``).
+default namespace is read whole with iterparse, which is also the reference the fast
+path is tested against (``FAST_SHEETS = False``); both feed one cell loop.
 
 A cell's text is its *displayed* value: a number stored as 123456789 with the format
 ``000-00-0000`` is the SSN "123-45-6789" on screen and must be matched as such. When
@@ -716,7 +716,6 @@ def _neighbour(toks: list[tuple[str, str]], i: int, step: int) -> str:
 # --- workbook ---------------------------------------------------------------------------
 
 _DIGITS = "0123456789"
-_PLAIN_TYPES = frozenset((None, "n", "s"))   # cell types whose lone <v> the hot loop decodes itself
 _UNKNOWN_TYPE = "?"    # an explicit t="" in a cell tuple, where '' means "no t="
 _NON_DIGIT = re.compile(r"\D+")
 _HF_CODES = re.compile(r'&&|&"[^"]*"|&K[0-9A-Fa-f]{6}|&K\d\d[+-]\d{3}|&\d+|&[LCR]|&[A-Za-z]')
@@ -775,11 +774,7 @@ class _Workbook:
             if not pkg.has(rel.target):
                 raise Unscannable(f"damaged or truncated XLSX (the part of sheet {name!r} is missing)")
             if rel.kind in ("worksheet", "xlmacrosheet", "xlintlmacrosheet", "dialogsheet"):
-                if FAST_SHEETS:
-                    yield from self._sheet(rel.target, name, part)
-                else:
-                    with pkg.stream(rel.target) as stream:
-                        yield from self._sheet_lxml(stream, rel.target, name, part)
+                yield from self._sheet(rel.target, name, part)
             yield from self._sheet_extras(rel.target, name, part)
         yield from self._defined_names(wb, sheet_names)
 
@@ -833,133 +828,30 @@ class _Workbook:
                 release(si)
 
     # -- cells ----------------------------------------------------------------------------
-    def _sheet_lxml(self, stream: Any, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
-        """``_sheet`` with every row built by lxml's iterparse: the reference for ``_sheet``,
-        and the reader of parts ``SheetRows`` does not take.
-
-        This loop runs once per cell (millions of times in a big export), so it is written
-        for speed: names bound to locals, the usual ``<c><v>..</v></c>`` cell decoded inline
-        and every other shape in ``_odd_cell``, records built with ``tuple.__new__`` (no
-        Python ``__new__`` frame), the displayed value of a number memoised per format.
-        """
-        ctx = self.ctx
-        x = self.names.uris["x"]
-        row_tag, v_tag, hf_tag = f"{{{x}}}row", f"{{{x}}}v", f"{{{x}}}headerFooter"
-        strings, formats, date1904 = self.strings, self.formats, self.date1904
-        general_fmt = self.general
-        general_cache = general_fmt.cache
-        odd_cell, plain_types = self._odd_cell, _PLAIN_TYPES
-        budget, max_cells = ctx.budget, ctx.limits.max_cells
-        doc = ctx.doc
-        new, seg_cls, loc_cls = tuple.__new__, Segment, Location
-        digits = _DIGITS
-        header: dict[str, str] = {}
-        header_final = False
-        rows_seen = 0
-        row_no = 0
-        for _, el in iterparse(stream, part, "XLSX", (row_tag, hf_tag)):
-            if el.tag == hf_tag:
-                yield from self._header_footer(el, sheet)
-                continue
-            r = el.get("r")
-            row_no = int(r) if r and r.isdigit() else row_no + 1
-            row_str = str(row_no)
-            # Until the header row is settled, a row's cells wait in ``pending``; after
-            # that (nearly always) each cell is emitted as soon as it is read.
-            pending: list[tuple[str, str, bool]] | None = None if header_final else []
-            label_ref: str | None = None
-            row_label: str | None = None
-            count = 0
-            prev_ref = ""
-            # Anything in a row that is not a <c> (extLst) has no <v>/<is>/<f> child and
-            # falls through as an empty cell.
-            for c in el:
-                ref = c.get("r") or _next_ref(prev_ref, row_str)
-                prev_ref = ref
-                kids = len(c)
-                if kids != 1:
-                    if not kids:
-                        continue
-                    text, is_text = odd_cell(c, c.get("t"), sheet, ref)
-                elif (child := c[0]).tag != v_tag or (t := c.get("t")) not in plain_types:
-                    text, is_text = odd_cell(c, c.get("t"), sheet, ref)
-                else:
-                    value = child.text
-                    if value is None:
-                        continue
-                    if t == "s":
-                        try:
-                            text = strings[int(value)]
-                        except (IndexError, ValueError):
-                            raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing "
-                                              "shared string)") from None
-                        is_text = True
-                    else:
-                        is_text = False
-                        fmt = formats.get(c.get("s"))      # None for General and for no style
-                        if fmt is not None:
-                            text = fmt.cache.get(value) or _display(value, fmt, date1904)
-                        elif value.isdigit() and len(value) <= 15:
-                            text = value   # an integer in General shows as stored
-                        else:
-                            text = general_cache.get(value) or _display_general(value, general_fmt, date1904)
-                if not text:
-                    continue
-                count += 1
-                if label_ref is None:
-                    # A row's first text cell labels the others ("SSN" | 123-45-6789).
-                    label_ref = ref
-                    if is_text:
-                        row_label = text.strip()[:200] or None
-                if pending is not None:
-                    pending.append((ref, text, is_text))
-                    continue
-                context = header.get(ref.rstrip(digits)) if header else None
-                if row_label is not None and ref is not label_ref:
-                    context = f"{context} | {row_label}" if context else row_label
-                yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
-                                    doc, context, None))
-            release(el)
-            if not count:
-                continue
-            budget.cells += count
-            if budget.cells > max_cells:
-                raise Unscannable(f"workbook has more than {max_cells:,} non-empty cells (limit)")
-            rows_seen += 1
-            if pending is None:
-                continue
-            is_header = False
-            # The column headers: the first row with two or more text cells (within the
-            # first 20 rows); until one is seen, the first non-empty row.
-            text_cells = [(ref, text) for ref, text, is_text in pending if is_text]
-            if not header or (len(text_cells) >= 2 and rows_seen <= 20):
-                header = {ref.rstrip(digits): text.strip()[:200] for ref, text in text_cells}
-                header_final = len(text_cells) >= 2
-                is_header = True
-            for ref, text, _ in pending:
-                context = None if is_header else header.get(ref.rstrip(digits))
-                if row_label is not None and ref != label_ref:
-                    context = f"{context} | {row_label}" if context else row_label
-                yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
-                                    doc, context, None))
-
     def _sheet(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
         """Every non-empty cell of one worksheet, in document order, with its header context.
 
-        ``_sheet_lxml``'s decisions over ``SheetRows``: rows the patterns read arrive as
-        ``(r, cells)`` tuples, rows lxml had to build become the same tuples in
-        ``_element_cells``, so every row goes through this one loop. It is
-        ``_sheet_lxml``'s loop with '' for "absent": the plain number, shared string and
-        one-run inline string decoded inline, every other cell in ``_cell_text``.
+        Rows come from ``SheetRows`` (the plain shape as ``(r, cells)`` tuples read by
+        compiled patterns, anything else as lxml elements), or all from lxml's iterparse
+        when the part is not plain UTF-8 in the sheet's namespace or ``FAST_SHEETS`` is
+        off (the reference the fast path is tested against). One loop decides every cell.
+
+        The loop runs once per cell (millions of times in a big export), so it is written
+        for speed: one generator frame, names bound to locals, the plain number, shared
+        string and one-run inline string decoded inline and every other cell in
+        ``_cell_text``, records built with ``tuple.__new__`` (no Python ``__new__``
+        frame), the displayed value of a number memoised per format. '' stands for
+        "absent" in a cell tuple.
         """
         x = self.names.uris["x"]
-        hf_tag = f"{{{x}}}headerFooter"
+        tags = (f"{{{x}}}row", f"{{{x}}}headerFooter")
+        hf_tag = tags[1]
         with self.pkg.stream(part) as stream:
-            rows = SheetRows(stream, part, "XLSX", x, (f"{{{x}}}row", hf_tag),
-                             lambda err: self._damage_in_place(part, err))
-            if not rows.fast:     # not plain UTF-8 in the sheet's namespace: lxml reads it all
-                yield from self._sheet_lxml(rows.replay(), part, sheet, loc_part)
-                return
+            if not FAST_SHEETS:
+                items = iterparse_elements(stream, part, tags)
+            else:
+                rows = SheetRows(stream, part, "XLSX", x, tags, lambda err: self._damage_in_place(part, err))
+                items = rows.items() if rows.fast else iterparse_elements(rows.replay(), part, tags)
             ctx = self.ctx
             strings, formats, date1904 = self.strings, self.formats, self.date1904
             general_fmt = self.general
@@ -973,7 +865,7 @@ class _Workbook:
             header_final = False
             rows_seen = 0
             row_no = 0
-            for item in rows.items():
+            for item in items:
                 if isinstance(item, tuple):
                     r, cells = item
                 elif item.tag == hf_tag:
@@ -984,7 +876,8 @@ class _Workbook:
                     release(item)
                 row_no = int(r) if r and r.isdigit() else row_no + 1
                 row_str = str(row_no)
-                # From here to the end of the row, as in ``_sheet_lxml`` (comments there).
+                # Until the header row is settled, a row's cells wait in ``pending``; after
+                # that (nearly always) each cell is emitted as soon as it is read.
                 pending: list[tuple[str, str, bool]] | None = None if header_final else []
                 label_ref: str | None = None
                 row_label: str | None = None
@@ -1044,6 +937,8 @@ class _Workbook:
                 if pending is None:
                     continue
                 is_header = False
+                # The column headers: the first row with two or more text cells (within the
+                # first 20 rows); until one is seen, the first non-empty row.
                 text_cells = [(ref, text) for ref, text, is_text in pending if is_text]
                 if not header or (len(text_cells) >= 2 and rows_seen <= 20):
                     header = {ref.rstrip(digits): text.strip()[:200] for ref, text in text_cells}
@@ -1079,7 +974,7 @@ class _Workbook:
     def _element_cells(self, row: Any) -> list[Cell]:
         """A row lxml built, as the tuples ``SheetRows`` gives for the rows it reads itself.
 
-        Every child counts, as in ``_sheet_lxml``: one that is not a <c> (extLst, a comment)
+        Every child counts: one that is not a <c> (extLst, a comment)
         still moves the column of a following cell without r=. Since '' stands for
         "absent", an explicit t="" (no known type: the stored text shows) becomes
         ``_UNKNOWN_TYPE``.
@@ -1091,11 +986,6 @@ class _Workbook:
             out.append((c.get("r") or "", c.get("s") or "", _UNKNOWN_TYPE if t == "" else t or "",
                         formula or "", value or "", inline or ""))
         return out
-
-    def _odd_cell(self, c: Any, t: str | None, sheet: str, ref: str) -> tuple[str, bool]:
-        """(displayed text, is it text) of any cell but a plain number or shared string."""
-        value, formula, inline = self._cell_parts(c)
-        return self._cell_text(t, c.get("s"), value, formula, inline, sheet, ref)
 
     def _cell_parts(self, c: Any) -> tuple[str | None, str | None, str | None]:
         """A cell element's (value, formula, inline string) texts; None for a missing child."""
@@ -1202,6 +1092,12 @@ class _Workbook:
                 sheet = sheet_names[int(local)]
             name = dn.get("name") or "?"
             yield self.ctx.segment(text, Location("defined_name", sheet=sheet, name=name), context=name)
+
+
+def iterparse_elements(stream: Any, part: str, tags: tuple[str, ...]) -> Iterator[Any]:
+    """A sheet's rows and header/footer as lxml builds them (iterparse, safe settings)."""
+    for _, el in iterparse(stream, part, "XLSX", tags):
+        yield el
 
 
 def _rich_text(el: Any, t_tag: str, r_tag: str) -> str:

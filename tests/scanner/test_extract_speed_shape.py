@@ -143,7 +143,7 @@ def test_date1904_and_elapsed_and_fractions_of_seconds() -> None:
 # --- the XLSX cell loop ---------------------------------------------------------------------
 
 def test_every_cell_shape_in_one_row_keeps_refs_and_values(tmp_path: Path) -> None:
-    """Plain cells go through the inline decoder, the rest through ``_odd_cell``; refs stay in step."""
+    """Plain cells go through the inline decoder, the rest through ``_cell_text``; refs stay in step."""
     row = ('<row r="2">'
            '<c r="A2" t="s"><v>0</v></c>'                          # shared string: the row label
            '<c r="B2" s="1"><v>123456789</v></c>'                  # styled number (SSN format)
