@@ -4,9 +4,11 @@ Two jobs, two kinds of engine:
 
 * **Page text** comes from PDFium (pypdfium2, ~300-1000 pages/s). pdfminer.six (10-20
   pages/s) reads only the pages PDFium misreads: a page whose text objects yield few
-  characters (fonts PDFium cannot map to Unicode, e.g. vertical CJK gazettes), vertical
-  CJK that PDFium returns one character per line, a page PDFium cannot load, or every
-  page when PDFium cannot open the file at all. A page whose columns PDFium reads
+  characters or, on CJK pages, many objects no text at all (fonts PDFium cannot map to
+  Unicode, e.g. vertical CJK gazettes), text that is raw glyph codes or letter-doubled
+  words (fake bold), vertical CJK that PDFium returns one character per line, a page
+  PDFium cannot load, or every page when PDFium cannot open the file at all; the
+  engine that reads more of the page wins. A page whose columns PDFium reads
   across (line 1 of both columns, then line 2) is put back in reading order from
   PDFium's own text boxes (``pdf_columns``). Each engine sits behind one small
   function (``_pdfium_page_text``, ``_pdfminer_page_text``) so either can be measured
@@ -66,7 +68,8 @@ def clean_text(text: str) -> str:
 
 
 def _visible(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    """Characters other than whitespace (split() and isspace() agree on what that is)."""
+    return len("".join(text.split()))
 
 
 def _is_cjk(ch: str) -> bool:
@@ -152,11 +155,12 @@ def _pdfium_page_text(textpage: Any) -> str:
     return str(textpage.get_text_range(errors="replace"))
 
 
-def _pdfium_objects(page: Any) -> tuple[int, int]:
-    """(text objects, image objects) on the page, inside form XObjects too."""
+def _pdfium_objects(page: Any, textpage: Any = None) -> tuple[int, int, int]:
+    """(text objects, image objects, text objects PDFium maps to no text) on the page,
+    inside form XObjects too. The last is counted only when ``textpage`` is given."""
     import pypdfium2.raw as pdfium_c
 
-    texts = images = 0
+    texts = images = empty = 0
     stack: list[tuple[Any, bool, int]] = [(page.raw, True, 0)]
     while stack:
         parent, is_page, depth = stack.pop()
@@ -166,11 +170,40 @@ def _pdfium_objects(page: Any) -> tuple[int, int]:
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 texts += 1
+                # the length in bytes of UTF-16 text plus its terminator: 2 means none
+                if textpage is not None and pdfium_c.FPDFTextObj_GetText(obj, textpage.raw, None, 0) <= 2:
+                    empty += 1
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 images += 1
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 16:
                 stack.append((obj, False, depth + 1))
-    return texts, images
+    return texts, images, empty
+
+
+# Characters a font without a Unicode map comes out as: PDFium hands over the raw glyph
+# codes (control characters) or private-use code points instead of the text.
+_GLYPH_CODES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ue000-\uf8ff]")
+# A word whose every letter is doubled ("MMuunniicciippaalliittéé"): text overprinted a
+# hair to one side for a bold look, which PDFium merges letter by letter.
+_DOUBLED_WORD = re.compile(r"(?<!\w)(?:(\w)\1){3,}(?!\w)")
+_SHORT_OBJECTS = 4.0   # characters per text object below which a page may be fake bold
+_CJK_CHAR = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\uac00-\ud7af]")
+
+
+def garbled(text: str, chars_per_object: float = 0.0) -> bool:
+    """Does PDFium's text for a page show signs that its letters are not the page's words?
+
+    Letter-doubled words are looked for only where text objects are short (a few
+    characters each, as on a map or a fake-bold title): the pattern needs a
+    back-reference at every position, a cost a page of running text need not pay.
+    """
+    codes = len(_GLYPH_CODES.findall(text))
+    if codes >= 8 and codes >= 0.3 * _visible(text):
+        return True
+    if chars_per_object >= _SHORT_OBJECTS:
+        return False
+    doubled = sum(1 for _ in _DOUBLED_WORD.finditer(text))
+    return doubled >= 3 and doubled >= 0.05 * len(text.split())
 
 
 def _pdfminer_page_text(page: Any, resources: Any) -> tuple[str, int]:
@@ -933,10 +966,13 @@ def _page_text(pdf: Any, miner: _PdfminerPages, index: int, report: _PageReport)
     first = _read_pdfium_page(pdf, index) if pdf is not None else None
     text, misread, vertical, images = "", False, False, 0
     if first is not None:
-        text, chars, text_objects, images = first
+        text, chars, text_objects, images, empty_objects = first
         # PDFium drops text objects whose font it cannot map to Unicode: many text
-        # objects and few characters means the page's text is there and PDFium missed it.
-        misread = text_objects > 0 and chars < text_objects / 2
+        # objects and few characters, or many objects with no text at all (CJK fonts,
+        # counted on CJK pages only), means the page's text is there and PDFium missed
+        # it; so does text that is raw glyph codes or letter-doubled words.
+        misread = text_objects > 0 and (chars < text_objects / 2 or empty_objects >= max(4, text_objects / 4))
+        misread = misread or garbled(text, chars / text_objects if text_objects else 0.0)
         vertical = looks_like_vertical_cjk(text)
         if not misread and not vertical:
             return _settle(report, "pdfium", text, hidden=images > 0)
@@ -956,8 +992,9 @@ def _page_text(pdf: Any, miner: _PdfminerPages, index: int, report: _PageReport)
     return _settle(report, "pdfium", text, hidden=images > 0 or misread)
 
 
-def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int] | None:
-    """(text, characters PDFium recognised, text objects, image objects); None if it fails."""
+def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int, int] | None:
+    """(text, characters PDFium recognised, text objects, image objects, text objects without
+    text); None if it fails."""
     try:
         page = pdf[index]
     except Exception:  # noqa: BLE001 - pdfminer gets its turn
@@ -968,14 +1005,16 @@ def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int] | None:
             text = clean_text(_pdfium_page_text(textpage))
             chars = int(textpage.count_chars())
             text = column_ordered_text(textpage, text, clean_text) or text
+            # Objects without text are counted on CJK pages only: a call per object, and
+            # CJK fonts are where PDFium's Unicode maps fail while others on the page work.
+            text_objects, images, empty = _pdfium_objects(page, textpage if _CJK_CHAR.search(text) else None)
         finally:
             textpage.close()
-        text_objects, images = _pdfium_objects(page)
     except Exception:  # noqa: BLE001 - pdfminer gets its turn
         return None
     finally:
         page.close()
-    return text, chars, text_objects, images
+    return text, chars, text_objects, images, empty
 
 
 def _settle(report: _PageReport, engine: str, text: str, hidden: bool, force: bool = False) -> str:

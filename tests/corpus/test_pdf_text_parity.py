@@ -36,7 +36,9 @@ PDFMINER_SECONDS = 45.0      # per file; pdfminer's layout analysis is slow on b
 OURS_SECONDS = 60.0
 
 # name -> why our page text is shorter than pdfminer's. Each was read by hand. The first
-# group loses nothing; the rest are real gaps in scanner/extract/pdf.py, reported there.
+# group loses nothing; the second fails closed. (Three real gaps once listed here, raw
+# glyph codes, CJK objects without text and letter-doubled words, are now caught by the
+# misread checks in scanner/extract/pdf.py and sent to pdfminer.)
 SHORTFALLS: dict[str, str] = {
     # No text lost.
     "pdfjs__SimFang-variant.pdf": "pdfminer shows GBK-coded Chinese as Latin-1 byte pairs (two characters "
@@ -52,15 +54,6 @@ SHORTFALLS: dict[str, str] = {
                                    "report 'encrypted PDF'; pdfminer opens it with the empty user password",
     "pypdf__r6-user-password.pdf": "as r5: PDFium asks for a password and we report 'encrypted PDF'; pdfminer "
                                    "opens it with the empty user password",
-    # Real gaps in the page text.
-    "pdfjs__bug1001080.pdf": "PDFium returns the font's raw glyph codes (control characters) for the page text; "
-                             "the misread check (characters < text objects / 2) does not catch it",
-    "pdfminer__jo.pdf": "vertical Japanese: PDFium returns empty text for 40 of the page's 65 text objects, yet "
-                        "recognises enough characters elsewhere that the misread check does not send the page "
-                        "to pdfminer (we read 262 of 880 characters)",
-    "pdfminer__issue-1008-inline-ascii85.pdf": "map labels overprinted twice a hair apart (fake bold): PDFium "
-                                               "interleaves the copies ('MMuunniicciippaalliittéé'), so those "
-                                               "words are not in our text as words",
 }
 
 

@@ -131,7 +131,7 @@ def _zero_chars_when_empty(read: Any) -> Any:
     def wrapped(pdf: Any, index: int) -> Any:
         result = read(pdf, index)
         if result is not None and not result[0]:
-            return (result[0], 0, result[2], result[3])
+            return (result[0], 0, *result[2:])
         return result
 
     return wrapped
@@ -507,3 +507,30 @@ def test_realworld_linearized_file_missing_pages_is_reported(corpus: Path) -> No
     events = _events(path)
     assert _problems(events) == ["damaged PDF: only 1 of its 4 pages can be read"]
     assert _notes(events)["engines"] == {"pdfium": 0, "pdfminer": 1}
+
+
+def test_garbled_pdfium_text_sends_the_page_to_pdfminer() -> None:
+    """Raw glyph codes or letter-doubled words from PDFium: the page is compared with pdfminer."""
+    assert pdf_module.garbled("\x01\x04\x05\x06\x07\n\x08\x04\t\x06\n\n\x0b\x08\x06\x0c\n\x04\x0e\t\x0f")
+    assert pdf_module.garbled("Lac Breton\nMMuunniicciippaalliittéé ddeeSSaaiinntt--SSaauuvveeuurr\n"
+                              "MMuunniicciippaalliittéé ddee MMoorriinn--HHeeiigghhttss\nLAC-BRETON")
+    # ordinary text, a bullet or two from a symbol font, a number with repeated digits
+    assert not pdf_module.garbled("Batch 23A0147 \uf0b7 released; lot 112233 weighed 1,1 kg.\n"
+                                  "Operator JK, verifier LM, bookkeeper AA.")
+    assert not pdf_module.garbled("")
+
+
+@pytest.mark.corpus
+def test_realworld_gaps_closed_by_the_misread_checks(corpus: Path) -> None:
+    """Three realworld pages PDFium misreads, each in a different way, now read by pdfminer."""
+    cases = {"pdfjs__bug1001080.pdf": "glyph codes", "pdfminer__jo.pdf": "CJK objects without text",
+             "pdfminer__issue-1008-inline-ascii85.pdf": "letter-doubled words"}
+    for name, why in cases.items():
+        path = corpus / "realworld" / "pdf" / name
+        if not path.is_file():
+            pytest.skip(f"{name} not in the corpus")
+        events = list(extract_file(path))
+        assert _notes(events)["engines"]["pdfminer"] >= 1, f"{name}: {why}"
+    body = " ".join(s.text for s in _segments(list(extract_file(
+        corpus / "realworld" / "pdf" / "pdfminer__issue-1008-inline-ascii85.pdf")), "body"))
+    assert "Municipalité" in body
