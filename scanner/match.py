@@ -73,10 +73,16 @@ class MatchResult:
     near_misses: list[NearMiss] = field(default_factory=list)
 
 
+def _longest_first(word: str) -> tuple[int, str]:
+    return -len(word), word
+
+
 def _word_alternation(words: Sequence[str]) -> regex.Pattern[str] | None:
     if not words:
         return None
-    alts = "|".join(regex.escape(w).replace(r"\ ", r"[\s_-]*") for w in sorted(set(words), key=len, reverse=True))
+    # Longest first (a regex alternation takes the first that fits), then alphabetical:
+    # the same words give the same expression in every process.
+    alts = "|".join(regex.escape(w).replace(r"\ ", r"[\s_-]*") for w in sorted(set(words), key=_longest_first))
     # Whole words only, and never inside an address or file name: "example" in
     # "jane@example.com" is not negative context, "lot" in "pilot" is not a keyword.
     return regex.compile(rf"(?<![\w@./\\])(?:{alts})(?![\w@]|\.\w)", regex.IGNORECASE)
@@ -321,8 +327,10 @@ class Matcher:
         self._gated = [c for c in self.compiled if c.col_rx is not None and c.col_keywords is not None]
         # Every column keyword, as one more Vectorscan expression: its hits point at the
         # header lines of tables that reach the matcher as plain text (PDF pages).
+        # Sorted without ties: a set's order changes with each process's string hashing,
+        # and a different expression text misses the compiled-database cache (2 s).
         words = sorted({w for c in self._gated for w in (c.pattern.column_keywords or c.pattern.keywords)},
-                       key=len, reverse=True)
+                       key=_longest_first)
         # Only whole lines that could be a header: no digits outside brackets, no colon.
         cell = r"(?:[^\d\n:(]|\([^)\n]{0,40}\))*"
         self._header_expr = ("(?im)^" + cell + "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"[ \t_-]*")

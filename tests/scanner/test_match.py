@@ -65,6 +65,21 @@ def test_compiled_database_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest
     assert [f.value for f in findings(third, text)] == [f.value for f in findings(first, text)]
 
 
+def test_cache_is_shared_by_processes_with_different_string_hashing(tmp_path: Path) -> None:
+    """Each worker and each CLI run is a new process: if the expressions came out in a
+    hash-dependent order, every start would miss the cache and compile for seconds."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from scanner.match import Matcher; from scanner.patterns import load_pattern_set; " \
+           "Matcher(load_pattern_set(), b'k')"
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, CLEARANCE_CACHE_DIR=str(tmp_path), PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert len(list((tmp_path / "vectorscan").glob("*.hsdb"))) == 1
+
+
 def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLEARANCE_CACHE_DIR", "")
     m = Matcher(PSET, b"k")
