@@ -544,6 +544,7 @@ class DocMatcher:
         self._prev_cell: tuple[Location, str] | None = None
         self._nl_text: str | None = None
         self._nl: list[int] = []
+        self._contexts: dict[str, str] = {}
 
     def feed(self, seg: Segment) -> MatchResult:
         m = self.m
@@ -551,7 +552,7 @@ class DocMatcher:
         if not seg.text.strip():
             return result
         text, candidates, header_hits = m.scan_normalised(seg.text)
-        header = normalize(seg.context) if seg.context else None
+        header = self._normalised_context(seg.context) if seg.context else None
         if header is None:
             header = self._row_label(seg)
         self._remember_cell(seg, text)
@@ -566,7 +567,7 @@ class DocMatcher:
             for c, mt, table_header in self._text_table_candidates(text, header_hits):
                 if not any(a < mt.end(1) and mt.start(1) < b for a, b in taken):
                     self._keep(self._judge(c, mt, text, header, seg, None, table_header), raw, result)
-        result.findings = self._resolve_overlaps(raw, result)
+        result.findings = self._resolve_overlaps(raw, result) if raw else []
         room = MAX_FINDINGS_PER_DOC - self.count
         if len(result.findings) > room:
             result.findings = result.findings[:max(room, 0)]
@@ -574,6 +575,15 @@ class DocMatcher:
         # Context carries over short segments (a label paragraph, then the value's own).
         self.tail = (self.tail + "\n" + text)[-_TAIL:] if len(text) < _TAIL else text[-_TAIL:]
         return result
+
+    def _normalised_context(self, context: str) -> str:
+        """Column headers repeat on every row of a sheet: normalise each once."""
+        done = self._contexts.get(context)
+        if done is None:
+            done = normalize(context)
+            if len(self._contexts) < 4096:
+                self._contexts[context] = done
+        return done
 
     def _keep(self, item: Finding | NearMiss | None, raw: list[tuple[float, Finding]], result: MatchResult) -> None:
         if isinstance(item, NearMiss):
