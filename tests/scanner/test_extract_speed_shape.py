@@ -14,11 +14,11 @@ import datetime as dt
 import pickle
 import random
 import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from xlsx_fixtures import X, one_sheet_workbook
 
 from scanner.extract.base import Context, Source
 from scanner.extract.docx import extract_docx
@@ -27,35 +27,11 @@ from scanner.extract.xlsx import NumberFormat, _display, _display_general, extra
 from scanner.limits import Limits
 from scanner.model import Location, Segment
 
-X = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-
 
 def write_sheet(path: Path, sheet_data: str, shared: list[str] = (), styles: str = "") -> Path:
     """A minimal workbook: one sheet, optional shared strings and cellXfs."""
-    rels = [f'<Relationship Id="s1" Type="{R}/worksheet" Target="worksheets/sheet1.xml"/>']
-    if shared:
-        rels.append(f'<Relationship Id="ss" Type="{R}/sharedStrings" Target="sharedStrings.xml"/>')
-    if styles:
-        rels.append(f'<Relationship Id="st" Type="{R}/styles" Target="styles.xml"/>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="xml" ContentType="application/xml"/></Types>')
-        z.writestr("_rels/.rels", f'<Relationships xmlns="{PKG}"><Relationship Id="r1" '
-                                  f'Type="{R}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{X}" xmlns:r="{R}"><sheets>'
-                                      '<sheet name="S" sheetId="1" r:id="s1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{PKG}">{"".join(rels)}</Relationships>')
-        z.writestr("xl/worksheets/sheet1.xml",
-                   f'<worksheet xmlns="{X}"><sheetData>{sheet_data}</sheetData></worksheet>')
-        if shared:
-            z.writestr("xl/sharedStrings.xml",
-                       f'<sst xmlns="{X}">' + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>")
-        if styles:
-            z.writestr("xl/styles.xml", f'<styleSheet xmlns="{X}">{styles}</styleSheet>')
-    return path
+    return one_sheet_workbook(path, f'<worksheet xmlns="{X}"><sheetData>{sheet_data}</sheetData></worksheet>',
+                              shared, styles)
 
 
 def sheet_cells(path: Path) -> dict[str, Segment]:

@@ -10,19 +10,16 @@ reader took a row (the patterns or lxml), that is asserted too.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from xlsx_fixtures import R, X, one_sheet_workbook
 
 from scanner.extract import sheet_xml, xlsx
 from scanner.extract.registry import extract_file
 from scanner.model import DocProblem, Segment
 
-X = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 X14AC = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
 DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 STYLES = ('<numFmts count="2"><numFmt numFmtId="164" formatCode="00000"/>'
@@ -38,24 +35,7 @@ def worksheet(rows: str, before: str = "", after: str = "", attrs: str = "") -> 
 def book(path: Path, sheet: str | bytes, shared: tuple[str, ...] = ("Name", "SSN", "Ada"),
          styles: str = STYLES) -> Path:
     """A workbook with one sheet part written exactly as given."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="xml" ContentType="application/xml"/></Types>')
-        z.writestr("_rels/.rels", f'<Relationships xmlns="{PKG}"><Relationship Id="r1" '
-                                  f'Type="{R}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{X}" xmlns:r="{R}"><sheets>'
-                                      '<sheet name="S" sheetId="1" r:id="s1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels",
-                   f'<Relationships xmlns="{PKG}">'
-                   f'<Relationship Id="s1" Type="{R}/worksheet" Target="worksheets/sheet1.xml"/>'
-                   f'<Relationship Id="ss" Type="{R}/sharedStrings" Target="sharedStrings.xml"/>'
-                   f'<Relationship Id="st" Type="{R}/styles" Target="styles.xml"/></Relationships>')
-        z.writestr("xl/worksheets/sheet1.xml", sheet)
-        z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{X}">' + "".join(f"<si><t>{s}</t></si>" for s in shared)
-                   + "</sst>")
-        z.writestr("xl/styles.xml", f'<styleSheet xmlns="{X}">{styles}</styleSheet>')
-    return path
+    return one_sheet_workbook(path, sheet, shared, styles)
 
 
 class Read:
