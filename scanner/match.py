@@ -556,6 +556,13 @@ class DocMatcher:
         if header is None:
             header = self._row_label(seg)
         self._remember_cell(seg, text)
+        if not candidates and not header_hits and _CELL_SEP not in text and (
+                header is None or not m.gated_for(header)):
+            # Nothing to judge: no candidate, no table header line, not a table row (whose
+            # header the next rows need) and no column pattern under this header. Most
+            # cells of a big sheet end here.
+            self._advance_tail(text)
+            return result
         cells = self._cells(text, header, seg)
         raw: list[tuple[float, Finding]] = []
         if cells:
@@ -572,9 +579,12 @@ class DocMatcher:
         if len(result.findings) > room:
             result.findings = result.findings[:max(room, 0)]
         self.count += len(result.findings)
+        self._advance_tail(text)
+        return result
+
+    def _advance_tail(self, text: str) -> None:
         # Context carries over short segments (a label paragraph, then the value's own).
         self.tail = (self.tail + "\n" + text)[-_TAIL:] if len(text) < _TAIL else text[-_TAIL:]
-        return result
 
     def _normalised_context(self, context: str) -> str:
         """Column headers repeat on every row of a sheet: normalise each once."""
