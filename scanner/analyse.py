@@ -16,7 +16,7 @@ from .extract.base import Splitter
 from .extract.registry import extract_file
 from .limits import Limits
 from .match import DocMatcher, Matcher, MatchTimeout
-from .model import DocNote, DocOutcome, DocProblem, DocStart, Location, Segment
+from .model import FINDINGS_LIMIT_NOTE, DocNote, DocOutcome, DocProblem, DocStart, Location, Segment
 from .patterns import PatternSet, load_pattern_set
 
 
@@ -131,6 +131,9 @@ def analyse_file(path: Path, display: str, opts: ScanOptions, *, pages: tuple[in
             outcome(ev.doc).errors.append(ev.reason)
         elif isinstance(ev, DocNote):
             _apply_note(outcome(ev.doc), ev)
+    for doc, dm in doc_matchers.items():
+        if dm.limited and doc in outcomes:
+            outcomes[doc].notes[FINDINGS_LIMIT_NOTE] = dict(dm.limited)
     for doc, props in label_props.items():
         o = outcomes.get(doc)
         if o is not None and o.existing_label is None:

@@ -54,7 +54,11 @@ from .patterns import Pattern, PatternSet
 
 _DEFAULT_UNBOUNDED_WIDTH = 512
 _MARGIN = 64          # chars after a hit so lookaheads and \b see real text
-MAX_FINDINGS_PER_DOC = 2000
+# Per pattern and document: past it, a pattern's further matches are counted, not judged
+# or listed (a 1M-row export of batch numbers must not cost a finding object per row).
+# Per pattern, not per document: a document-wide cap would drop the one SSN that comes
+# after two thousand batch numbers.
+MAX_FINDINGS_PER_PATTERN = 1000
 _TAIL = 300           # chars of the preceding text (earlier segments) kept as context
 _LONG_MATCH = 1 << 16  # a match cut by its window is re-tried with this much room
 
@@ -539,7 +543,8 @@ class DocMatcher:
     def __init__(self, matcher: Matcher):
         self.m = matcher
         self.tail = ""
-        self.count = 0
+        self.per_pattern: dict[str, int] = {}
+        self.limited: dict[str, int] = {}   # pattern id -> matches past the limit, not examined
         self._headers: dict[tuple[str, str | None, int], list[str]] = {}
         self._prev_cell: tuple[Location, str] | None = None
         self._nl_text: str | None = None
@@ -568,19 +573,36 @@ class DocMatcher:
         if cells:
             candidates.extend(self._column_candidates(text, cells))
         for c, mt in candidates:
-            self._keep(self._judge(c, mt, text, header, seg, cells), raw, result)
+            if self._within_limit(c):
+                self._keep(self._judge(c, mt, text, header, seg, cells), raw, result)
         if header_hits and not cells and "\n" in text:
             taken = [(f.start, f.end) for _s, f in raw]
             for c, mt, table_header in self._text_table_candidates(text, header_hits):
-                if not any(a < mt.end(1) and mt.start(1) < b for a, b in taken):
+                if not any(a < mt.end(1) and mt.start(1) < b for a, b in taken) and self._within_limit(c):
                     self._keep(self._judge(c, mt, text, header, seg, None, table_header), raw, result)
-        result.findings = self._resolve_overlaps(raw, result) if raw else []
-        room = MAX_FINDINGS_PER_DOC - self.count
-        if len(result.findings) > room:
-            result.findings = result.findings[:max(room, 0)]
-        self.count += len(result.findings)
+        result.findings = self._count(self._resolve_overlaps(raw, result)) if raw else []
         self._advance_tail(text)
         return result
+
+    def _within_limit(self, c: _Compiled) -> bool:
+        """False (and counted) once the pattern has its limit of findings in this document."""
+        pid = c.pattern.id
+        if self.per_pattern.get(pid, 0) < MAX_FINDINGS_PER_PATTERN:
+            return True
+        self.limited[pid] = self.limited.get(pid, 0) + 1
+        return False
+
+    def _count(self, findings: list[Finding]) -> list[Finding]:
+        """Count the segment's findings per pattern; those past the limit become counts only."""
+        kept: list[Finding] = []
+        for f in findings:
+            n = self.per_pattern.get(f.pattern, 0)
+            if n < MAX_FINDINGS_PER_PATTERN:
+                self.per_pattern[f.pattern] = n + 1
+                kept.append(f)
+            else:
+                self.limited[f.pattern] = self.limited.get(f.pattern, 0) + 1
+        return kept
 
     def _advance_tail(self, text: str) -> None:
         # Context carries over short segments (a label paragraph, then the value's own).

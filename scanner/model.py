@@ -248,6 +248,12 @@ class NearMiss:
                 "explanation": self.explanation.to_dict()}
 
 
+# DocOutcome.notes key: {pattern id: matches not examined} for patterns that reached the
+# matcher's per-document limit (``match.MAX_FINDINGS_PER_PATTERN``); policy counts over
+# them are unbounded.
+FINDINGS_LIMIT_NOTE = "findings_limit_reached"
+
+
 @dataclass(slots=True)
 class DocOutcome:
     """What extraction + matching learned about one document (file or member).

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from .model import DocOutcome
+from .model import FINDINGS_LIMIT_NOTE, DocOutcome, Finding
 
 MIN_PAGES_PER_PART = 100   # ~0.1-0.3 s of PDFium text: reopening the file is noise beside it
 PARTS_PER_WORKER = 4       # slack for uneven pages, without a flood of tiny tasks
@@ -46,7 +46,7 @@ def describe(rng: PageRange) -> str:
 
 
 def merge(first: list[DocOutcome], parts: Sequence[tuple[PageRange, list[DocOutcome]]],
-          max_findings: int) -> list[DocOutcome]:
+          max_per_pattern: int) -> list[DocOutcome]:
     """The first part's outcomes with every later part's page results folded into the file's.
 
     ``first[0]`` is the file itself (members, e.g. PDF attachments, follow it and come
@@ -61,7 +61,7 @@ def merge(first: list[DocOutcome], parts: Sequence[tuple[PageRange, list[DocOutc
         if part is None:
             top.errors.append(f"{describe(rng)}: no result from the scanner worker")
             continue
-        top.findings.extend(part.findings[: max(0, max_findings - len(top.findings))])
+        _add_findings(top, part.findings, max_per_pattern)
         top.near_misses.extend(part.near_misses[: max(0, _MAX_NEAR_MISSES - len(top.near_misses))])
         top.errors.extend(e if e.startswith("damaged PDF") else f"{describe(rng)}: {e}" for e in part.errors)
         top.segments += part.segments
@@ -71,6 +71,21 @@ def merge(first: list[DocOutcome], parts: Sequence[tuple[PageRange, list[DocOutc
     top.errors[:] = list(dict.fromkeys(top.errors))
     top.notes["page_parts"] = 1 + len(parts)
     return first
+
+
+def _add_findings(top: DocOutcome, more: list[Finding], max_per_pattern: int) -> None:
+    """Append a part's findings under the matcher's per-pattern limit, counting the rest."""
+    per_pattern: dict[str, int] = {}
+    for f in top.findings:
+        per_pattern[f.pattern] = per_pattern.get(f.pattern, 0) + 1
+    for f in more:
+        n = per_pattern.get(f.pattern, 0)
+        if n < max_per_pattern:
+            per_pattern[f.pattern] = n + 1
+            top.findings.append(f)
+        else:
+            limited = top.notes.setdefault(FINDINGS_LIMIT_NOTE, {})
+            limited[f.pattern] = limited.get(f.pattern, 0) + 1
 
 
 def _merge_notes(into: dict[str, Any], more: dict[str, Any]) -> None:

@@ -36,13 +36,13 @@ import fnmatch
 import functools
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import regex
 
-from .model import Confidence, Decision, DocOutcome, Finding, Location, Severity, Verdict
+from .model import FINDINGS_LIMIT_NOTE, Confidence, Decision, DocOutcome, Finding, Location, Severity, Verdict
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .config import Config, IdentifierDef
@@ -51,6 +51,7 @@ DEFAULT_LABEL_ORDER = ("Public", "Internal", "Confidential", "Restricted")
 # Formats the label writer can mark (fallback when scanner.labels cannot tell us).
 _LABELABLE_FALLBACK = frozenset({"pdf", "docx", "xlsx", "pptx"})
 _VERDICT_RANK = {Verdict.ALLOW: 1, Verdict.LABEL: 2, Verdict.BLOCK: 3}
+_UNBOUNDED = 1 << 62     # the count of a pattern past the matcher's limit: unknown, so "any"
 MAX_REASONS = 20
 
 BUILTIN_POLICY_TOML = '''
@@ -156,10 +157,17 @@ class Condition:
             return False
         return not self.patterns or any(fnmatch.fnmatchcase(f.pattern, g) for g in self.patterns)
 
-    def evaluate(self, findings: Sequence[Finding]) -> list[Finding] | None:
-        """The findings this condition selects if its count holds, else None."""
+    def evaluate(self, findings: Sequence[Finding], limited: Collection[str] = ()) -> list[Finding] | None:
+        """The findings this condition selects if its count holds, else None.
+
+        ``limited``: patterns that reached the matcher's per-document limit, whose true
+        count is unknown beyond it; a count over them is taken as unbounded, so a "more
+        than N" rule still fires and an "at most N" allowance does not (fail closed).
+        """
         picked = [f for f in findings if self.selects(f)]
         n = len({f.hash or f.masked for f in picked}) if self.count == "unique" else len(picked)
+        if limited and any(f.pattern in limited for f in picked):
+            n = max(n, _UNBOUNDED)
         if n < self.min_count or (self.max_count is not None and n > self.max_count):
             return None
         return picked
@@ -174,10 +182,10 @@ class Rule:
     allow_override: bool = True
     reason: str | None = None
 
-    def evaluate(self, findings: Sequence[Finding]) -> list[Finding] | None:
+    def evaluate(self, findings: Sequence[Finding], limited: Collection[str] = ()) -> list[Finding] | None:
         matched: dict[int, Finding] = {}
         for cond in self.conditions:
-            picked = cond.evaluate(findings)
+            picked = cond.evaluate(findings, limited)
             if picked is None:
                 return None
             matched.update((id(f), f) for f in picked)
@@ -449,10 +457,11 @@ def decide(outcome: DocOutcome, policy: Policy | None = None, destination: str |
         contribs.append(_Contribution(o.verdict, o.label, f"unscannable: {err}", o.allow_override))
 
     pool = [f for f in outcome.findings if not _ignored(f, policy)]
+    limited = frozenset(outcome.notes.get(FINDINGS_LIMIT_NOTE) or ())
     for rule in policy.rules:
         if rule.verdict is not Verdict.ALLOW:
             continue
-        matched = rule.evaluate(pool)
+        matched = rule.evaluate(pool, limited)
         if matched:
             exempt = {id(f) for f in matched}
             pool = [f for f in pool if id(f) not in exempt]
@@ -460,7 +469,7 @@ def decide(outcome: DocOutcome, policy: Policy | None = None, destination: str |
     for rule in policy.rules:
         if rule.verdict is Verdict.ALLOW:
             continue
-        matched = rule.evaluate(pool)
+        matched = rule.evaluate(pool, limited)
         if matched:
             label = rule.label if rule.verdict is Verdict.LABEL else (rule.label or policy.block_label)
             contribs.append(_Contribution(rule.verdict, label,

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import page_split
 from .analyse import ScanOptions, analyse_file
-from .match import MAX_FINDINGS_PER_DOC
+from .match import MAX_FINDINGS_PER_PATTERN
 from .model import DocOutcome
 
 PRIORITY_INTERACTIVE = 0
@@ -344,7 +344,7 @@ class WorkerPool:
                 if pending[0]:
                     return
             parts = [(rng, _part_result(task, fut)) for rng, fut in task.parts]
-            task.future.set_result(page_split.merge(first, parts, MAX_FINDINGS_PER_DOC))
+            task.future.set_result(page_split.merge(first, parts, MAX_FINDINGS_PER_PATTERN))
 
         for _, fut in task.parts:
             fut.add_done_callback(part_done)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.match import Matcher, MatchTimeout, keyed_hash, mask
+from scanner.match import MAX_FINDINGS_PER_PATTERN, Matcher, MatchTimeout, keyed_hash, mask
 from scanner.model import Location, Segment
 from scanner.patterns import PatternSet, load_pattern_set, parse_set_text
 
@@ -78,6 +78,20 @@ def test_cache_is_shared_by_processes_with_different_string_hashing(tmp_path: Pa
         env = dict(os.environ, CLEARANCE_CACHE_DIR=str(tmp_path), PYTHONHASHSEED=seed)
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
     assert len(list((tmp_path / "vectorscan").glob("*.hsdb"))) == 1
+
+
+def test_a_flood_of_one_pattern_never_hides_another(matcher: Matcher) -> None:
+    """Past the per-pattern limit, a pattern's matches are counted, not judged; the SSN
+    after thousands of batch numbers is still found (a per-document cap once dropped it)."""
+    dm = matcher.doc()
+    extra = 250
+    found = []
+    for i in range(MAX_FINDINGS_PER_PATTERN + extra):
+        found.extend(dm.feed(Segment(f"Batch LOT-{i:06d}-1 released", Location("body", line=i + 1))).findings)
+    found.extend(dm.feed(Segment("Employee SSN: 212-67-4431", Location("body"))).findings)
+    assert sum(f.pattern == "ip-batch-number" for f in found) == MAX_FINDINGS_PER_PATTERN
+    assert dm.limited == {"ip-batch-number": extra}
+    assert [f.confidence.value for f in found if f.pattern == "phi-us-ssn"] == ["high"]
 
 
 def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

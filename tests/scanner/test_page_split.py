@@ -10,7 +10,7 @@ from pdf_fixtures import pdf_bytes, rewrite, text_pdf
 
 from scanner import page_split
 from scanner.analyse import ScanOptions, analyse_file
-from scanner.match import MAX_FINDINGS_PER_DOC
+from scanner.match import MAX_FINDINGS_PER_PATTERN
 from scanner.model import DocOutcome, Verdict
 from scanner.pool import WorkerPool
 from scanner.scan import decide_outcomes
@@ -83,7 +83,7 @@ def test_a_failed_part_makes_the_whole_file_unscannable() -> None:
     ok = [DocOutcome("big.pdf", "pdf", "", 10, segments=100, chars=8000,
                      notes={"engines": {"pdfium": 99, "pdfminer": 1}, "pages_without_text": 2})]
     failed = [DocOutcome("big.pdf", "pdf", "", 10, errors=["timed out after 120 s"])]
-    merged = page_split.merge(first, [((120, 220), ok), ((220, 320), failed)], MAX_FINDINGS_PER_DOC)
+    merged = page_split.merge(first, [((120, 220), ok), ((220, 320), failed)], MAX_FINDINGS_PER_PATTERN)
     top = merged[0]
     assert top.errors == ["pages 221-320: timed out after 120 s"]
     assert top.notes["engines"] == {"pdfium": 219, "pdfminer": 1} and top.notes["pages_without_text"] == 2

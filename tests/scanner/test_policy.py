@@ -11,7 +11,7 @@ import pytest
 from scanner.config import ConfigError, IdentifierDef, load_config, loads_config
 from scanner.extract.base import Unscannable
 from scanner.match import keyed_hash
-from scanner.model import Confidence, DocOutcome, Explanation, Finding, Location, Severity, Verdict
+from scanner.model import FINDINGS_LIMIT_NOTE, Confidence, DocOutcome, Explanation, Finding, Location, Severity, Verdict
 from scanner.policy import (
     BUILTIN_POLICY_TOML,
     PartnerDictionary,
@@ -209,6 +209,40 @@ verdict = "block"
     assert decide(outcome(*same), p).verdict is Verdict.BLOCK
     low = [finding("ip-batch-number", "ip", "low", "high", value="LOT-1") for _ in range(5)]
     assert decide(outcome(*low), p).verdict is Verdict.ALLOW
+
+
+def test_counts_past_the_matchers_limit_are_unbounded() -> None:
+    """A pattern that reached the per-document limit has an unknown true count: a "more
+    than N" rule fires and an "at most N" allowance does not, whatever N is."""
+    p = policy_from("""
+[policies.p]
+extends = "none"
+[[policies.p.rules]]
+name = "a few sponsor batches are fine"
+patterns = ["ip-batch*"]
+count = "all"
+max_count = 3
+verdict = "allow"
+[[policies.p.rules]]
+name = "a batch register"
+patterns = ["ip-batch*"]
+count = "all"
+min_count = 5000
+verdict = "block"
+[[policies.p.rules]]
+name = "any batch"
+patterns = ["ip-batch*"]
+verdict = "label"
+label = "Confidential"
+""")
+    few = [finding("ip-batch-number", "ip", "medium", "high", value=f"LOT-{i}") for i in range(3)]
+    assert decide(outcome(*few), p).verdict is Verdict.ALLOW
+    limited = outcome(*few, notes={FINDINGS_LIMIT_NOTE: {"ip-batch-number": 120_000}})
+    decision = decide(limited, p)
+    assert decision.verdict is Verdict.BLOCK
+    assert any(r.startswith("a batch register") for r in decision.reasons)
+    other = outcome(*few, notes={FINDINGS_LIMIT_NOTE: {"phi-us-ssn": 10}})
+    assert decide(other, p).verdict is Verdict.ALLOW, "only the limited pattern's counts are unbounded"
 
 
 def test_ignore_patterns_and_extends() -> None:
