@@ -465,15 +465,15 @@ def decide(outcome: DocOutcome, policy: Policy | None = None, destination: str |
         if matched:
             exempt = {id(f) for f in matched}
             pool = [f for f in pool if id(f) not in exempt]
-            allow_notes.append(f"{rule.name}: {rule.reason or _summarise(matched)} (exempt)")
+            allow_notes.append(f"{rule.name}: {rule.reason or _summarise(matched, limited)} (exempt)")
     for rule in policy.rules:
         if rule.verdict is Verdict.ALLOW:
             continue
         matched = rule.evaluate(pool, limited)
         if matched:
             label = rule.label if rule.verdict is Verdict.LABEL else (rule.label or policy.block_label)
-            contribs.append(_Contribution(rule.verdict, label,
-                                          f"{rule.name}: {rule.reason or _summarise(matched)}", rule.allow_override))
+            reason = f"{rule.name}: {rule.reason or _summarise(matched, limited)}"
+            contribs.append(_Contribution(rule.verdict, label, reason, rule.allow_override))
 
     pages = _pages_without_text(outcome.notes.get("pages_without_text"))
     if pages:
@@ -504,8 +504,10 @@ def _pages_without_text(value: object) -> str | None:
     return "some pages"
 
 
-def _summarise(findings: Sequence[Finding]) -> str:
-    """'US SSN ×3 (phi, high confidence, first at body (page 2)); ...' — never a raw value."""
+def _summarise(findings: Sequence[Finding], limited: Collection[str] = ()) -> str:
+    """'US SSN ×3 (phi, high confidence, first at body (page 2)); ...' — never a raw value.
+
+    A pattern past the matcher's limit shows '×1000+': its true count is higher."""
     groups: dict[str, list[Finding]] = {}
     for f in findings:
         groups.setdefault(f.pattern, []).append(f)
@@ -515,6 +517,8 @@ def _summarise(findings: Sequence[Finding]) -> str:
         conf = max((Confidence(f.confidence) for f in fs), key=lambda c: c.rank).value
         unique = len({f.hash or f.masked for f in fs})
         count = f" ×{unique}" if unique > 1 else ""
+        if f0.pattern in limited:
+            count = f" ×{unique}+"
         parts.append(f"{f0.name}{count} ({f0.category}, {conf} confidence, "
                      f"{'first ' if len(fs) > 1 else ''}at {f0.location.describe()})")
     return "; ".join(parts)
