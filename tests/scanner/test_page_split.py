@@ -97,3 +97,26 @@ def test_small_pdfs_and_single_worker_pools_are_not_split(tmp_path: Path, jobs: 
     with WorkerPool(ScanOptions(), jobs=jobs) as pool:
         out = pool.submit(pdf).result(timeout=120)
     assert "page_parts" not in out[0].notes and not out[0].errors
+
+
+def test_abandoning_the_pool_mid_split_still_resolves_the_file_as_unscanned(tmp_path: Path) -> None:
+    """The app quits while a big PDF's ranges are queued and running: the caller's future
+    still resolves, with errors, so the file is blocked rather than lost or hung."""
+    import time
+
+    pdf = text_pdf(tmp_path / "long.pdf", [FILLER * 4] * 1600)
+    pool = WorkerPool(ScanOptions(), jobs=2)
+    try:
+        pool.submit(text_pdf(tmp_path / "warm.pdf", [FILLER]), "warm.pdf").result(timeout=120)  # workers up
+        fut = pool.submit(pdf, "long.pdf")
+        deadline = time.monotonic() + 60
+        # until a worker runs the file and has handed its later ranges back to the queue
+        while not (fut.running() and pool.pending() > 0) and not fut.done() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert fut.running() and pool.pending() > 0, "the file was split and ranges are waiting"
+    finally:
+        pool.close(abandon=True)
+    result = fut.result(timeout=60)
+    assert result[0].errors, "abandoned ranges are errors, never a clean result"
+    assert any("stopped" in e or "abandoned" in e for e in result[0].errors), result[0].errors
+    assert decide_outcomes(result)[0].verdict is Verdict.BLOCK
