@@ -873,11 +873,15 @@ class _PageReport:
 
 
 def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
-    with src.open() as fh:
-        cut = find_truncation(fh)
-        linearized_pages = linearized_page_count(fh)
-    if cut:
-        raise Unscannable(f"truncated PDF ({cut})")
+    linearized_pages = None
+    if ctx.pages is None:
+        # A later page range skips these reads: the first part checked the same bytes
+        # before it handed the range out (a cut file is refused before any split).
+        with src.open() as fh:
+            cut = find_truncation(fh)
+            linearized_pages = linearized_page_count(fh)
+        if cut:
+            raise Unscannable(f"truncated PDF ({cut})")
     problems: list[str] = []
     with contextlib.ExitStack() as stack:
         fh = stack.enter_context(src.open())
@@ -910,7 +914,7 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
             yield from _page_events(pdf, miner, ctx, start, min(stop, readable), problems)
         else:
             stop = readable
-            if ctx.split is not None and ctx.depth == 0:
+            if ctx.split is not None:   # offered to top-level files only (members get no splitter)
                 # Said before the structure walk, so other workers start on their pages
                 # while this one walks the page tree.
                 stop = ctx.split(readable) or readable
