@@ -6,12 +6,12 @@ Fixtures are real PDFs written by reportlab/pypdf into ``tmp_path`` and read bac
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dev_truth import check_planted_entities
 from pdf_fixtures import (
     add_free_text,
     add_signature_field,
@@ -388,30 +388,13 @@ def _squash(s: str) -> str:
 @pytest.mark.corpus
 def test_dev_corpus_pdf_entities_are_all_extracted(corpus: Path) -> None:
     """Every planted value of every top-level dev PDF is in the text, in the right part."""
-    where_part = {"pdf_annotation": "annotation", "pdf_metadata": "metadata"}
-    missing: list[str] = []
-    checked = 0
-    for line in (corpus / "dev" / "truth.jsonl").read_text(encoding="utf-8").splitlines():
-        truth = json.loads(line)
-        name = truth["file"]
-        if "!" in name or not name.lower().endswith(".pdf"):
-            continue
-        events = _events(corpus / "dev" / name)
-        assert _problems(events) == [], name
-        by_part: dict[str, list[str]] = {}
-        for s in _segments(events):
-            by_part.setdefault(s.location.part, []).append(s.text)
-        for entity in truth["entities"]:
-            part = where_part.get(entity["where"])
-            pool = by_part.get(part, []) if part else [t for texts in by_part.values() for t in texts]
-            values = [entity["value"], *entity.get("alts", [])]
-            # A long sequence wraps across lines on the page: compare without whitespace too.
-            found = any(_norm(v) in _norm(t) or _squash(v) in _squash(t) for v in values for t in pool)
-            checked += 1
-            if not found:
-                missing.append(f"{name}: {entity['type']} in {entity['where']}")
-    assert checked > 100
-    assert missing == []
+    where_parts = {"pdf_annotation": {"annotation"}, "pdf_metadata": {"metadata"}}
+
+    def same(value: str, text: str) -> bool:
+        # A long sequence wraps across lines on the page: compare without whitespace too.
+        return _norm(value) in _norm(text) or _squash(value) in _squash(text)
+
+    assert check_planted_entities(corpus / "dev", ".pdf", where_parts, same) > 100
 
 
 @pytest.mark.corpus
