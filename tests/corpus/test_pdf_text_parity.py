@@ -2,7 +2,7 @@
 
 For every real-world PDF that pdfminer's ``extract_text`` reads within a time limit, our
 page text (the ``body`` segments of the file itself, whichever engine produced them)
-must hold at least 95 % of pdfminer's non-whitespace characters (its "(cid:N)"
+must hold at least 99.9 % of pdfminer's non-whitespace characters (its "(cid:N)"
 placeholders for glyphs it cannot decode are not counted: they are not text). Text pdfminer reads
 that is off the page or invisible counts too: a value hidden there still leaves with
 the file, so we must read it as well.
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / ".." / "shared" / "corpus"
-TOLERANCE = 0.95
+TOLERANCE = 0.999   # 0.1 %: leader dots and ligatures the engines read differently (31 of 237,103 in one book)
 PDFMINER_SECONDS = 45.0      # per file; pdfminer's layout analysis is slow on big books
 OURS_SECONDS = 60.0
 
@@ -45,6 +45,9 @@ SHORTFALLS: dict[str, str] = {
                                   "per character); ours decodes it, and re-decoding pdfminer's gives our text",
     "pdfjs__XiaoBiaoSong.pdf": "pdfminer shows GBK-coded Chinese as Latin-1 byte pairs; re-decoded, pdfminer's "
                                "text has fewer characters than ours",
+    "pdfsamples__google-doc-document.pdf": "913 of 917: the 4 missing are icon glyphs in the supplementary "
+                                           "private use area (U+F0388, U+F03B2, U+F03D9, U+F0457) that "
+                                           "PDFium does not report; every letter is in our text",
     "tika__testPDF_acroform3.pdf": "one watermark line drawn five times over itself; PDFium reads it once, "
                                    "pdfminer five times; every word is in our text",
     # Fail closed: the file is reported unscannable (never clean), while pdfminer reads it.
