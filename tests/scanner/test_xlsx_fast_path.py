@@ -10,6 +10,7 @@ reader took a row (the patterns or lxml), that is asserted too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +56,39 @@ class Read:
         return [e.reason for e in self.events if isinstance(e, DocProblem)]
 
 
+def _damage(reason: str) -> str:
+    """What a damage reason says that is ours: the format and the part, not libxml2's words or position."""
+    found = re.match(r"(.*?XML error in \S+?):", reason)
+    return found.group(1) if found else reason
+
+
+def _is_subsequence(short: list[object], long: list[object]) -> bool:
+    rest = iter(long)
+    return all(any(item == other for other in rest) for item in short)
+
+
+def assert_agree(fast: list[object], reference: list[object]) -> None:
+    """The fast reader gives what lxml gives; on a damaged part, what matters is the same.
+
+    Both must mark the same part damaged, and every cell either reads must be read identically
+    by the other, except the few rows one parser still took before it gave up: *where* libxml2
+    stops inside a broken part is its business and moves between releases (lxml 6.2 stops
+    earlier than 6.0 on a repeated attribute), so it is not part of the contract.
+    """
+    fast_problems = [_damage(e.reason) for e in fast if isinstance(e, DocProblem)]
+    reference_problems = [_damage(e.reason) for e in reference if isinstance(e, DocProblem)]
+    assert fast_problems == reference_problems
+    if not fast_problems:
+        assert fast == reference
+        return
+    fast_rest = [e for e in fast if not isinstance(e, DocProblem)]
+    reference_rest = [e for e in reference if not isinstance(e, DocProblem)]
+    short, long = sorted((fast_rest, reference_rest), key=len)
+    assert _is_subsequence(short, long), "one reader gives a cell, or an order, the other does not"
+    extra = [e for e in long if e not in short]
+    assert all(isinstance(e, Segment) and e.location.part in ("sheet", "hidden_sheet") for e in extra)
+
+
 @pytest.fixture()
 def both(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Read]:
     def read(path: Path) -> Read:
@@ -71,7 +105,7 @@ def both(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Read]:
         monkeypatch.setattr(xlsx, "FAST_SHEETS", False)
         reference = list(extract_file(path))
         assert len(made) <= 1, "the fast run reads the sheet through SheetRows once (if it opens); the reference never"
-        assert fast == reference
+        assert_agree(fast, reference)
         return Read(fast, made[0] if made else None)
     return read
 
@@ -134,7 +168,8 @@ def test_entities_and_character_references(tmp_path: Path, both: Callable[[Path]
 def test_bad_references_are_damage(tmp_path: Path, both: Callable[[Path], Read], text: str) -> None:
     rows = f'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>{text}</t></is></c></row>'
     got = both(book(tmp_path / "bad.xlsx", worksheet(rows)))
-    assert got.cells == {"A1": "1"}
+    # The damaged cell itself may come out cut short or not at all, as the parser's release decides.
+    assert got.cells["A1"] == "1" and set(got.cells) <= {"A1", "A2"}
     assert len(got.problems) == 1 and "XML error in xl/worksheets/sheet1.xml" in got.problems[0]
 
 
@@ -265,7 +300,8 @@ def test_truncated_sheet_is_damage(tmp_path: Path, both: Callable[[Path], Read],
 def test_truncated_right_after_a_row(tmp_path: Path, both: Callable[[Path], Read]) -> None:
     sheet = worksheet(_long_rows(50))
     got = both(book(tmp_path / "cut.xlsx", sheet[:sheet.index("</row>", 2000) + 6]))
-    assert len(got.problems) == 1 and "Premature end of data" in got.problems[0]
+    assert len(got.problems) == 1 and "XML error in xl/worksheets/sheet1.xml" in got.problems[0]
+    assert len(got.cells) < 100, "the part is truncated: a row after the cut cannot be read"
 
 
 @pytest.mark.parametrize("damage", [
