@@ -342,7 +342,7 @@ _CHILD_E2E = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from scanner.analyse import ScanOptions, analyse_file, matcher_for
+from scanner.pipeline.worker import ScanOptions, analyse_file, matcher_for
 opts = ScanOptions()
 matcher_for(opts)
 p = Path(sys.argv[2])
@@ -364,7 +364,7 @@ def analyse_in_tree(tree: Path, path: Path) -> Engine:
 
 def bench_sheet_e2e(sheets: dict[str, Path], rounds: int, before: Path | None) -> None:
     """Extraction alone vs extraction + matching, one process: where a cell's time goes."""
-    from scanner.analyse import ScanOptions, analyse_file, matcher_for
+    from scanner.pipeline.worker import ScanOptions, analyse_file, matcher_for
 
     opts = ScanOptions()
     matcher_for(opts)     # compile the patterns outside the timing, as a worker does at start
@@ -388,9 +388,9 @@ def bench_scan(t: Path, xlsx: Path | None, rounds: int, scale: int) -> None:
     second worker cannot help) and on big PDFs (one file, whose page ranges are split
     across the workers).
     """
-    from scanner.analyse import ScanOptions
-    from scanner.pool import WorkerPool
-    from scanner.scan import scan_paths
+    from scanner.pipeline.pool import WorkerPool
+    from scanner.pipeline.scan import scan_paths
+    from scanner.pipeline.worker import ScanOptions
 
     dev = CORPUS / "dev"
     cases: list[tuple[str, list[Path], str, int]] = []

@@ -18,12 +18,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from gui.services import ContextService, ExplainService, OpRunner, ScannedFile, ScanService
+from gui.session import Session, gui_jobs
+from gui.watcher import WatcherService
 from scanner.model import DocOutcome, FileResult, Finding, Verdict
-from scanner.pool import WorkerPool
-
-from .services import ContextService, ExplainService, OpRunner, ScannedFile, ScanService
-from .session import Session, gui_jobs
-from .watcher import WatcherService
+from scanner.pipeline.pool import WorkerPool
 
 APP_NAME = "Clearance"
 
@@ -113,8 +112,8 @@ class AppController(QObject):
 
     def validate_config_text(self, text: str) -> str | None:
         """None if ``text`` is a usable configuration, else the loader's message (names the key)."""
-        from scanner.config import ConfigError, loads_config
-        from scanner.policy import PartnerDictionary
+        from scanner.config.settings import ConfigError, loads_config
+        from scanner.decide.policy import PartnerDictionary
 
         path = self._session.config_path or Path("clearance.toml")
         try:
@@ -128,7 +127,7 @@ class AppController(QObject):
 
     def save_config_text(self, text: str, expected_old: str | None = None) -> str | None:
         """Validate, write atomically and reload; returns why not, or None. Audited on reload."""
-        from .toml_edit import write_atomic
+        from gui.toml_edit import write_atomic
 
         problem = self.validate_config_text(text)
         if problem:
@@ -147,7 +146,7 @@ class AppController(QObject):
 
     def add_pattern_dir(self, folder: Path) -> str | None:
         """Add ``folder`` to ``[scan] pattern_dirs`` in clearance.toml (comments kept)."""
-        from . import toml_edit
+        from gui import toml_edit
 
         old = self.config_text()
         try:
@@ -177,7 +176,7 @@ class AppController(QObject):
     # ------------------------------------------------------------------ audit
     @property
     def audit(self) -> Any:
-        """The ``scanner.audit.AuditLog`` (None when it could not be opened: see ``audit_error``)."""
+        """The ``scanner.record.audit.AuditLog`` (None when it could not be opened: see ``audit_error``)."""
         return self._audit
 
     @property
@@ -185,7 +184,7 @@ class AppController(QObject):
         return self._audit_error
 
     def _open_audit(self) -> None:
-        from scanner.audit import AuditLog
+        from scanner.record.audit import AuditLog
 
         if not self._session.usable:
             self._audit, self._audit_error = None, "configuration not usable"
@@ -193,13 +192,13 @@ class AppController(QObject):
         try:
             self._audit = AuditLog(self._session.config.audit.database, source="gui")
             self._audit_error = None
-        except Exception as exc:  # noqa: BLE001 - sqlite3/OS errors: the app runs, actions refuse
+        except Exception as exc:
             self._audit, self._audit_error = None, f"audit trail unavailable: {exc}"
             return
         audit, config = self._audit, self._session.config
 
         def startup() -> Any:
-            from scanner.actions import Journal, recover
+            from scanner.act.actions import Journal, recover
 
             audit.note_config(config)
             return recover(Journal(audit))   # finish or roll back moves a crash interrupted
@@ -261,7 +260,7 @@ class AppController(QObject):
 
     def release(self, scanned: ScannedFile) -> None:
         """Write the (labelled) copy into the destination's release folder; the original stays."""
-        from scanner import actions
+        from scanner.act import actions
 
         destination = self._destination
         if destination is None:
@@ -273,7 +272,7 @@ class AppController(QObject):
                      lambda moved: f"released to {moved.target}")
 
     def quarantine(self, scanned: ScannedFile) -> None:
-        from scanner import actions
+        from scanner.act import actions
 
         config, destination = self._session.config, self._destination
         self._action(scanned, lambda audit: actions.quarantine(scanned.path, scanned.results[0], config, audit,
@@ -281,8 +280,8 @@ class AppController(QObject):
                      lambda moved: f"quarantined at {moved.target}")
 
     def override(self, scanned: ScannedFile, justification: str) -> None:
-        from scanner import actions
-        from scanner.audit import current_actor
+        from scanner.act import actions
+        from scanner.record.audit import current_actor
 
         destination = self._destination
         if destination is None:
@@ -349,10 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
     from shiboken6 import Shiboken
 
-    from .icons import icon
-    from .qt_check import binding_problem
-    from .tray import TrayIcon
-    from .views.main_window import MainWindow
+    from gui.icons import icon
+    from gui.qt_check import binding_problem
+    from gui.tray import TrayIcon
+    from gui.views.main_window import MainWindow
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     problem = binding_problem()

@@ -29,11 +29,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
 
+from gui.session import Session
 from scanner.model import DocOutcome, FileResult, Finding, Verdict
-from scanner.pool import PRIORITY_INTERACTIVE, WorkerPool
-from scanner.scan import iter_files
-
-from .session import Session
+from scanner.pipeline.pool import PRIORITY_INTERACTIVE, WorkerPool
+from scanner.pipeline.scan import iter_files
 
 DRAIN_BUDGET_S = 0.008     # GUI-thread time per turn of the event loop spent taking results
 
@@ -208,7 +207,7 @@ class ScanService(QObject):
             destination = self._destination()
             try:
                 results = self._session().decide(outcomes, destination)
-            except Exception:  # noqa: BLE001 - decided again in the GUI thread, which reports the error
+            except Exception:
                 results = None
         self._inbox.append((batch, path, display, outcomes, results, destination))
         self._emit(self._wake)
@@ -257,7 +256,7 @@ class ScanService(QObject):
             if results is None or decided_for != destination:
                 try:
                     results = self._session().decide(outcomes, destination)
-                except Exception as exc:  # noqa: BLE001 - a policy bug: say so, never show a verdict
+                except Exception as exc:
                     self.scan_failed.emit(f"{display}: could not be decided ({type(exc).__name__}: {exc})")
                     results = []
             batch.results += len(results)
@@ -528,8 +527,8 @@ class _ExtractJob(QObject):
     def __init__(self, parent: QObject, path: Path, display: str, wanted: list[tuple[str, Finding]],
                  session: Session):
         super().__init__(parent)
-        from scanner.match import keyed_hash
-        from scanner.normalize import normalize
+        from scanner.detect.match import keyed_hash
+        from scanner.detect.normalize import normalize
 
         self._keyed_hash = keyed_hash
         self._normalize = normalize
@@ -617,7 +616,7 @@ class OpRunner(QObject):
         def job() -> None:
             try:
                 result, error = op(), None
-            except Exception as exc:  # noqa: BLE001 - handed to on_error in the GUI thread
+            except Exception as exc:
                 result, error = None, exc
             with self._gate:
                 if not self._closed:

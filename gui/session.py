@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.analyse import ScanOptions
-from scanner.config import Config, ConfigError, default_config, load_config
+from scanner.config.settings import Config, ConfigError, default_config, load_config
 from scanner.model import DocOutcome, FileResult
-from scanner.scan import decide_outcomes
+from scanner.pipeline.scan import decide_outcomes
+from scanner.pipeline.worker import ScanOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Session:
     @classmethod
     def load(cls, config_path: Path | None = None) -> Session:
         """Read the config; a broken one gives a session that says why and cannot scan."""
-        from scanner.config import default_config_path
+        from scanner.config.settings import default_config_path
 
         target = Path(config_path) if config_path is not None else default_config_path()
         try:
@@ -82,7 +82,7 @@ class Session:
 
 def _partners(config: Config) -> Any:
     """The destinations' identifier dictionary (None when no destination lists any)."""
-    from scanner.policy import PartnerDictionary
+    from scanner.decide.policy import PartnerDictionary
 
     partners = PartnerDictionary.from_config(config)
     return partners if partners else None

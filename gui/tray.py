@@ -15,11 +15,11 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from .icons import icon
+from gui.icons import icon
 
 if TYPE_CHECKING:
-    from .app import AppController
-    from .views.main_window import MainWindow
+    from gui.app import AppController
+    from gui.views.main_window import MainWindow
 
 
 class TrayIcon(QSystemTrayIcon):

@@ -1,4 +1,4 @@
-"""The watcher bridge: run ``scanner.watch.Watcher`` in this process, or show a running service.
+"""The watcher bridge: run ``scanner.watch.watcher.Watcher`` in this process, or show a running service.
 
 In-process: the watcher shares the controller's worker pool (at background priority, so
 the user's own scans overtake it) and audit trail. Its ``on_event`` callback runs in
@@ -7,7 +7,7 @@ Start and stop (recovery, journal, joining threads) run on a background thread t
 
 A separate service (``clearance watch``): the app cannot reach into another process,
 but the service rewrites a status file beside its journal about once a second
-(``scanner.watch_status``); the panel reads it and shows the service's folders, queue,
+(``scanner.watch.status``); the panel reads it and shows the service's folders, queue,
 last events and errors. Only one watcher may serve an audit trail at a time (the
 watcher takes a lock), so while a live service owns it the in-process watcher stays off.
 """
@@ -22,17 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from scanner.watch_status import FolderStatus, WatchEvent, WatchStatus, now_iso, read_status
-
-from .services import OpRunner
+from gui.services import OpRunner
+from scanner.watch.status import FolderStatus, WatchEvent, WatchStatus, now_iso, read_status
 
 if TYPE_CHECKING:
-    from .app import AppController
+    from gui.app import AppController
 
 MAX_EVENTS = 200
 POLL_MS = 1000          # refresh of the in-process status / the service's status file
 
-# state: "unavailable" (no scanner.watch in this build), "stopped", "starting", "running",
+# state: "unavailable" (no scanner.watch.watcher in this build), "stopped", "starting", "running",
 # "paused", "stopping", "failed", or "service" (another process is watching).
 ACTIVE = ("starting", "running", "paused", "stopping")
 
@@ -74,7 +73,7 @@ class WatcherService(QObject):
     # ------------------------------------------------------------------ facts
     @property
     def available(self) -> bool:
-        return importlib.util.find_spec("scanner.watch") is not None
+        return importlib.util.find_spec("scanner.watch.watcher") is not None
 
     @property
     def state(self) -> str:
@@ -132,16 +131,16 @@ class WatcherService(QObject):
         if self._service is not None:
             self._error(f"A watcher service (pid {self._service.pid}) already watches these folders.")
             return
-        from scanner.watch import Watcher
+        from scanner.watch.watcher import Watcher
 
         c = self.controller
         try:
-            from scanner.audit import AuditLog
+            from scanner.record.audit import AuditLog
 
             # Its own log handle, so moves made by the watcher are recorded as the watcher's.
             audit = AuditLog(c.session.config.audit.database, source="watcher")
             watcher = Watcher(c.session.config, pool=c.pool(), audit=audit, on_event=self._event_posted.emit)
-        except Exception as exc:  # noqa: BLE001 - WatchError and config problems: say so, stay stopped
+        except Exception as exc:
             self._error(f"The watcher could not start: {exc}")
             return
         self._watcher = watcher
@@ -236,7 +235,7 @@ class WatcherService(QObject):
         self._read_service_status()
 
     def _read_service_status(self) -> None:
-        from scanner.watch import status_path_for
+        from scanner.watch.watcher import status_path_for
 
         try:
             status = read_status(status_path_for(self.controller.session.config))

@@ -17,7 +17,7 @@ __all__ = ["__version__", "scan_paths"]
 def __getattr__(name: str) -> object:
     # Lazy: `import scanner` stays cheap for worker processes and the GUI's start-up.
     if name == "scan_paths":
-        from .scan import scan_paths
+        from scanner.pipeline.scan import scan_paths
 
         return scan_paths
     raise AttributeError(name)

@@ -78,7 +78,8 @@ def test_installed_wheel_scans_with_builtin_patterns(built: tuple[Path, Path, st
     assert line["verdict"] == "block" and line["findings"][0]["pattern"] == "phi-us-ssn"
     listed = subprocess.run([str(exe), "patterns", "list"], cwd=work, capture_output=True, text=True, env=env)
     assert "data/patterns" in subprocess.run(
-        [str(py), "-c", "from scanner.patterns import builtin_pattern_dir; print(builtin_pattern_dir().as_posix())"],
+        [str(py), "-c",
+         "from scanner.detect.patterns import builtin_pattern_dir; print(builtin_pattern_dir().as_posix())"],
         cwd=work, capture_output=True, text=True, env=env).stdout
     assert listed.returncode == 0 and "phi-us-ssn" in listed.stdout
     shipped = subprocess.run([str(py), "-c", "import scanner, pathlib; d = pathlib.Path(scanner.__file__).parent / "

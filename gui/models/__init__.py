@@ -1,5 +1,5 @@
 """Qt item models: read-only tables over the core's records, sort keys in ``SORT_ROLE``."""
 
-from .sort_proxy import SORT_ROLE, SortFilterProxyModel
+from gui.models.sort_proxy import SORT_ROLE, SortFilterProxyModel
 
 __all__ = ["SORT_ROLE", "SortFilterProxyModel"]

@@ -1,4 +1,4 @@
-"""Rows of the audit trail (``scanner.audit.AuditRow``), newest first."""
+"""Rows of the audit trail (``scanner.record.audit.AuditRow``), newest first."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from ..icons import verdict_icon
-from .base import RowTableModel
-from .sort_proxy import ROW_ROLE, SORT_ROLE
+from gui.icons import verdict_icon
+from gui.models.base import RowTableModel
+from gui.models.sort_proxy import ROW_ROLE, SORT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from scanner.watch_status import WatchEvent
-
-from ..icons import verdict_icon
-from .base import RowTableModel
-from .sort_proxy import ROW_ROLE, SORT_ROLE
+from gui.icons import verdict_icon
+from gui.models.base import RowTableModel
+from gui.models.sort_proxy import ROW_ROLE, SORT_ROLE
+from scanner.watch.status import WatchEvent
 
 _Index = QModelIndex | QPersistentModelIndex
 

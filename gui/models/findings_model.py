@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from gui.models.base import RowTableModel
+from gui.models.sort_proxy import ROW_ROLE, SORT_ROLE
 from scanner.model import Finding, NearMiss
-
-from .base import RowTableModel
-from .sort_proxy import ROW_ROLE, SORT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
 _RANK = {"low": 1, "medium": 2, "high": 3}

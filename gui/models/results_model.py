@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
+from gui import theme
+from gui.icons import verdict_icon
+from gui.models.base import RowTableModel
+from gui.models.sort_proxy import ROW_ROLE, SORT_ROLE
+from gui.services import ScannedFile
 from scanner.model import DocOutcome, FileResult, Verdict
-
-from .. import theme
-from ..icons import verdict_icon
-from ..services import ScannedFile
-from .base import RowTableModel
-from .sort_proxy import ROW_ROLE, SORT_ROLE
 
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
 _VERDICT_RANK = {Verdict.ALLOW: 1, Verdict.LABEL: 2, Verdict.BLOCK: 3}

@@ -37,14 +37,14 @@ class SortFilterProxyModel(QSortFilterProxyModel):
             self._predicate = predicate
             self.invalidateRowsFilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802 (Qt override)
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if self._predicate is not None:
             record = self.sourceModel().index(source_row, 0, source_parent).data(ROW_ROLE)
             if record is not None and not self._predicate(record):
                 return False
         return super().filterAcceptsRow(source_row, source_parent)
 
-    def lessThan(self, left: _Index, right: _Index) -> bool:  # noqa: N802 (Qt override)
+    def lessThan(self, left: _Index, right: _Index) -> bool:
         a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
         if a is None or b is None or type(a) is not type(b):
             return str(a if a is not None else "") < str(b if b is not None else "")

@@ -24,16 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import theme
-from ..icons import icon
-from ..models.audit_model import AuditModel
-from ..models.sort_proxy import SortFilterProxyModel
+from gui import theme
+from gui.icons import icon
+from gui.models.audit_model import AuditModel
+from gui.models.sort_proxy import SortFilterProxyModel
 
 if TYPE_CHECKING:
-    from ..app import AppController
+    from gui.app import AppController
 
 MAX_ROWS = 5000
-# Row kinds written by scanner.audit / scanner.actions ("action": a completed release,
+# Row kinds written by scanner.record.audit / scanner.act.actions ("action": a completed release,
 # quarantine or restore, with data.op saying which) and by this app.
 KINDS = ("scan", "action", "override", "reveal", "release_failed", "quarantine_failed", "restore_failed",
          "action_problem", "pattern_set_change", "config_change", "workbench_test_file")

@@ -22,17 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui import theme
+from gui.icons import icon, verdict_icon
+from gui.models.findings_model import FindingRow, FindingsModel, NearMissModel
+from gui.models.results_model import ResultRow
+from gui.models.sort_proxy import ROW_ROLE, SortFilterProxyModel
+from gui.services import ScannedFile, Snippet, finding_key
 from scanner.model import DocOutcome, Finding, Verdict
 
-from .. import theme
-from ..icons import icon, verdict_icon
-from ..models.findings_model import FindingRow, FindingsModel, NearMissModel
-from ..models.results_model import ResultRow
-from ..models.sort_proxy import ROW_ROLE, SortFilterProxyModel
-from ..services import ScannedFile, Snippet, finding_key
-
 if TYPE_CHECKING:
-    from ..app import AppController
+    from gui.app import AppController
 
 MIN_JUSTIFICATION = 10   # characters: "ok" is not a justification an auditor can use
 
@@ -383,7 +382,7 @@ def render_snippet(s: Snippet, f: Finding, revealed: bool) -> str:
     Other findings that fall inside the window are masked too: showing the neighbour of a
     masked SSN in clear text would defeat the masking.
     """
-    from scanner.match import mask
+    from scanner.detect.match import mask
 
     text = s.before + s.match + s.after
     a, b = len(s.before), len(s.before) + len(s.match)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..icons import icon
+from gui.icons import icon
 
 
 def local_paths(mime: QMimeData) -> list[Path]:
@@ -53,21 +53,21 @@ class DropZone(QFrame):
                            "Drop files or folders here to scan them — nothing leaves your computer.")
 
     # ------------------------------------------------------------------ drag and drop
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
             self._set_hover(True)
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
 
-    def dragLeaveEvent(self, event: object) -> None:  # noqa: N802
+    def dragLeaveEvent(self, event: object) -> None:
         self._set_hover(False)
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         self._set_hover(False)
         paths = local_paths(event.mimeData())
         if not paths:

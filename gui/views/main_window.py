@@ -9,17 +9,17 @@ from PySide6.QtCore import QSize, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from ..icons import icon
-from .audit_view import AuditView
-from .drop_zone import local_paths
-from .pattern_workbench import PatternWorkbench
-from .scan_view import ScanView
-from .settings_view import SettingsView
-from .watcher_view import WatcherView
+from gui.icons import icon
+from gui.views.audit_view import AuditView
+from gui.views.drop_zone import local_paths
+from gui.views.pattern_workbench import PatternWorkbench
+from gui.views.scan_view import ScanView
+from gui.views.settings_view import SettingsView
+from gui.views.watcher_view import WatcherView
 
 if TYPE_CHECKING:
-    from ..app import AppController
-    from ..tray import TrayIcon
+    from gui.app import AppController
+    from gui.tray import TrayIcon
 
 DEFAULT_SIZE = QSize(1280, 820)
 
@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.close()
         QApplication.quit()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         # Hide to the tray only if there is a tray to come back from and something to
         # keep running; with no tray, hiding the only window would strand the app.
         if not self._quitting and self.tray is not None and self.tray.isVisible() and self.controller.watcher.running:
@@ -118,11 +118,11 @@ class MainWindow(QMainWindow):
         event.accept()
 
     # ------------------------------------------------------------------ drop anywhere
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()

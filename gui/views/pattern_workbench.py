@@ -42,9 +42,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scanner import validators
-from scanner.match import Matcher, MatchTimeout
-from scanner.patterns import (
+from gui import theme, toml_edit
+from gui.icons import icon
+from gui.services import ExtractProcess
+from gui.views.drop_zone import local_paths
+from scanner.detect import validators
+from scanner.detect.match import Matcher, MatchTimeout
+from scanner.detect.patterns import (
     CATEGORIES,
     SEVERITIES,
     Pattern,
@@ -58,13 +62,8 @@ from scanner.patterns import (
     run_examples,
 )
 
-from .. import theme, toml_edit
-from ..icons import icon
-from ..services import ExtractProcess
-from .drop_zone import local_paths
-
 if TYPE_CHECKING:
-    from ..app import AppController
+    from gui.app import AppController
 
 TEST_TEXT_LIMIT = 200_000      # characters matched live in the test pane
 LIVE_DELAY_MS = 150            # debounce: re-check after the admin pauses typing
@@ -304,19 +303,19 @@ class TestPane(QPlainTextEdit):
         self.setAccessibleName("Test text")
         self.setAcceptDrops(True)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: Any) -> None:
         if local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [p for p in local_paths(event.mimeData()) if p.is_file()]
         if paths:
             event.acceptProposedAction()

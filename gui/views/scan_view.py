@@ -22,17 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.icons import icon
+from gui.models.results_model import ResultRow, ResultsModel
+from gui.models.sort_proxy import ROW_ROLE, SortFilterProxyModel
+from gui.services import ScannedFile, ScanSummary
+from gui.views.detail_view import DetailPanel
+from gui.views.drop_zone import DropZone
 from scanner.model import Verdict
 
-from ..icons import icon
-from ..models.results_model import ResultRow, ResultsModel
-from ..models.sort_proxy import ROW_ROLE, SortFilterProxyModel
-from ..services import ScannedFile, ScanSummary
-from .detail_view import DetailPanel
-from .drop_zone import DropZone
-
 if TYPE_CHECKING:
-    from ..app import AppController
+    from gui.app import AppController
 
 _SHOW = (
     ("All results", None),

@@ -2,7 +2,7 @@
 
 The form edits the same file admins edit by hand. A save applies only what changed to
 the parsed document (tomlkit: comments and order stay), is checked by the scanner's own
-loader (``scanner.config.loads_config``: every message names the key) before anything
+loader (``scanner.config.settings.loads_config``: every message names the key) before anything
 is written, and is audited (the configuration's hash) when the app reloads it. The
 "TOML" tab shows the file as it will be saved, for keys the form does not cover
 (policies, labels, partner identifiers).
@@ -40,13 +40,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui import theme, toml_edit
+from gui.icons import icon
 from scanner.limits import Limits, MiB
 
-from .. import theme, toml_edit
-from ..icons import icon
-
 if TYPE_CHECKING:
-    from ..app import AppController
+    from gui.app import AppController
 
 NEW_FILE_HEADER = ("# Clearance configuration, written by the Clearance app.\n"
                    "# Every key is explained in resources/clearance.sample.toml.\n"

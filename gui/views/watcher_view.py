@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import theme
-from ..icons import icon
-from ..models.events_model import WatchEventsModel
-from ..models.sort_proxy import SortFilterProxyModel
+from gui import theme
+from gui.icons import icon
+from gui.models.events_model import WatchEventsModel
+from gui.models.sort_proxy import SortFilterProxyModel
 
 if TYPE_CHECKING:
-    from ..app import AppController
+    from gui.app import AppController
 
 
 class WatcherView(QWidget):

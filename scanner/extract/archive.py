@@ -10,8 +10,8 @@ import stat
 import zipfile
 from collections.abc import Iterator
 
-from ..model import DocProblem, DocStart, Event
-from .base import Context, Source, Unscannable
+from scanner.extract.base import Context, Source, Unscannable
+from scanner.model import DocProblem, DocStart, Event
 
 _MiB = 1024 * 1024
 

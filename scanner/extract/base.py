@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from ..limits import Limits
-from ..model import DocNote, DocProblem, Event, Location, Segment
+from scanner.limits import Limits
+from scanner.model import DocNote, DocProblem, Event, Location, Segment
 
 
 class Unscannable(Exception):
@@ -92,7 +92,7 @@ class Context:
     doc: str = ""                  # member path of the document being extracted
     depth: int = 0                 # 0 for the top-level file
     budget: Budget = field(default_factory=Budget)
-    # Page splitting of one big top-level PDF across workers (``scanner.page_split``):
+    # Page splitting of one big top-level PDF across workers (``scanner.pipeline.page_split``):
     # ``pages`` is the [start, stop) range a later part reads (page text only, plus the
     # page before it as matching context); ``split`` is offered to the first part.
     pages: tuple[int, int] | None = None
@@ -120,7 +120,7 @@ class Context:
 
     def member(self, name: str, data: bytes) -> Iterator[Event]:
         """Scan a nested document (archive member, embedded package, PDF attachment)."""
-        from .registry import extract_document  # late import: registry imports the extractors
+        from scanner.extract.registry import extract_document  # late import: registry imports the extractors
 
         child = Context(self.limits, self.child_path(name), self.depth + 1, self.budget)
         self.budget.members += 1

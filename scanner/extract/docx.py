@@ -12,9 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from ..model import Event, Location
-from .base import Context, Source
-from .ooxml import (
+from scanner.extract.base import Context, Source
+from scanner.extract.ooxml import (
     MC,
     VML,
     Names,
@@ -25,6 +24,7 @@ from .ooxml import (
     extract_package,
     parse_xml,
 )
+from scanner.model import Event, Location
 
 # Body text is cut into segments of about this many characters, at paragraph ends.
 _CHUNK_CHARS = 8192

@@ -31,9 +31,9 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from ..model import Event, Location
-from .archive import read_member_limited
-from .base import Context, Source, Unscannable
+from scanner.extract.archive import read_member_limited
+from scanner.extract.base import Context, Source, Unscannable
+from scanner.model import Event, Location
 
 _MiB = 1024 * 1024
 
@@ -398,7 +398,7 @@ def resolve_target(base_dir: str, target: str) -> str:
     return "" if path == "." else path.lstrip("/")
 
 
-class open_package:  # noqa: N801 - used as a context manager, reads like a function
+class open_package:
     """``with open_package(src, ctx, "DOCX") as pkg:`` — BadZipFile becomes Unscannable."""
 
     def __init__(self, src: Source, ctx: Context, kind: str) -> None:
@@ -538,14 +538,14 @@ def _label_info(pkg: Package) -> list[dict[str, str]]:
 def existing_label(props: dict[str, str], label_info: list[dict[str, str]] | None = None) -> dict[str, Any] | None:
     """The sensitivity label the file already carries, decided exactly as the label writer does.
 
-    One rule for "which label is on this file" lives in ``scanner.labels``: newer Office's
+    One rule for "which label is on this file" lives in ``scanner.act.labels``: newer Office's
     LabelInfo part first, then custom properties, where Office's enabled MSIP label wins
     and our own ``Clearance_*`` keys name it when the GUIDs agree (or stand alone). The
     scan reports what relabelling would see. LabelInfo carries no name: ``name`` is then
     the properties' name for the same GUID, or None.
     """
     # Late import: labels is needed only for files that carry properties.
-    from ..labels import ExistingLabel, label_from_properties, normalise_guid
+    from scanner.act.labels import ExistingLabel, label_from_properties, normalise_guid
 
     from_props = label_from_properties(props)
     for entry in label_info or []:
@@ -646,7 +646,7 @@ def unwrap_ole_package(data: bytes) -> tuple[str, bytes] | None:
         import olefile
 
         ole = olefile.OleFileIO(data)
-    except Exception:  # noqa: BLE001 - not a readable compound file: let the registry say so
+    except Exception:
         return None
     try:
         streams = {"/".join(s).lower(): s for s in ole.listdir(streams=True, storages=False)}
@@ -655,7 +655,7 @@ def unwrap_ole_package(data: bytes) -> tuple[str, bytes] | None:
         for key, label in (("package", "package"), ("contents", "contents")):
             if key in streams:
                 return label, ole.openstream(streams[key]).read()
-    except Exception:  # noqa: BLE001 - a damaged stream: let the registry report the object itself
+    except Exception:
         return None
     finally:
         ole.close()

@@ -34,9 +34,9 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, cast
 
-from ..model import DocProblem, DocStart, Event, Location
-from .base import Context, Source, Unscannable
-from .pdf_columns import column_ordered_text
+from scanner.extract.base import Context, Source, Unscannable
+from scanner.extract.pdf_columns import column_ordered_text
+from scanner.model import DocProblem, DocStart, Event, Location
 
 _MiB = 1024 * 1024
 
@@ -331,7 +331,7 @@ class _Objects:
             return self._resolve(obj)
         except MemoryError:
             raise
-        except Exception:  # noqa: BLE001 - loops (RecursionError too), bad offsets, bad syntax
+        except Exception:
             if what not in _NON_TEXT_KEYS:
                 self.broken.add(what)
             return None, None
@@ -570,7 +570,7 @@ class _Structure:
 # Sensitivity-label fields (ours and Office's MSIP keys) are metadata about the file,
 # not its content: a label saying "Confidential" must not read as a confidentiality
 # legend, or labelling a file would change its verdict. They are read back as the
-# existing label instead (scanner.analyse).
+# existing label instead (scanner.pipeline.worker).
 _LABEL_XMP = re.compile(r"<(clearance:[\w.-]+|pdfx:MSIP_Label_[\w.-]+)\b[^>]*?(?:/>|>.*?</\1\s*>)", re.S | re.I)
 
 
@@ -831,7 +831,7 @@ def _read_structure(src: Source, max_pages: int, stack: contextlib.ExitStack) ->
             decrypt_failures += 1
             failures.append(f"{make.engine}: cannot decrypt")
             continue
-        except Exception as exc:  # noqa: BLE001 - a parser bug on a hostile file is expected
+        except Exception as exc:
             fh.close()
             if isinstance(exc, MemoryError | RecursionError):
                 raise
@@ -893,7 +893,7 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
         if pdf is None:
             try:
                 page_count = miner.page_count()
-            except Exception as exc:  # noqa: BLE001 - neither engine can open it
+            except Exception as exc:
                 raise Unscannable(f"damaged or truncated PDF ({pdfium_error}; pdfminer: {type(exc).__name__})") from exc
             if page_count == 0:
                 raise Unscannable(f"damaged or truncated PDF ({pdfium_error}; pdfminer finds no pages)")
@@ -983,7 +983,7 @@ def _page_text(pdf: Any, miner: _PdfminerPages, index: int, report: _PageReport)
     try:
         alt, alt_images = miner.text(index)
         alt = clean_text(alt)
-    except Exception:  # noqa: BLE001 - a page pdfminer cannot read either
+    except Exception:
         if first is None:
             report.unreadable.append(index + 1)
             return None
@@ -1001,7 +1001,7 @@ def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int, int] | 
     text); None if it fails."""
     try:
         page = pdf[index]
-    except Exception:  # noqa: BLE001 - pdfminer gets its turn
+    except Exception:
         return None
     try:
         textpage = page.get_textpage()
@@ -1014,7 +1014,7 @@ def _read_pdfium_page(pdf: Any, index: int) -> tuple[str, int, int, int, int] | 
             text_objects, images, empty = _pdfium_objects(page, textpage if _CJK_CHAR.search(text) else None)
         finally:
             textpage.close()
-    except Exception:  # noqa: BLE001 - pdfminer gets its turn
+    except Exception:
         return None
     finally:
         page.close()
@@ -1055,7 +1055,7 @@ def _attachment_events(structure: _Structure, ctx: Context) -> Iterator[Event]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = attachment.load()
-        except (MemoryError, RecursionError, Exception) as exc:  # noqa: BLE001 - one member, not the file
+        except (MemoryError, RecursionError, Exception) as exc:
             yield DocStart(child, "unsupported", "", 0)
             yield DocProblem(child, f"embedded file cannot be read ({type(exc).__name__})")
             continue

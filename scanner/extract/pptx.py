@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import Event, Location
-from .base import Context, Source
-from .ooxml import (
+from scanner.extract.base import Context, Source
+from scanner.extract.ooxml import (
     MC,
     Names,
     Package,
@@ -19,6 +18,7 @@ from .ooxml import (
     extract_package,
     local_name,
 )
+from scanner.model import Event, Location
 
 
 def extract_pptx(src: Source, ctx: Context) -> Iterator[Event]:

@@ -6,9 +6,9 @@ import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..limits import Limits
-from ..model import DocStart, Event
-from .base import Context, Extractor, Source, Splitter, Unscannable, describe_exception
+from scanner.extract.base import Context, Extractor, Source, Splitter, Unscannable, describe_exception
+from scanner.limits import Limits
+from scanner.model import DocStart, Event
 
 # type -> "module:function", imported on first use so a worker only loads the parsers
 # it needs (pdfminer and lxml are slow to import).
@@ -39,7 +39,7 @@ def extractor_for(kind: str) -> Extractor:
 
 def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
     """Yield DocStart, then the document's events; never raises for a bad document."""
-    from ..sniff import sniff
+    from scanner.sniff import sniff
 
     try:
         size = src.size
@@ -69,7 +69,7 @@ def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
         yield from extractor_for(kind)(src, ctx)
     except Unscannable as exc:
         yield ctx.problem(str(exc))
-    except (MemoryError, RecursionError, Exception) as exc:  # noqa: BLE001 - the boundary
+    except (MemoryError, RecursionError, Exception) as exc:
         yield ctx.problem(describe_exception(_KIND_WORDS.get(kind, kind), exc))
 
 

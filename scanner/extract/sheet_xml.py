@@ -38,10 +38,10 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from .base import Unscannable
+from scanner.extract.base import Unscannable
 
 # The parser settings and error wording every other OOXML part gets (no entities, no DTD, no network).
-from .ooxml import PARSER_OPTIONS, short_reason
+from scanner.extract.ooxml import PARSER_OPTIONS, short_reason
 
 
 class Readable(Protocol):

@@ -7,8 +7,8 @@ import csv
 import io
 from collections.abc import Iterator
 
-from ..model import Event, Location
-from .base import Context, Source, Unscannable
+from scanner.extract.base import Context, Source, Unscannable
+from scanner.model import Event, Location
 
 
 def detect_encoding(head: bytes) -> str:

@@ -30,9 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from ..model import Event, Location, Segment
-from .base import Context, Source, Unscannable
-from .ooxml import (
+from scanner.extract.base import Context, Source, Unscannable
+from scanner.extract.ooxml import (
     Names,
     Package,
     column_letters,
@@ -44,7 +43,8 @@ from .ooxml import (
     release,
     unescape_xstring,
 )
-from .sheet_xml import Cell, SheetRows, SheetXMLError
+from scanner.extract.sheet_xml import Cell, SheetRows, SheetXMLError
+from scanner.model import Event, Location, Segment
 
 # Worksheets are read by ``SheetRows`` (patterns for the usual rows, lxml for the rest);
 # False reads every row with lxml's iterparse, the reference the tests compare it with.
@@ -1169,11 +1169,11 @@ def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
         # What ``fmt.format`` does for this case, minus the section choice and sign.
         try:
             return _format_date(fmt.first_date, number, date1904) or raw
-        except Exception:  # noqa: BLE001 - as below
+        except Exception:
             return raw
     try:
         shown = fmt.format(number, date1904, raw)
-    except Exception:  # noqa: BLE001 - an odd format code must not cost the file: scan the stored value
+    except Exception:
         return raw
     if fmt.is_date or fmt.is_general:
         # General only rounds past 15 significant digits; it never hides what a user typed.

@@ -78,7 +78,7 @@ def test_hard_negatives_are_rarely_reported(score: dict) -> None:
 
 
 def test_every_mapped_pattern_exists_and_targets_a_scorer_type() -> None:
-    from scanner.patterns import load_pattern_set
+    from scanner.detect.patterns import load_pattern_set
 
     mapping = {k: v for k, v in json.loads(MAP.read_text()).items() if not k.startswith("_")}
     ids = {p.id for p in load_pattern_set().patterns}

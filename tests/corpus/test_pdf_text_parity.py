@@ -100,7 +100,7 @@ def _call(job: tuple[str, str]) -> tuple[str, str, Any]:
     kind, path = job
     try:
         return kind, path, pdfminer_chars(path) if kind == "pdfminer" else our_chars(path)
-    except Exception as exc:  # noqa: BLE001 - a file pdfminer cannot read is skipped, not a failure
+    except Exception as exc:
         return kind, path, exc.__class__.__name__
 
 

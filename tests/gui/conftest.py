@@ -1,7 +1,7 @@
 """GUI test fixtures: a real config in tmp_path, a real worker pool, the real controller.
 
 Nothing is faked below the Qt dialogs: files are written to ``tmp_path``, scanned by the
-worker processes, decided by the policy, acted on by ``scanner.actions`` and recorded in
+worker processes, decided by the policy, acted on by ``scanner.act.actions`` and recorded in
 a real audit database. Worker start-up compiles the whole pattern set (a few seconds),
 so one pool is shared by the session; every config written here yields the same scan
 options (same hash key, limits, partner identifiers), which is what makes sharing valid.
@@ -20,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytest.importorskip("pytestqt")
 
-from scanner.pool import WorkerPool  # noqa: E402
+from scanner.pipeline.pool import WorkerPool
 
 # Partner identifiers every test config declares (they are part of the workers' options).
 CONFIG_TEMPLATE = """\
@@ -85,7 +85,7 @@ class Workspace:
 
 @pytest.fixture(scope="session")
 def hash_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from scanner.config import load_or_create_key
+    from scanner.config.settings import load_or_create_key
 
     path = tmp_path_factory.mktemp("key") / "hash.key"
     load_or_create_key(path)

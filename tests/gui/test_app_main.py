@@ -16,7 +16,7 @@ SAMPLES = ROOT / "resources" / "samples"
 
 def test_clearance_gui_scans_the_bundled_samples_at_start(qapp, workspace) -> None:  # type: ignore[no-untyped-def]
     from gui.views.main_window import MainWindow
-    from scanner.cli import main as cli_main
+    from scanner.cli.main import main as cli_main
 
     samples = sorted(p.name for p in SAMPLES.iterdir() if p.is_file())
     seen: dict[str, object] = {}

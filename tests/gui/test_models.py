@@ -14,9 +14,9 @@ from gui.models.findings_model import FindingRow, FindingsModel, NearMissModel
 from gui.models.results_model import ResultsModel
 from gui.models.sort_proxy import SORT_ROLE, SortFilterProxyModel
 from gui.services import ScannedFile
-from scanner.analyse import ScanOptions, analyse_file
-from scanner.scan import decide_outcomes
-from scanner.watch_status import WatchEvent
+from scanner.pipeline.scan import decide_outcomes
+from scanner.pipeline.worker import ScanOptions, analyse_file
+from scanner.watch.status import WatchEvent
 
 pytestmark = pytest.mark.gui
 
@@ -102,7 +102,7 @@ def test_findings_and_near_miss_models(qtmodeltester, files, tmp_path: Path) -> 
 
 
 def test_audit_and_events_models(qtmodeltester, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from scanner.audit import AuditLog
+    from scanner.record.audit import AuditLog
 
     with AuditLog(tmp_path / "audit.sqlite", source="gui") as log:
         log.record("scan", path="a.txt", verdict="block", findings=[{"pattern": "phi-us-ssn", "count": 2}])

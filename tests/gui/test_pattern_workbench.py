@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from scanner.patterns import builtin_pattern_dir, load_pattern_set
+from scanner.detect.patterns import builtin_pattern_dir, load_pattern_set
 
 pytestmark = pytest.mark.gui
 

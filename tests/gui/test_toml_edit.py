@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gui import toml_edit
-from scanner.patterns import builtin_pattern_dir, parse_set_text
+from scanner.detect.patterns import builtin_pattern_dir, parse_set_text
 
 pytestmark = pytest.mark.gui
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from scanner.watch_status import FolderStatus, WatchEvent, WatchStatus, write_status
+from scanner.watch.status import FolderStatus, WatchEvent, WatchStatus, write_status
 
 pytestmark = pytest.mark.gui
 
@@ -98,7 +98,7 @@ def test_watcher_without_folders_cannot_start(qtbot, window) -> None:  # type: i
 
 
 def test_a_running_service_is_shown_from_its_status_file(qtbot, window, watched, workspace) -> None:  # type: ignore[no-untyped-def]
-    from scanner.watch import status_path_for
+    from scanner.watch.watcher import status_path_for
 
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     status = WatchStatus(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.match import Matcher
-from scanner.patterns import PatternSet, builtin_pattern_dir, load_pattern_set, match_example, parse_set_text
+from scanner.detect.match import Matcher
+from scanner.detect.patterns import PatternSet, builtin_pattern_dir, load_pattern_set, match_example, parse_set_text
 
 BUILTIN = builtin_pattern_dir()
 

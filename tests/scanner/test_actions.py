@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from scanner import actions
-from scanner.actions import CRASH_ENV, ActionError, Journal, OverrideRefused, recover
-from scanner.audit import AuditLog
-from scanner.config import Config, load_config
+from scanner.act import actions
+from scanner.act.actions import CRASH_ENV, ActionError, Journal, OverrideRefused, recover
+from scanner.config.settings import Config, load_config
+from scanner.decide.policy import PartnerDictionary, decide
 from scanner.model import DocOutcome, FileResult, Location, Verdict
-from scanner.policy import PartnerDictionary, decide
+from scanner.record.audit import AuditLog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ def test_release_plain_copy_moves_the_file(env: Env) -> None:
 
 
 def test_release_writes_a_labelled_copy(env: Env) -> None:
-    labels = pytest.importorskip("scanner.labels")
+    labels = pytest.importorskip("scanner.act.labels")
     src = make_docx(env.outgoing / "scan.docx")
     r = scanned(env, src, "docx", "acme", notes={"pages_without_text": 1})
     assert (r.verdict, r.decision.label) == (Verdict.LABEL, "Confidential")
@@ -244,7 +244,7 @@ def test_override_needs_overridable_decision_and_justification(env: Env) -> None
 
 
 def test_override_releases_with_restricted_label_and_is_audited(env: Env) -> None:
-    labels = pytest.importorskip("scanner.labels")
+    labels = pytest.importorskip("scanner.act.labels")
     from scanner.model import Confidence, Explanation, Finding, Severity
 
     src = make_docx(env.outgoing / "ae-listing.docx", "Adverse events")
@@ -316,11 +316,11 @@ def test_plan_and_apply(env: Env) -> None:
 
 CHILD = r"""
 import json, sys
-from scanner.config import load_config
-from scanner.audit import AuditLog
-from scanner import actions
+from scanner.config.settings import load_config
+from scanner.record.audit import AuditLog
+from scanner.act import actions
 from scanner.model import DocOutcome, FileResult
-from scanner.policy import decide
+from scanner.decide.policy import decide
 
 spec = json.loads(sys.argv[1])
 config = load_config(spec["config"])
@@ -360,7 +360,7 @@ def assert_in_exactly_one_place(env: Env, src: Path, target: Path, digest: str, 
     if at_source:
         assert sha(src) == digest
     elif labelled:
-        labels = pytest.importorskip("scanner.labels")
+        labels = pytest.importorskip("scanner.act.labels")
         assert labels.read_label(target).name == "Confidential"
     else:
         assert sha(target) == digest
@@ -376,7 +376,7 @@ EXPECTED = {"after_copy_unjournaled": "source", "after_copy": "target", "after_r
 @pytest.mark.parametrize("op", ["release", "release-labelled", "quarantine"])
 def test_killed_at_each_step_then_recovered(env: Env, op: str, crash_at: str) -> None:
     if op == "release-labelled":
-        pytest.importorskip("scanner.labels")
+        pytest.importorskip("scanner.act.labels")
         src = make_docx(env.outgoing / "batch record.docx")
         target, type_, notes, real_op = env.folder("acme") / src.name, "docx", {"pages_without_text": 1}, "release"
     elif op == "release":
@@ -495,7 +495,7 @@ def test_sweep_removes_only_stale_temp_records(tmp_path: Path) -> None:
     import os
     import time
 
-    from scanner.actions import sweep_stale_temp_files
+    from scanner.act.actions import sweep_stale_temp_files
 
     stale = tmp_path / ".clearance-dead.tmp"
     fresh = tmp_path / ".clearance-live.tmp"

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner import cli_audit
-from scanner.audit import GENESIS, AuditLog, canonical_json, chain_hash
-from scanner.match import keyed_hash
+from scanner.cli import audit as cli_audit
+from scanner.detect.match import keyed_hash
 from scanner.model import (
     Confidence,
     Decision,
@@ -29,6 +28,7 @@ from scanner.model import (
     Severity,
     Verdict,
 )
+from scanner.record.audit import GENESIS, AuditLog, canonical_json, chain_hash
 
 RAW = "123-45-6789"
 KEY = b"a" * 32
@@ -348,7 +348,7 @@ def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_cli_is_wired_into_clearance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    cli = pytest.importorskip("scanner.cli")
+    cli = pytest.importorskip("scanner.cli.main")
     with AuditLog(tmp_path / "a.sqlite") as a:
         fill(a, 2)
     assert cli.main(["audit", "verify", "--db", str(tmp_path / "a.sqlite")]) == 0
@@ -356,7 +356,7 @@ def test_cli_is_wired_into_clearance(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_config_changes_are_recorded_once_per_content(log: AuditLog, tmp_path: Path) -> None:
-    from scanner.config import load_config
+    from scanner.config.settings import load_config
 
     conf = tmp_path / "clearance.toml"
     conf.write_text("[policies.p]\n", encoding="utf-8")

@@ -23,7 +23,7 @@ def _all_core_modules() -> list[str]:
 
 def test_no_core_module_imports_qt() -> None:
     modules = _all_core_modules()
-    assert "scanner.match" in modules and "scanner.extract.registry" in modules
+    assert "scanner.detect.match" in modules and "scanner.extract.registry" in modules
     code = (
         "import importlib, sys\n"
         f"mods = {modules!r}\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner import config as cfg
-from scanner.config import ConfigError, load_config, load_or_create_key, loads_config
+from scanner.config import settings as cfg
+from scanner.config.settings import ConfigError, load_config, load_or_create_key, loads_config
 from scanner.errors import ConfigError as CliConfigError
 from scanner.limits import Limits
 from scanner.model import Verdict
@@ -262,7 +262,7 @@ def test_hash_key_race_between_processes_yields_one_key(tmp_path: Path) -> None:
 
 
 def test_label_scheme_from_config(tmp_path: Path) -> None:
-    pytest.importorskip("scanner.labels")
+    pytest.importorskip("scanner.act.labels")
     c = load_config(write(tmp_path, "[labels]\nmethod = 'Privileged'\n"))
     scheme = c.label_scheme()
     assert scheme.method == "Privileged"

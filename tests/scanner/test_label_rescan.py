@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.analyse import ScanOptions, analyse_file
-from scanner.labels import LabelScheme, apply_label
+from scanner.act.labels import LabelScheme, apply_label
+from scanner.pipeline.worker import ScanOptions, analyse_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 

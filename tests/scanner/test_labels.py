@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from scanner.cli_label import register
-from scanner.labels import (
+from scanner.act.labels import (
     DEFAULT_NAMESPACE,
     ExistingLabel,
     LabelDef,
@@ -35,6 +34,7 @@ from scanner.labels import (
     load_scheme,
     read_label,
 )
+from scanner.cli.label import register
 from scanner.limits import Limits
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.match import MAX_FINDINGS_PER_PATTERN, Matcher, MatchTimeout, keyed_hash, mask
+from scanner.detect.match import MAX_FINDINGS_PER_PATTERN, Matcher, MatchTimeout, keyed_hash, mask
+from scanner.detect.patterns import PatternSet, load_pattern_set, parse_set_text
 from scanner.model import Location, Segment
-from scanner.patterns import PatternSet, load_pattern_set, parse_set_text
 
 PSET = load_pattern_set()
 
@@ -72,7 +72,7 @@ def test_cache_is_shared_by_processes_with_different_string_hashing(tmp_path: Pa
     import subprocess
     import sys
 
-    code = "from scanner.match import Matcher; from scanner.patterns import load_pattern_set; " \
+    code = "from scanner.detect.match import Matcher; from scanner.detect.patterns import load_pattern_set; " \
            "Matcher(load_pattern_set(), b'k')"
     for seed in ("1", "2", "3"):
         env = dict(os.environ, CLEARANCE_CACHE_DIR=str(tmp_path), PYTHONHASHSEED=seed)

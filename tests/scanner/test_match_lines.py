@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scanner.analyse import ScanOptions, matcher_for
+from scanner.pipeline.worker import ScanOptions, matcher_for
 
 
 def _conf(text: str, pattern: str) -> str | None:

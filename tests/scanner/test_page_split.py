@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pdf_fixtures import pdf_bytes, rewrite, text_pdf
 
-from scanner import page_split
-from scanner.analyse import ScanOptions, analyse_file
-from scanner.match import MAX_FINDINGS_PER_PATTERN
+from scanner.detect.match import MAX_FINDINGS_PER_PATTERN
 from scanner.model import DocOutcome, Verdict
-from scanner.pool import WorkerPool
-from scanner.scan import decide_outcomes
+from scanner.pipeline import page_split
+from scanner.pipeline.pool import WorkerPool
+from scanner.pipeline.scan import decide_outcomes
+from scanner.pipeline.worker import ScanOptions, analyse_file
 
 FILLER = [f"Batch record narrative line {i} for the granulation step, nothing to report." for i in range(8)]
 PAGES = 2 * page_split.MIN_PAGES_PER_PART + 40

@@ -7,9 +7,9 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from scanner.analyse import ScanOptions, analyse_file
 from scanner.extract.registry import extract_file
 from scanner.model import Segment
+from scanner.pipeline.worker import ScanOptions, analyse_file
 
 LEFT = ["The subject enrolled at site 4 on the", "first day reported mild nausea and the",
         "investigator recorded the social", "security number 212-67-4431 in the",

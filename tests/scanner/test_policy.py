@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.config import ConfigError, IdentifierDef, load_config, loads_config
-from scanner.extract.base import Unscannable
-from scanner.match import keyed_hash
-from scanner.model import FINDINGS_LIMIT_NOTE, Confidence, DocOutcome, Explanation, Finding, Location, Severity, Verdict
-from scanner.policy import (
+from scanner.config.settings import ConfigError, IdentifierDef, load_config, loads_config
+from scanner.decide.policy import (
     BUILTIN_POLICY_TOML,
     PartnerDictionary,
     builtin_policy,
@@ -21,6 +18,9 @@ from scanner.policy import (
     parse_policies,
     parse_policy,
 )
+from scanner.detect.match import keyed_hash
+from scanner.extract.base import Unscannable
+from scanner.model import FINDINGS_LIMIT_NOTE, Confidence, DocOutcome, Explanation, Finding, Location, Severity, Verdict
 
 KEY = b"k" * 32
 ROOT = Path(__file__).resolve().parents[2]
@@ -382,8 +382,8 @@ def test_sample_config_partner_rules() -> None:
 
 
 def test_end_to_end_scan_with_partner_dictionary(tmp_path: Path, partners: PartnerDictionary) -> None:
-    scan = pytest.importorskip("scanner.scan")
-    analyse = pytest.importorskip("scanner.analyse")
+    scan = pytest.importorskip("scanner.pipeline.scan")
+    analyse = pytest.importorskip("scanner.pipeline.worker")
     if "partners" not in getattr(analyse.ScanOptions, "__dataclass_fields__", {}):
         pytest.skip("the scan pipeline does not take a partner dictionary yet")
     doc = tmp_path / "stability-report.txt"

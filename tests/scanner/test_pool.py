@@ -6,10 +6,10 @@ import os
 import zipfile
 from pathlib import Path
 
-from scanner.analyse import ScanOptions
 from scanner.limits import Limits
-from scanner.pool import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, WorkerPool
-from scanner.scan import scan_paths
+from scanner.pipeline.pool import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, WorkerPool
+from scanner.pipeline.scan import scan_paths
+from scanner.pipeline.worker import ScanOptions
 
 SSN = "Employee SSN: 212-67-4431\n"
 

@@ -7,11 +7,11 @@ import os
 import zipfile
 from pathlib import Path
 
-from scanner.analyse import ScanOptions, analyse_file
 from scanner.extract.registry import extract_file
 from scanner.limits import Limits
 from scanner.model import DocProblem, DocStart, Segment
-from scanner.scan import decide_outcomes
+from scanner.pipeline.scan import decide_outcomes
+from scanner.pipeline.worker import ScanOptions, analyse_file
 
 SSN_LINE = "Employee SSN: 212-67-4431\n"
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from scanner import validators as v
+from scanner.detect import validators as v
 
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "us_ssn": (["212-67-4431", "701-34-8820", "480 19 2256"],

@@ -23,14 +23,16 @@ from typing import Any
 
 import pytest
 
-from scanner import actions, cli, watch
-from scanner.analyse import ScanOptions
-from scanner.audit import AuditLog
-from scanner.config import Config, load_config
-from scanner.pool import WorkerPool
-from scanner.watch import RECEIPT_SUFFIX, Watcher, WatchError, editor_lock, is_ignored, is_ignored_dir
-from scanner.watch_journal import WatchJournal
-from scanner.watch_status import read_status
+from scanner.act import actions
+from scanner.cli import main as cli
+from scanner.config.settings import Config, load_config
+from scanner.pipeline.pool import WorkerPool
+from scanner.pipeline.worker import ScanOptions
+from scanner.record.audit import AuditLog
+from scanner.watch import watcher as watch
+from scanner.watch.journal import WatchJournal
+from scanner.watch.status import read_status
+from scanner.watch.watcher import RECEIPT_SUFFIX, Watcher, WatchError, editor_lock, is_ignored, is_ignored_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 # watchdog (inotify) warns when a folder created with its sub-folders at once gets its
@@ -71,7 +73,7 @@ def _threads() -> set[threading.Thread]:
     try:
         from watchdog.observers.inotify_c import InotifyFD
     except ImportError:  # not Linux
-        InotifyFD = ()  # type: ignore[assignment,misc]  # noqa: N806
+        InotifyFD = ()  # type: ignore[assignment,misc]
     return {t for t in threading.enumerate() if not isinstance(t, InotifyFD)}
 
 
@@ -472,7 +474,7 @@ def test_crash_after_release_with_source_kept_is_reconciled_not_redone(env: Env,
     item = j.begin(str(src), "acme", st.st_size, st.st_mtime_ns, st.st_ino)
     j.advance(item.id, "acting", sha256=sha(src), verdict="allow")
     j.close()
-    from scanner.scan import scan_file_inline
+    from scanner.pipeline.scan import scan_file_inline
 
     [result] = scan_file_inline(src, ScanOptions(hash_key=b"k"), destination="acme")
     with AuditLog(env.config.audit.database, source="watcher") as audit:
@@ -793,7 +795,7 @@ def test_launchd_plist_runs_the_watcher() -> None:
 
 def test_windows_task_runs_the_watcher() -> None:
     import shlex
-    import xml.etree.ElementTree as ET  # noqa: N817 - trusted file from this repository
+    import xml.etree.ElementTree as ET
 
     ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
     task = ET.parse(SERVICE / "clearance-watch-task.xml").getroot()

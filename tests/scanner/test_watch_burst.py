@@ -35,12 +35,12 @@ from test_watch import (
     wait_for,
 )
 
-from scanner import actions
-from scanner.analyse import ScanOptions
-from scanner.audit import AuditLog
-from scanner.pool import WorkerPool
-from scanner.watch import RECEIPT_SUFFIX, Watcher
-from scanner.watch_journal import WatchJournal
+from scanner.act import actions
+from scanner.pipeline.pool import WorkerPool
+from scanner.pipeline.worker import ScanOptions
+from scanner.record.audit import AuditLog
+from scanner.watch.journal import WatchJournal
+from scanner.watch.watcher import RECEIPT_SUFFIX, Watcher
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus,
               pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")]

@@ -41,7 +41,7 @@ from enum import Enum
 from pathlib import Path, PurePath
 from typing import IO, Any
 
-from .model import FileResult, Finding
+from scanner.model import FileResult, Finding
 
 GENESIS = "0" * 64
 SCHEMA_VERSION = 1

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from .model import FINDINGS_LIMIT_NOTE, DocOutcome, Finding
+from scanner.model import FINDINGS_LIMIT_NOTE, DocOutcome, Finding
 
 MIN_PAGES_PER_PART = 100   # ~0.1-0.3 s of PDFium text: reopening the file is noise beside it
 PARTS_PER_WORKER = 4       # slack for uneven pages, without a flood of tiny tasks

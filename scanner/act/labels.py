@@ -52,10 +52,10 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from .durable import fsync_dir as _fsync_dir
-from .extract.base import Source
-from .limits import Limits
-from .sniff import sniff
+from scanner.durable import fsync_dir as _fsync_dir
+from scanner.extract.base import Source
+from scanner.limits import Limits
+from scanner.sniff import sniff
 
 # --------------------------------------------------------------------------- errors
 

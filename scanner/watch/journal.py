@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .audit import now_utc
+from scanner.record.audit import now_utc
 
 SCHEMA_VERSION = 1
 ACTIVE_STATES = ("seen", "scanning", "decided", "acting")
@@ -222,7 +222,7 @@ class InstanceLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the watcher's lifetime
+        fh = open(self.path, "a+b")
         try:
             if sys.platform == "win32":
                 import msvcrt

@@ -15,7 +15,7 @@ A set is one ``*.toml`` file::
     flags = ["ignorecase"]            # optional: ignorecase, multiline, dotall, verbose
     group = 0                         # optional: capture group holding the value
     score = 0.5                       # base score 0..1 before validator and context
-    validator = "us_ssn"              # optional, from scanner.validators.REGISTRY
+    validator = "us_ssn"              # optional, from scanner.detect.validators.REGISTRY
     validator_mode = "hard"           # hard: fail drops the hit; soft: fail costs 0.2, pass adds 0.1
     validated_score = 0.85            # hard mode: score floor when the validator passes (a real
                                       # checksum earns 0.85; a mere range check should earn less)
@@ -57,10 +57,10 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from . import validators
+from scanner.detect import validators
 
 if TYPE_CHECKING:   # match imports this module: only the type checker sees the reverse import
-    from .match import Matcher, MatchResult
+    from scanner.detect.match import Matcher, MatchResult
 
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
 SEVERITIES = ("low", "medium", "high")
@@ -185,7 +185,7 @@ def builtin_pattern_dir() -> Path:
     packaged = resources.files("scanner") / "data" / "patterns"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "patterns"
+    return Path(__file__).resolve().parents[2] / "patterns"   # scanner/detect/ -> checkout
 
 
 def _line_of(lines: list[str], pattern_id: str | None, key: str | None = None) -> int | None:
@@ -460,7 +460,7 @@ class ExampleReport:
 
 def run_examples(pset: PatternSet, only: Sequence[str] | None = None) -> ExampleReport:
     """Run every pattern's embedded examples through the real matcher, one pattern at a time."""
-    from .match import Matcher
+    from scanner.detect.match import Matcher
 
     report = ExampleReport()
     for p in pset.patterns:
@@ -471,7 +471,7 @@ def run_examples(pset: PatternSet, only: Sequence[str] | None = None) -> Example
             for i, text in enumerate(texts):
                 try:
                     hits = match_example(matcher, text)
-                except Exception as exc:  # noqa: BLE001 - a broken pattern is reported, not raised
+                except Exception as exc:
                     report.results.append(ExampleResult(p.id, kind, i, text, False, f"error: {exc}"))
                     continue
                 found = [h for h in hits.findings if h.pattern == p.id]
@@ -491,7 +491,7 @@ EXAMPLE_HEADER_SEP = " || "
 
 def match_example(matcher: Matcher, text: str) -> MatchResult:
     """Match one embedded example; ``header || row`` is a table row under that header."""
-    from .model import Location, Segment
+    from scanner.model import Location, Segment
 
     if EXAMPLE_HEADER_SEP in text:
         header, _, row = text.partition(EXAMPLE_HEADER_SEP)

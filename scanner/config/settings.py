@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 import regex
 
-from .errors import ConfigError as _BaseConfigError
-from .limits import Limits
+from scanner.errors import ConfigError as _BaseConfigError
+from scanner.limits import Limits
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .policy import Policy
+    from scanner.decide.policy import Policy
 
 APP_NAME = "Clearance"
 CONFIG_FILE_NAME = "clearance.toml"
@@ -134,7 +134,7 @@ class Config:
 
     def policy_for(self, destination: str | None) -> Policy:
         """The policy for a destination: its own, else ``[scan] policy``, else built-in."""
-        from .policy import builtin_policy
+        from scanner.decide.policy import builtin_policy
 
         name: str | None = None
         if destination is not None and destination in self.destinations:
@@ -330,7 +330,7 @@ def _build(data: dict[str, Any], base_dir: Path, path: Path | None, digest: str)
     label_names = _check_labels(labels)
     destinations = _destinations(r, r.table(data.get("destinations", {}), "destinations"))
     watch = _watch(r, r.table(data.get("watch", {}), "watch"))
-    from .policy import parse_policies
+    from scanner.decide.policy import parse_policies
 
     policies = parse_policies(r.table(data.get("policies", {}), "policies"), label_names)
 
@@ -476,7 +476,7 @@ def _watch(r: _Reader, t: dict[str, Any]) -> WatchConfig:
 
 def _label_scheme_class() -> Any:
     try:
-        from . import labels
+        from scanner.act import labels
     except ImportError:
         return None
     return getattr(labels, "LabelScheme", None)

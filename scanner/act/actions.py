@@ -41,11 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audit import AuditLog, current_actor, current_host, now_utc, scan_fields, summarise_findings
-from .config import Config
-from .durable import fsync_dir as _fsync_dir
-from .model import Decision, FileResult, Verdict
-from .policy import Policy, decide, labelable
+from scanner.config.settings import Config
+from scanner.decide.policy import Policy, decide, labelable
+from scanner.durable import fsync_dir as _fsync_dir
+from scanner.model import Decision, FileResult, Verdict
+from scanner.record.audit import AuditLog, current_actor, current_host, now_utc, scan_fields, summarise_findings
 
 CRASH_ENV = "CLEARANCE_CRASH_AT"
 CRASH_POINTS = ("after_copy_unjournaled", "after_copy", "after_rename_unjournaled", "after_rename",
@@ -498,7 +498,7 @@ def _producer(path: Path, result: FileResult, label: str | None, config: Config,
         if label is None:
             _copy_plain(path, temp)
             return {"labelled": None}
-        from . import labels
+        from scanner.act import labels
 
         scheme = config.label_scheme() or labels.LabelScheme.default()
         try:

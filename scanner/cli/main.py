@@ -14,7 +14,7 @@ from typing import Any, TextIO
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 
 # Subcommands contributed by other modules: each has register(subparsers).
-_COMMAND_MODULES = ("scanner.cli_label", "scanner.cli_audit", "scanner.cli_watch")
+_COMMAND_MODULES = ("scanner.cli.label", "scanner.cli.audit", "scanner.cli.watch")
 
 
 class UsageError(Exception):
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from . import __version__
+            from scanner import __version__
 
             print(f"clearance {__version__}")
             return EXIT_OK
@@ -103,8 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the promise: one line, never a traceback
-        from .errors import ConfigError, PatternLoadError
+    except Exception as exc:
+        from scanner.errors import ConfigError, PatternLoadError
 
         if isinstance(exc, ConfigError | PatternLoadError):
             print(f"error: {exc}", file=sys.stderr)
@@ -116,13 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---------------------------------------------------------------------- scan
 def load_runtime(args: argparse.Namespace) -> Any:
     """Config + scan options + policy for a command; errors become UsageError."""
-    from .runtime import Runtime
+    from scanner.pipeline.runtime import Runtime
 
     return Runtime.from_args(getattr(args, "config", None), getattr(args, "patterns", []) or [])
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from .scan import scan_paths
+    from scanner.pipeline.scan import scan_paths
 
     for p in args.paths:
         if not p.exists():
@@ -180,9 +180,9 @@ def format_text(result: Any, explain: bool = False) -> str:
 
 # ---------------------------------------------------------------------- extract
 def cmd_extract(args: argparse.Namespace) -> int:
-    from .extract.registry import extract_file
-    from .model import DocProblem, DocStart, Segment
-    from .scan import iter_files
+    from scanner.extract.registry import extract_file
+    from scanner.model import DocProblem, DocStart, Segment
+    from scanner.pipeline.scan import iter_files
 
     for p in args.paths:
         if not p.exists():
@@ -216,8 +216,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- patterns
 def cmd_patterns(args: argparse.Namespace) -> int:
-    from .match import Matcher
-    from .patterns import PatternSetError, load_pattern_set, run_examples
+    from scanner.detect.match import Matcher
+    from scanner.detect.patterns import PatternSetError, load_pattern_set, run_examples
 
     try:
         pset = load_pattern_set(args.files, include_builtin=not args.no_builtin)

@@ -1,10 +1,10 @@
 """The public scanning API: paths in, one ``FileResult`` per file and per archive member out.
 
-    from scanner.scan import scan_paths
+    from scanner.pipeline.scan import scan_paths
     for result in scan_paths(["outgoing/"]):
         print(result.path, result.verdict, result.decision.reasons)
 
-Extraction and matching run in worker processes (``scanner.pool``); the policy decides
+Extraction and matching run in worker processes (``scanner.pipeline.pool``); the policy decides
 here, in the caller, so the same outcomes can be re-decided for another destination.
 """
 
@@ -15,10 +15,10 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .analyse import ScanOptions
-from .model import Decision, DocOutcome, FileResult, Verdict
-from .policy import apply_unlabelable, decide
-from .pool import PRIORITY_INTERACTIVE, WorkerPool
+from scanner.decide.policy import apply_unlabelable, decide
+from scanner.model import Decision, DocOutcome, FileResult, Verdict
+from scanner.pipeline.pool import PRIORITY_INTERACTIVE, WorkerPool
+from scanner.pipeline.worker import ScanOptions
 
 _RANK = {Verdict.ALLOW: 0, Verdict.LABEL: 1, Verdict.BLOCK: 2}
 
@@ -92,6 +92,6 @@ def scan_paths(paths: Iterable[Path | str], opts: ScanOptions | None = None, *, 
 def scan_file_inline(path: Path | str, opts: ScanOptions | None = None, *, policy: object | None = None,
                      destination: str | None = None) -> list[FileResult]:
     """Scan in this process (no time/memory isolation): for trusted input, tests and tools."""
-    from .analyse import analyse_file
+    from scanner.pipeline.worker import analyse_file
 
     return decide_outcomes(analyse_file(Path(path), str(path), opts or ScanOptions()), policy, destination)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .extract.base import Splitter
-from .extract.registry import extract_file
-from .limits import Limits
-from .match import DocMatcher, Matcher, MatchTimeout
-from .model import FINDINGS_LIMIT_NOTE, DocNote, DocOutcome, DocProblem, DocStart, Location, Segment
-from .patterns import PatternSet, load_pattern_set
+from scanner.detect.match import DocMatcher, Matcher, MatchTimeout
+from scanner.detect.patterns import PatternSet, load_pattern_set
+from scanner.extract.base import Splitter
+from scanner.extract.registry import extract_file
+from scanner.limits import Limits
+from scanner.model import FINDINGS_LIMIT_NOTE, DocNote, DocOutcome, DocProblem, DocStart, Location, Segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class ScanOptions:
     include_builtin: bool = True
     hash_key: bytes = b"clearance-default-key"
     keep_near_misses: bool = False
-    partners: Any = None        # scanner.policy.PartnerDictionary | None
+    partners: Any = None        # scanner.decide.policy.PartnerDictionary | None
 
 
 _matchers: dict[tuple[tuple[str, ...], bool, bytes, float, bool], Matcher] = {}
@@ -59,7 +59,7 @@ def matcher_for(opts: ScanOptions) -> Matcher:
 
 def analyse_file(path: Path, display: str, opts: ScanOptions, *, pages: tuple[int, int] | None = None,
                  split: Splitter | None = None) -> list[DocOutcome]:
-    """Extract and match one file; ``pages``/``split``: one part of a big PDF (``scanner.page_split``)."""
+    """Extract and match one file; ``pages``/``split``: one part of a big PDF (``scanner.pipeline.page_split``)."""
     matcher = matcher_for(opts)
     # A later part reads the page before its range first, as context: its findings belong
     # to the part before, so they are dropped here (1-based page number = start index).
@@ -161,7 +161,7 @@ def _is_label_property(seg: Segment) -> bool:
 
 
 def _label_from(props: dict[str, str]) -> dict[str, Any] | None:
-    from .labels import label_from_properties
+    from scanner.act.labels import label_from_properties
 
     found = label_from_properties(props)
     return found.to_dict() if found is not None else None

@@ -42,13 +42,13 @@ from typing import TYPE_CHECKING, Any
 
 import regex
 
-from .model import FINDINGS_LIMIT_NOTE, Confidence, Decision, DocOutcome, Finding, Location, Severity, Verdict
+from scanner.model import FINDINGS_LIMIT_NOTE, Confidence, Decision, DocOutcome, Finding, Location, Severity, Verdict
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .config import Config, IdentifierDef
+    from scanner.config.settings import Config, IdentifierDef
 
 DEFAULT_LABEL_ORDER = ("Public", "Internal", "Confidential", "Restricted")
-# Formats the label writer can mark (fallback when scanner.labels cannot tell us).
+# Formats the label writer can mark (fallback when scanner.act.labels cannot tell us).
 _LABELABLE_FALLBACK = frozenset({"pdf", "docx", "xlsx", "pptx"})
 _VERDICT_RANK = {Verdict.ALLOW: 1, Verdict.LABEL: 2, Verdict.BLOCK: 3}
 _UNBOUNDED = 1 << 62     # the count of a pattern past the matcher's limit: unknown, so "any"
@@ -205,7 +205,7 @@ class Policy:
     cross_partner: Outcome = Outcome(Verdict.BLOCK, None, False)
     partner_material: Outcome = Outcome(Verdict.LABEL, "Confidential", True)
     label_order: tuple[str, ...] = DEFAULT_LABEL_ORDER
-    labelable_types: frozenset[str] | None = None   # None: ask scanner.labels
+    labelable_types: frozenset[str] | None = None   # None: ask scanner.act.labels
 
     def labels_used(self) -> set[str]:
         out = {self.block_label}
@@ -578,11 +578,11 @@ def _combine(contribs: list[_Contribution], policy: Policy, allow_notes: list[st
 
 
 def labelable(doc_type: str, policy: Policy | None = None) -> bool:
-    """Can the label writer mark this format? (asks scanner.labels when present)."""
+    """Can the label writer mark this format? (asks scanner.act.labels when present)."""
     if policy is not None and policy.labelable_types is not None:
         return doc_type in policy.labelable_types
     try:
-        from . import labels
+        from scanner.act import labels
     except ImportError:
         return doc_type in _LABELABLE_FALLBACK
     fn = getattr(labels, "can_label", None) or getattr(labels, "supports", None)
@@ -671,7 +671,7 @@ class PartnerDictionary:
 
     def __init__(self, identifiers: Mapping[str, Sequence[IdentifierDef]], hash_key: bytes,
                  titles: Mapping[str, str] | None = None, regex_timeout: float = 2.0):
-        from .match import value_key
+        from scanner.detect.match import value_key
 
         self._hash_key = hash_key
         self._timeout = regex_timeout
@@ -708,7 +708,7 @@ class PartnerDictionary:
     def from_config(cls, config: Config) -> PartnerDictionary:
         idents = {name: d.identifiers for name, d in config.destinations.items() if d.identifiers}
         titles = {name: d.title for name, d in config.destinations.items()}
-        from .config import ConfigError
+        from scanner.config.settings import ConfigError
 
         try:
             return cls(idents, config.hash_key() if idents else b"", titles, config.limits.regex_timeout_s)
@@ -724,8 +724,8 @@ class PartnerDictionary:
 
     def find(self, text: str, location: Location | None = None, doc: str = "") -> list[PartnerHit]:
         """Every identifier occurrence in ``text`` (normalise text first: see normalize.py)."""
-        from .match import keyed_hash, mask, value_key
-        from .normalize import normalize
+        from scanner.detect.match import keyed_hash, mask, value_key
+        from scanner.detect.normalize import normalize
 
         text = normalize(text)
         hits: list[PartnerHit] = []
@@ -742,7 +742,7 @@ class PartnerDictionary:
                     hits.append(PartnerHit(e.partner, e.kind, mask(m.group(0)),
                                            keyed_hash(self._hash_key, m.group(0)), location, doc, e.title))
             except TimeoutError:
-                from .extract.base import Unscannable
+                from scanner.extract.base import Unscannable
 
                 raise Unscannable(f"sponsor identifier check timed out after {self._timeout:g} s") from None
         return hits

@@ -1,8 +1,8 @@
 """The background folder watcher: files dropped in an outgoing folder are scanned, decided,
 released to the folder's partner or quarantined, recorded — without being lost or sent twice.
 
-    from scanner.config import load_config
-    from scanner.watch import Watcher
+    from scanner.config.settings import load_config
+    from scanner.watch.watcher import Watcher
 
     watcher = Watcher(load_config("clearance.toml"), on_event=print)
     watcher.start()
@@ -81,15 +81,15 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 
-from . import actions
-from .analyse import ScanOptions
-from .audit import AuditLog, scan_fields
-from .config import Config
-from .model import Decision, DocOutcome, FileResult, Verdict
-from .pool import PRIORITY_BACKGROUND, WorkerPool
-from .scan import decide_outcomes
-from .watch_journal import InstanceLock, Item, LockedError, WatchJournal
-from .watch_status import (
+from scanner.act import actions
+from scanner.config.settings import Config
+from scanner.model import Decision, DocOutcome, FileResult, Verdict
+from scanner.pipeline.pool import PRIORITY_BACKGROUND, WorkerPool
+from scanner.pipeline.scan import decide_outcomes
+from scanner.pipeline.worker import ScanOptions
+from scanner.record.audit import AuditLog, scan_fields
+from scanner.watch.journal import InstanceLock, Item, LockedError, WatchJournal
+from scanner.watch.status import (
     FOLDER_DENIED,
     FOLDER_ERROR,
     FOLDER_MISSING,
@@ -186,7 +186,7 @@ def open_problem(path: Path) -> str | None:
 
 def scan_options(config: Config) -> ScanOptions:
     """Worker options from the configuration (limits, pattern sets, hash key, partner identifiers)."""
-    from .policy import PartnerDictionary
+    from scanner.decide.policy import PartnerDictionary
 
     partners = PartnerDictionary.from_config(config)
     return ScanOptions(limits=config.limits, pattern_dirs=tuple(str(p) for p in config.scan.pattern_dirs),
@@ -548,7 +548,7 @@ class Watcher:
             self._audit = AuditLog(self.config.audit.database, source="watcher")
         try:
             self._audit.note_config(self.config)
-        except Exception as exc:  # noqa: BLE001 - recording the config must not stop the service
+        except Exception as exc:
             _log(logging.WARNING, "config_not_recorded", error=str(exc))
 
     def _recover(self) -> None:
@@ -619,7 +619,7 @@ class Watcher:
         def run() -> None:
             try:
                 loop()
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 self.fatal = f"{threading.current_thread().name}: {type(exc).__name__}: {exc}"
                 log.exception("watcher thread crashed")
                 self._emit("error", "", detail=f"the watcher stopped working: {self.fatal}")
@@ -764,7 +764,7 @@ class Watcher:
                 return           # back-pressure: stays waiting, looked at again next tick
             try:
                 self._check_one(cand, now)
-            except Exception as exc:  # noqa: BLE001 - one odd file must not stop the others
+            except Exception as exc:
                 cand.waiting_for = f"error: {exc}"
                 cand.next_check = now + max(5.0, self.poll_interval)
                 _log(logging.ERROR, "check_failed", path=str(cand.path), error=f"{type(exc).__name__}: {exc}")
@@ -954,7 +954,7 @@ class Watcher:
             if self._stop.is_set():
                 return
             self._process(job, outcomes)
-        except Exception as exc:  # noqa: BLE001 - never lose the file: it stays and is retried
+        except Exception as exc:
             log.exception("processing failed")
             self._retry(job, f"internal error: {type(exc).__name__}: {exc}")
         finally:
@@ -1177,7 +1177,7 @@ class Watcher:
         if self.on_event is not None:
             try:
                 self.on_event(ev)
-            except Exception:  # noqa: BLE001 - a listener's bug must not stop the watcher
+            except Exception:
                 log.exception("on_event callback failed")
 
     def _set_state(self, state: str) -> None:

@@ -12,7 +12,7 @@ serves the CLI, the watcher and the GUI; interactive scans pass a lower priority
 and overtake queued watcher work. A big PDF is read by several workers at once: its
 first worker hands page ranges back mid-file, they are queued right behind it, and the
 file's future resolves with the merged outcome once every range is done
-(``scanner.page_split``).
+(``scanner.pipeline.page_split``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from . import page_split
-from .analyse import ScanOptions, analyse_file
-from .match import MAX_FINDINGS_PER_PATTERN
-from .model import DocOutcome
+from scanner.detect.match import MAX_FINDINGS_PER_PATTERN
+from scanner.model import DocOutcome
+from scanner.pipeline import page_split
+from scanner.pipeline.worker import ScanOptions, analyse_file
 
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BACKGROUND = 10
@@ -54,11 +54,11 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
     # Compile the patterns before taking work, so start-up is not charged to a file's
     # deadline; a broken pattern set is reported instead of "ready".
     try:
-        from .analyse import matcher_for
+        from scanner.pipeline.worker import matcher_for
 
         matcher_for(opts)
         conn.send("ready")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         conn.send(f"pattern sets could not be loaded: {exc}")
         return
     while True:
@@ -73,11 +73,11 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
             result: object = analyse_file(Path(path), display, opts, **_job_arguments(conn, job))
         except MemoryError:
             result = f"needed more than {opts.limits.memory_mb} MiB of memory"
-        except Exception as exc:  # noqa: BLE001 - reported as this file's error, worker lives on
+        except Exception as exc:
             result = f"internal error while scanning ({type(exc).__name__}: {exc})"
         try:
             conn.send(result)
-        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable value: say so, don't hang
+        except Exception as exc:
             conn.send(f"internal error while returning results ({type(exc).__name__})")
 
 
@@ -125,7 +125,7 @@ def _lower_priority() -> None:
             psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
         else:
             os.nice(5)
-    except Exception:  # noqa: BLE001 - a lower priority is a courtesy, not a requirement
+    except Exception:
         pass
 
 
@@ -171,14 +171,14 @@ class _Worker:
             if self._ps is None:
                 self._ps = psutil.Process(self.proc.pid)
             return self._ps.memory_info().rss / (1024 * 1024)
-        except Exception:  # noqa: BLE001 - process gone or psutil unavailable
+        except Exception:
             return 0.0
 
     def kill(self) -> None:
         try:
             self.proc.kill()
             self.proc.join(5)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         self.parent.close()
 
@@ -186,7 +186,7 @@ class _Worker:
         try:
             self.parent.send(None)
             self.proc.join(2)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         if self.proc.is_alive():
             self.kill()
@@ -364,8 +364,8 @@ def _death_reason(code: int | None, memory_mb: int) -> str:
 
 def _failed(task: _Task, reason: str) -> list[DocOutcome]:
     """An outcome for a file the worker could not finish: type from the bytes, hash from the parent."""
-    from .extract.base import Source
-    from .sniff import sniff
+    from scanner.extract.base import Source
+    from scanner.sniff import sniff
 
     p = Path(task.path)
     src = Source(name=p.name, path=p)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analyse import ScanOptions
-from .config import Config, load_config
-from .errors import ConfigError
-from .limits import Limits
+from scanner.config.settings import Config, load_config
+from scanner.errors import ConfigError
+from scanner.limits import Limits
+from scanner.pipeline.worker import ScanOptions
 
 
 @dataclass(slots=True)
@@ -38,7 +38,7 @@ class Runtime:
 
     def partners(self) -> Any:
         if self._partners is None:
-            from .policy import PartnerDictionary
+            from scanner.decide.policy import PartnerDictionary
 
             pd = PartnerDictionary.from_config(self.config)
             self._partners = pd if pd else False
@@ -60,7 +60,7 @@ class Runtime:
 
     def audit(self) -> Any:
         if self._audit is None:
-            from .audit import AuditLog
+            from scanner.record.audit import AuditLog
 
             self._audit = AuditLog(self.config.audit.database, source="cli")
         return self._audit

@@ -47,10 +47,10 @@ from typing import Any
 
 import regex
 
-from . import validators
-from .model import Confidence, Explanation, Finding, Location, NearMiss, Segment, Severity
-from .normalize import SPACED_DIGITS_EXPR, collapse_spaced_digits, normalize
-from .patterns import Pattern, PatternSet
+from scanner.detect import validators
+from scanner.detect.normalize import SPACED_DIGITS_EXPR, collapse_spaced_digits, normalize
+from scanner.detect.patterns import Pattern, PatternSet
+from scanner.model import Confidence, Explanation, Finding, Location, NearMiss, Segment, Severity
 
 _DEFAULT_UNBOUNDED_WIDTH = 512
 _MARGIN = 64          # chars after a hit so lookaheads and \b see real text
@@ -236,7 +236,7 @@ def _cache_dir() -> Path | None:
         import platformdirs
 
         return Path(platformdirs.user_cache_dir("clearance", appauthor=False)) / "vectorscan"
-    except Exception:  # noqa: BLE001 - no cache is a slower start, never an error
+    except Exception:
         return None
 
 
@@ -269,7 +269,7 @@ def _load_db(plan: list[tuple[str, int]]) -> tuple[Any, list[str]] | None:
         if db is not None:
             db.scratch = hs.Scratch(db)   # a loaded database has no scratch space yet
         return db, engines
-    except Exception:  # noqa: BLE001 - a missing or damaged cache entry means: compile
+    except Exception:
         return None
 
 
@@ -290,7 +290,7 @@ def _save_db(plan: list[tuple[str, int]], db: Any, engines: list[str]) -> None:
         entries = sorted(d.glob("*.hsdb"), key=lambda q: q.stat().st_mtime)
         for old in entries[:-_CACHE_KEEP]:   # edited pattern sets leave stale entries behind
             old.unlink(missing_ok=True)
-    except Exception:  # noqa: BLE001 - a read-only or full disk only costs the next start time
+    except Exception:
         return
 
 
@@ -832,7 +832,7 @@ class DocMatcher:
         if c.validator is not None:
             try:
                 vres = c.validator(value)
-            except Exception:  # noqa: BLE001 - a validator bug must not stop the scan
+            except Exception:
                 vres = None
                 notes.append("validator error")
             if vres is True:

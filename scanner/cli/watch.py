@@ -56,8 +56,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-    from .config import load_config
+    from scanner.cli.main import UsageError
+    from scanner.config.settings import load_config
 
     config = load_config(args.config)
     if getattr(args, "status", False):
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def serve(config: Any, polling: bool = False) -> int:
     """Run the watcher until a stop signal; 0 after a clean stop, 1 if it failed."""
-    from .watch import Watcher, WatchError
+    from scanner.watch.watcher import Watcher, WatchError
 
     # watchdog's inotify backend warns when a folder created with sub-folders at once is
     # watched twice; harmless. Other warnings go to the log instead of a bare stderr line.
@@ -185,8 +185,8 @@ def _setup_logging(fmt: str, log_file: Path | None, level: str) -> None:
 
 
 def show_status(config: Any, fmt: str = "text") -> int:
-    from .watch import status_path_for
-    from .watch_status import read_status
+    from scanner.watch.status import read_status
+    from scanner.watch.watcher import status_path_for
 
     path = status_path_for(config)
     try:

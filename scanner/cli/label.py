@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .labels import LabelError, LabelScheme, LabelUnsupported, apply_label, load_scheme
+from scanner.act.labels import LabelError, LabelScheme, LabelUnsupported, apply_label, load_scheme
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m scanner.cli_label``) until the main CLI dispatches to us."""
+    """Stand-alone entry (``python -m scanner.cli.label``) until the main CLI dispatches to us."""
     parser = argparse.ArgumentParser(prog="clearance")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .audit import AuditLog, time_bound
-from .config import ConfigError, load_config
+from scanner.config.settings import ConfigError, load_config
+from scanner.record.audit import AuditLog, time_bound
 
 EXIT_OK = 0
 EXIT_BROKEN = 1

@@ -1,0 +1,1 @@
+"""The `clearance` command line: one module per command family; `main` dispatches."""

@@ -1,0 +1,1 @@
+"""Configuration: `clearance.toml` read and checked into typed records."""

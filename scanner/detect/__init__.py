@@ -1,0 +1,1 @@
+"""Detect (stage 3): pattern sets, the matching engine, validators, scoring."""

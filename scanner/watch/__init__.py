@@ -1,0 +1,1 @@
+"""The background folder watcher: stability, dispatch, release or quarantine, receipts."""
