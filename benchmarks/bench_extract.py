@@ -48,7 +48,7 @@ from scanner.extract.ooxml import column_letters  # noqa: E402 - after the path 
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
-Timing = tuple[float, float]     # (wall seconds, CPU seconds of the working process)
+Timing = tuple[float, float]  # (wall seconds, CPU seconds of the working process)
 Engine = Callable[[], Timing]
 
 
@@ -61,10 +61,12 @@ def _segments(path: Path) -> int:
 
 def timed(fn: Callable[[], object]) -> Engine:
     """An in-process engine: wall and this process's CPU time around one call."""
+
     def run() -> Timing:
         w, c = time.perf_counter(), time.process_time()
         fn()
         return time.perf_counter() - w, time.process_time() - c
+
     return run
 
 
@@ -90,17 +92,24 @@ def in_tree(tree: Path, kind: str, paths: list[Path], warm: Path) -> Engine:
     The child first extracts ``warm`` (a small file of the same kind) untimed, so it is
     as warm as the in-process engine, which runs once before the rounds.
     """
+
     def run() -> Timing:
-        out = subprocess.run([sys.executable, "-c", _CHILD.replace("{kind}", kind), str(tree), str(warm),
-                              *map(str, paths)],
-                             capture_output=True, text=True, check=True, cwd=tree)
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD.replace("{kind}", kind), str(tree), str(warm), *map(str, paths)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tree,
+        )
         wall, cpu, _ = json.loads(out.stdout.strip().splitlines()[-1])
         return wall, cpu
+
     return run
 
 
-def paired(name: str, unit: str, amount: float, engines: dict[str, Engine], rounds: int,
-           warm: tuple[str, ...] = ("clearance",)) -> dict[str, float]:
+def paired(
+    name: str, unit: str, amount: float, engines: dict[str, Engine], rounds: int, warm: tuple[str, ...] = ("clearance",)
+) -> dict[str, float]:
     """Run every engine once per round, in rotating order; report rates and ratios vs the last engine.
 
     Engines named in ``warm`` run once untimed first, so lazy imports (PDFium, lxml) are
@@ -112,7 +121,7 @@ def paired(name: str, unit: str, amount: float, engines: dict[str, Engine], roun
         if k in engines:
             engines[k]()
     for r in range(rounds):
-        order = names[r % len(names):] + names[: r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for k in order:
             times[k].append(engines[k]())
     base = names[-1]
@@ -125,8 +134,9 @@ def paired(name: str, unit: str, amount: float, engines: dict[str, Engine], roun
         line = f"  {k:30} {cpu:12,.0f} {unit}/cpu-s {wall:12,.0f} {unit}/s wall"
         if k != base:
             ratios = [b[1] / a[1] for a, b in zip(times[k], times[base], strict=True)]
-            line += f"   x{statistics.median(ratios):.2f} vs {base} (rounds: " + \
-                    " ".join(f"{x:.2f}" for x in ratios) + ")"
+            line += (
+                f"   x{statistics.median(ratios):.2f} vs {base} (rounds: " + " ".join(f"{x:.2f}" for x in ratios) + ")"
+            )
         print(line, flush=True)
     return rates
 
@@ -193,31 +203,48 @@ def make_excel_like(path: Path, rows: int, cols: int) -> None:
     strings = [f"Col{c}" for c in range(cols)] + [f"Operator {i:05d}" for i in range(unique)]
     cl = [column_letters(c) for c in range(cols)]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                   '<Default Extension="xml" ContentType="application/xml"/>'
-                   f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
-                   f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
-                   f'<Override PartName="/xl/styles.xml" ContentType="{ct}.styles+xml"/>'
-                   f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/></Types>')
-        z.writestr("_rels/.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
-                                  f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{ns}" xmlns:r="{rel}"><sheets>'
-                                      '<sheet name="Batches" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels",
-                   f'<Relationships xmlns="{pkg}">'
-                   f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-                   f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/>'
-                   f'<Relationship Id="rId3" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
-                   '</Relationships>')
-        z.writestr("xl/styles.xml", f'<styleSheet xmlns="{ns}"><numFmts count="2">'
-                                    '<numFmt numFmtId="164" formatCode="00000"/>'
-                                    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
-                                    '<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="165"/><xf numFmtId="164"/>'
-                                    '<xf numFmtId="2"/></cellXfs></styleSheet>')
-        z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{ns}" count="{len(strings)}" uniqueCount="{len(strings)}">'
-                   + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>")
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{ct}.styles+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{ns}" xmlns:r="{rel}"><sheets>'
+            '<sheet name="Batches" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{pkg}">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId3" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>",
+        )
+        z.writestr(
+            "xl/styles.xml",
+            f'<styleSheet xmlns="{ns}"><numFmts count="2">'
+            '<numFmt numFmtId="164" formatCode="00000"/>'
+            '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+            '<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="165"/><xf numFmtId="164"/>'
+            '<xf numFmtId="2"/></cellXfs></styleSheet>',
+        )
+        z.writestr(
+            "xl/sharedStrings.xml",
+            f'<sst xmlns="{ns}" count="{len(strings)}" uniqueCount="{len(strings)}">'
+            + "".join(f"<si><t>{s}</t></si>" for s in strings)
+            + "</sst>",
+        )
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
             f.write(f'<worksheet xmlns="{ns}"><sheetData><row r="1">'.encode())
             f.write("".join(f'<c r="{cl[c]}1" t="s"><v>{c}</v></c>' for c in range(cols)).encode() + b"</row>")
@@ -226,7 +253,7 @@ def make_excel_like(path: Path, rows: int, cols: int) -> None:
                 cells = []
                 for c in range(cols):
                     ref, kind = f"{cl[c]}{r}", c % 5
-                    if kind == 0:    # a timestamp: distinct in every row
+                    if kind == 0:  # a timestamp: distinct in every row
                         cells.append(f'<c r="{ref}" s="1"><v>{44000 + r / 97:.6f}</v></c>')
                     elif kind == 1:
                         cells.append(f'<c r="{ref}" t="s"><v>{cols + (r * 7 + c) % unique}</v></c>')
@@ -287,8 +314,9 @@ def pdf_pages(path: Path) -> int:
 
 
 # ------------------------------------------------------------------ sections
-def engines_for(kind: str, paths: list[Path], library: tuple[str, Callable[[], object]],
-                before: Path | None, warm: Path) -> dict[str, Engine]:
+def engines_for(
+    kind: str, paths: list[Path], library: tuple[str, Callable[[], object]], before: Path | None, warm: Path
+) -> dict[str, Engine]:
     out: dict[str, Engine] = {"clearance": timed(lambda: [_segments(p) for p in paths])}
     if before is not None:
         out["clearance before (--before)"] = in_tree(before, kind, paths, warm)
@@ -299,27 +327,43 @@ def engines_for(kind: str, paths: list[Path], library: tuple[str, Callable[[], o
 def bench_pdf(t: Path, args: argparse.Namespace, scale: int) -> None:
     pdf = t / "record.pdf"
     make_pdf(pdf, 200 // scale)
-    paired("PDF, generated text-heavy", "pages", 200 // scale,
-           engines_for("pdf", [pdf], ("pdfminer default", lambda: pdfminer_default([pdf])), args.before, pdf),
-           args.rounds)
+    paired(
+        "PDF, generated text-heavy",
+        "pages",
+        200 // scale,
+        engines_for("pdf", [pdf], ("pdfminer default", lambda: pdfminer_default([pdf])), args.before, pdf),
+        args.rounds,
+    )
     folder = CORPUS / "realworld" / "pdf"
-    wanted = ("pdfjs__tracemonkey.pdf", "pdfminer__i1040nr.pdf", "pdfjs__pdfjs_wikipedia.pdf",
-              "pypdf__GeoBase_NHNC1_Data_Model_UML_EN.pdf")
+    wanted = (
+        "pdfjs__tracemonkey.pdf",
+        "pdfminer__i1040nr.pdf",
+        "pdfjs__pdfjs_wikipedia.pdf",
+        "pypdf__GeoBase_NHNC1_Data_Model_UML_EN.pdf",
+    )
     heavy = [folder / n for n in wanted if (folder / n).is_file()]
     if heavy:
         pages = sum(pdf_pages(p) for p in heavy)
-        paired(f"PDF, {len(heavy)} text-heavy realworld files", "pages", pages,
-               engines_for("pdf", heavy, ("pdfminer default", lambda: pdfminer_default(heavy)), args.before, pdf),
-               args.rounds)
+        paired(
+            f"PDF, {len(heavy)} text-heavy realworld files",
+            "pages",
+            pages,
+            engines_for("pdf", heavy, ("pdfminer default", lambda: pdfminer_default(heavy)), args.before, pdf),
+            args.rounds,
+        )
 
 
 def bench_docx(t: Path, args: argparse.Namespace, scale: int) -> None:
     for label, pages, dense in (("light", 1000 // scale, False), ("dense", 300 // scale, True)):
         docx = t / f"manual-{label}.docx"
         make_docx(docx, pages, dense)
-        paired(f"DOCX, generated {label}", "pages", pages,
-               engines_for("docx", [docx], ("python-docx", lambda d=docx: python_docx(d)), args.before, docx),
-               args.rounds)
+        paired(
+            f"DOCX, generated {label}",
+            "pages",
+            pages,
+            engines_for("docx", [docx], ("python-docx", lambda d=docx: python_docx(d)), args.before, docx),
+            args.rounds,
+        )
 
 
 def bench_xlsx(t: Path, args: argparse.Namespace, scale: int) -> dict[str, Path]:
@@ -332,9 +376,13 @@ def bench_xlsx(t: Path, args: argparse.Namespace, scale: int) -> dict[str, Path]
     make_excel_like(tiny, 20, 5)
     print(f"\n(XLSX fixtures: {rows * cols:,} cells each, written in {time.perf_counter() - w:.0f} s)")
     for label, path in (("openpyxl-written, inline strings", inline), ("Excel layout, shared strings + styles", excel)):
-        paired(f"XLSX, {label}", "cells", rows * cols,
-               engines_for("xlsx", [path], ("openpyxl read-only", lambda p=path: openpyxl_readonly(p)), args.before,
-                           tiny), args.rounds)
+        paired(
+            f"XLSX, {label}",
+            "cells",
+            rows * cols,
+            engines_for("xlsx", [path], ("openpyxl read-only", lambda p=path: openpyxl_readonly(p)), args.before, tiny),
+            args.rounds,
+        )
     return {"openpyxl-written sheet": inline, "Excel-layout sheet": excel}
 
 
@@ -354,11 +402,18 @@ print(json.dumps([time.perf_counter() - w, time.process_time() - c]))
 
 def analyse_in_tree(tree: Path, path: Path) -> Engine:
     """Extraction + matching as another tree has them, in a child process (pattern compile excluded)."""
+
     def run() -> Timing:
-        out = subprocess.run([sys.executable, "-c", _CHILD_E2E, str(tree), str(path)],
-                             capture_output=True, text=True, check=True, cwd=tree)
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD_E2E, str(tree), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tree,
+        )
         wall, cpu = json.loads(out.stdout.strip().splitlines()[-1])
         return wall, cpu
+
     return run
 
 
@@ -367,18 +422,26 @@ def bench_sheet_e2e(sheets: dict[str, Path], rounds: int, before: Path | None) -
     from scanner.pipeline.worker import ScanOptions, analyse_file, matcher_for
 
     opts = ScanOptions()
-    matcher_for(opts)     # compile the patterns outside the timing, as a worker does at start
+    matcher_for(opts)  # compile the patterns outside the timing, as a worker does at start
     for label, xlsx in sheets.items():
         cells = _segments(xlsx)
         engines: dict[str, Engine] = {"extract + match": timed(lambda x=xlsx: analyse_file(x, x.name, opts))}
         if before is not None:
             engines["extract + match before"] = analyse_in_tree(before, xlsx)
         engines["extract only"] = timed(lambda x=xlsx: _segments(x))
-        rates = paired(f"End to end in one process (analyse_file: extraction + matching), {label}", "cells",
-                       cells, engines, rounds, warm=())
+        rates = paired(
+            f"End to end in one process (analyse_file: extraction + matching), {label}",
+            "cells",
+            cells,
+            engines,
+            rounds,
+            warm=(),
+        )
         full, extract = rates["extract + match"], rates["extract only"]
-        print(f"  matching takes {1 / full - 1 / extract:.2e} CPU-s per cell, "
-              f"{(1 / full - 1 / extract) / (1 / full):.0%} of the end-to-end time")
+        print(
+            f"  matching takes {1 / full - 1 / extract:.2e} CPU-s per cell, "
+            f"{(1 / full - 1 / extract) / (1 / full):.0%} of the end-to-end time"
+        )
 
 
 def bench_scan(t: Path, xlsx: Path | None, rounds: int, scale: int) -> None:
@@ -416,26 +479,33 @@ def bench_scan(t: Path, xlsx: Path | None, rounds: int, scale: int) -> None:
     pools = {jobs: WorkerPool(ScanOptions(), jobs=jobs) for jobs in (1, 2)}
     try:
         for pool in pools.values():
-            list(scan_paths(warm, pool=pool))     # start every worker (imports, pattern compile)
+            list(scan_paths(warm, pool=pool))  # start every worker (imports, pattern compile)
         for label, files, unit, amount in cases:
             mb = sum(p.stat().st_size for p in files) / 1e6
-            n_rounds = rounds if len(files) == 1 or mb > 10 else max(rounds, 9)   # a pass over the dev corpus is short
-            print(f"\nEnd to end: scan_paths over {label} ({len(files)} files, {mb:.1f} MB; wall clock, "
-                  f"{n_rounds} rounds)")
+            n_rounds = rounds if len(files) == 1 or mb > 10 else max(rounds, 9)  # a pass over the dev corpus is short
+            print(
+                f"\nEnd to end: scan_paths over {label} ({len(files)} files, {mb:.1f} MB; wall clock, "
+                f"{n_rounds} rounds)"
+            )
             secs: dict[int, list[float]] = {1: [], 2: []}
             for r in range(n_rounds):
-                for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
+                for jobs in (1, 2) if r % 2 == 0 else (2, 1):
                     w = time.perf_counter()
                     results = list(scan_paths(files, pool=pools[jobs]))
                     secs[jobs].append(time.perf_counter() - w)
             parts = max(r.outcome.notes.get("page_parts", 1) for r in results)
             for jobs, s in secs.items():
                 m = statistics.median(s)
-                print(f"  jobs={jobs}: {amount / m:11,.1f} {unit}/s  {mb / m:6.2f} MB/s  (median {m:.2f} s; rounds: "
-                      + " ".join(f"{x:.2f}" for x in s) + ")")
+                print(
+                    f"  jobs={jobs}: {amount / m:11,.1f} {unit}/s  {mb / m:6.2f} MB/s  (median {m:.2f} s; rounds: "
+                    + " ".join(f"{x:.2f}" for x in s)
+                    + ")"
+                )
             ratios = [a / b for a, b in zip(secs[1], secs[2], strict=True)]
-            print(f"  2 workers vs 1: x{statistics.median(ratios):.2f}"
-                  + (f" (the file read in {parts} page ranges)" if parts > 1 else ""))
+            print(
+                f"  2 workers vs 1: x{statistics.median(ratios):.2f}"
+                + (f" (the file read in {parts} page ranges)" if parts > 1 else "")
+            )
     finally:
         for pool in pools.values():
             pool.close()
@@ -446,8 +516,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fixtures a quarter of the size")
     ap.add_argument("--before", type=Path, help="a tree holding another version's scanner package, to compare")
-    ap.add_argument("--only", choices=("pdf", "docx", "xlsx", "e2e"), action="append",
-                    help="run only these sections (repeatable)")
+    ap.add_argument(
+        "--only", choices=("pdf", "docx", "xlsx", "e2e"), action="append", help="run only these sections (repeatable)"
+    )
     args = ap.parse_args()
     if args.before is not None and not (args.before / "scanner" / "__init__.py").is_file():
         ap.error(f"--before {args.before}: no scanner package there")
@@ -464,8 +535,10 @@ def main() -> int:
             sheets = bench_xlsx(t, args, scale)
         if "e2e" in only:
             if not sheets:
-                sheets = {"openpyxl-written sheet": t / "openpyxl-1m.xlsx",
-                          "Excel-layout sheet": t / "excel-like-1m.xlsx"}
+                sheets = {
+                    "openpyxl-written sheet": t / "openpyxl-1m.xlsx",
+                    "Excel-layout sheet": t / "excel-like-1m.xlsx",
+                }
                 make_xlsx(sheets["openpyxl-written sheet"], 100_000 // scale, 10)
                 make_excel_like(sheets["Excel-layout sheet"], 100_000 // scale, 10)
             rounds = max(3, args.rounds // 2)

@@ -36,17 +36,27 @@ from scanner.detect.match import Matcher  # noqa: E402
 from scanner.detect.patterns import load_pattern_set  # noqa: E402
 from scanner.model import Location, Segment  # noqa: E402
 
-WORDS = ("the batch was granulated blended compressed and coated according to the master formula "
-         "in process controls were recorded by the operator and verified by quality assurance "
-         "deviation investigation root cause corrective action preventive action was closed "
-         "tablet hardness friability disintegration dissolution assay impurities water content "
-         "equipment cleaning validation hold time campaign changeover line clearance "
-         "supplier qualification audit observation specification release stability study "
-         "temperature humidity pressure differential room classification gowning airlock "
-         "the client requested an update on the technology transfer schedule and the "
-         "analytical method validation report for the drug product intermediate").split()
-EXCIPIENTS = ("Microcrystalline cellulose", "Lactose monohydrate", "Magnesium stearate", "Croscarmellose sodium",
-              "Povidone K30", "Talc", "Mannitol", "Colloidal silicon dioxide")
+WORDS = (
+    "the batch was granulated blended compressed and coated according to the master formula "
+    "in process controls were recorded by the operator and verified by quality assurance "
+    "deviation investigation root cause corrective action preventive action was closed "
+    "tablet hardness friability disintegration dissolution assay impurities water content "
+    "equipment cleaning validation hold time campaign changeover line clearance "
+    "supplier qualification audit observation specification release stability study "
+    "temperature humidity pressure differential room classification gowning airlock "
+    "the client requested an update on the technology transfer schedule and the "
+    "analytical method validation report for the drug product intermediate"
+).split()
+EXCIPIENTS = (
+    "Microcrystalline cellulose",
+    "Lactose monohydrate",
+    "Magnesium stearate",
+    "Croscarmellose sodium",
+    "Povidone K30",
+    "Talc",
+    "Mannitol",
+    "Colloidal silicon dioxide",
+)
 SAMPLES = (  # a few identifiers, as in real documents: rare, not every line
     "Contact: Tel (212) 555-0147, jane.roe@example-pharma.com",
     "Batch No.: 23A0147  Compound: ABC-123456  NDC 12345-678-90",
@@ -65,23 +75,35 @@ def synthetic(n_bytes: int, seed: int) -> str:
     size = 0
     while size < n_bytes:
         kind = rnd.random()
-        if kind < 0.45:      # prose paragraph
+        if kind < 0.45:  # prose paragraph
             para = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(40, 160)))
             block = para[0].upper() + para[1:] + ".\n\n"
-        elif kind < 0.75:    # numeric table: results, weights, timestamps
+        elif kind < 0.75:  # numeric table: results, weights, timestamps
             rows = []
             for _ in range(rnd.randint(10, 40)):
-                rows.append(" | ".join((
-                    f"{rnd.randint(1, 999)}", f"{rnd.uniform(0, 1000):.2f}", f"{rnd.uniform(90, 110):.1f} %",
-                    f"20{rnd.randint(18, 25)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} "
-                    f"{rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}",
-                    f"{rnd.randint(100000, 99999999)}", f"{rnd.uniform(0, 10):.3f}")))
+                rows.append(
+                    " | ".join(
+                        (
+                            f"{rnd.randint(1, 999)}",
+                            f"{rnd.uniform(0, 1000):.2f}",
+                            f"{rnd.uniform(90, 110):.1f} %",
+                            f"20{rnd.randint(18, 25)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} "
+                            f"{rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}",
+                            f"{rnd.randint(100000, 99999999)}",
+                            f"{rnd.uniform(0, 10):.3f}",
+                        )
+                    )
+                )
             block = "Step | Weight (g) | Assay | Time | Sample | RSD\n" + "\n".join(rows) + "\n\n"
-        elif kind < 0.93:    # batch-record lines
-            block = "\n".join(
-                f"{rnd.choice(EXCIPIENTS)} {rnd.uniform(1, 300):.1f} mg, checked by {rnd.choice('JKLMRS')}"
-                f"{rnd.choice('KLMRST')} on {rnd.randint(1, 28):02d}/{rnd.randint(1, 12):02d}/2024"
-                for _ in range(rnd.randint(5, 15))) + "\n\n"
+        elif kind < 0.93:  # batch-record lines
+            block = (
+                "\n".join(
+                    f"{rnd.choice(EXCIPIENTS)} {rnd.uniform(1, 300):.1f} mg, checked by {rnd.choice('JKLMRS')}"
+                    f"{rnd.choice('KLMRST')} on {rnd.randint(1, 28):02d}/{rnd.randint(1, 12):02d}/2024"
+                    for _ in range(rnd.randint(5, 15))
+                )
+                + "\n\n"
+            )
         else:
             block = rnd.choice(SAMPLES) + "\n"
         out.append(block)
@@ -121,12 +143,12 @@ def segments(text: str, size: int) -> list[str]:
 
 
 def run_matcher(matcher: Matcher, segs: list[str]) -> tuple[float, int]:
-    t0 = time.process_time()   # CPU time of this process: other load on the machine does not count
+    t0 = time.process_time()  # CPU time of this process: other load on the machine does not count
     found = 0
     dm = matcher.doc()
     for i, s in enumerate(segs):
         if i % 64 == 0:
-            dm = matcher.doc()   # a new document now and then, as in a real scan
+            dm = matcher.doc()  # a new document now and then, as in a real scan
         found += len(dm.feed(Segment(s, Location("body", page=i))).findings)
     return time.process_time() - t0, found
 
@@ -150,10 +172,10 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="print the matcher's top functions by time")
     args = ap.parse_args()
 
-    os.environ.setdefault("CLEARANCE_CACHE_DIR", "")   # measure a cold compile, leave no cache behind
+    os.environ.setdefault("CLEARANCE_CACHE_DIR", "")  # measure a cold compile, leave no cache behind
     pset = load_pattern_set()
     t0 = time.perf_counter()
-    matcher = Matcher(pset, b"bench")   # as scanner.pipeline.worker builds it: near-misses kept for --explain
+    matcher = Matcher(pset, b"bench")  # as scanner.pipeline.worker builds it: near-misses kept for --explain
     compile_s = time.perf_counter() - t0
     engines = matcher.engines()
     fallback = [pid for pid, e in engines.items() if e == "regex"]
@@ -161,22 +183,26 @@ def main() -> None:
     target = int(args.mb * 1_000_000)
     real = corpus_text()
     text = synthetic(max(0, target - len(real) * 4), args.seed)
-    text = (real + "\n") * 4 + text if real else text   # the dev corpus is ~1 MB of text: weight it 4x
+    text = (real + "\n") * 4 + text if real else text  # the dev corpus is ~1 MB of text: weight it 4x
     text = text[:target]
     n_bytes = len(text.encode("utf-8"))
     segs = segments(text, args.segment)
 
-    print(f"patterns: {len(pset)} ({sum(e == 'vectorscan' for e in engines.values())} exact in Vectorscan, "
-          f"{sum(e == 'vectorscan-prefilter' for e in engines.values())} via prefilter, {len(fallback)} regex fallback"
-          f"{': ' + ', '.join(fallback) if fallback else ''}); compile {compile_s:.2f} s")
-    print(f"text: {n_bytes / 1e6:.1f} MB in {len(segs)} segments of ~{args.segment} chars"
-          f"{' (includes the dev corpus text)' if real else ''}")
+    print(
+        f"patterns: {len(pset)} ({sum(e == 'vectorscan' for e in engines.values())} exact in Vectorscan, "
+        f"{sum(e == 'vectorscan-prefilter' for e in engines.values())} via prefilter, {len(fallback)} regex fallback"
+        f"{': ' + ', '.join(fallback) if fallback else ''}); compile {compile_s:.2f} s"
+    )
+    print(
+        f"text: {n_bytes / 1e6:.1f} MB in {len(segs)} segments of ~{args.segment} chars"
+        f"{' (includes the dev corpus text)' if real else ''}"
+    )
 
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
     runs = [run_matcher(matcher, segs) for _ in range(max(1, args.repeat))]
-    secs, found = min(runs)   # best of N: other load on a shared machine only ever adds time
+    secs, found = min(runs)  # best of N: other load on a shared machine only ever adds time
     if args.profile:
         prof.disable()
     mbps = n_bytes / 1e6 / secs
@@ -186,8 +212,9 @@ def main() -> None:
     naive_bytes = len(naive_text.encode("utf-8"))
     nsecs, nfound = run_naive(pset, naive_text)
     nmbps = naive_bytes / 1e6 / nsecs
-    print(f"naive loop:  {nmbps:8.1f} MB/s  ({nsecs:.2f} s CPU on {naive_bytes / 1e6:.1f} MB, "
-          f"{nfound} raw regex matches)")
+    print(
+        f"naive loop:  {nmbps:8.1f} MB/s  ({nsecs:.2f} s CPU on {naive_bytes / 1e6:.1f} MB, {nfound} raw regex matches)"
+    )
     print(f"ratio:       {mbps / nmbps:8.1f}x faster than one regex pass per pattern")
     print(f"target >= 50 MB/s: {'met' if mbps >= 50 else 'NOT met'}")
 
@@ -197,19 +224,25 @@ def main() -> None:
     for b in enc:
         matcher._db.scan(b, match_event_handler=lambda *_a: None)
     scan_mbps = n_bytes / 1e6 / (time.process_time() - t0)
-    print(f"\nlimits: the Vectorscan pass alone runs at {scan_mbps:.0f} MB/s (all patterns, one read);"
-          f" the rest is Python work per candidate (confirm window, validator, context, record).")
+    print(
+        f"\nlimits: the Vectorscan pass alone runs at {scan_mbps:.0f} MB/s (all patterns, one read);"
+        f" the rest is Python work per candidate (confirm window, validator, context, record)."
+    )
     if real:
         dense = segments(real * 3, args.segment)
         dsecs, dfound = run_matcher(matcher, dense)
         dbytes = len((real * 3).encode("utf-8"))
-        print(f"  dev-corpus text alone (identifier-dense: {dfound / (dbytes / 1000):.1f} findings/KB): "
-              f"{dbytes / 1e6 / dsecs:.1f} MB/s")
+        print(
+            f"  dev-corpus text alone (identifier-dense: {dfound / (dbytes / 1000):.1f} findings/KB): "
+            f"{dbytes / 1e6 / dsecs:.1f} MB/s"
+        )
     cells = [w for w in text[:2_000_000].split(" | ") if w.strip()][:60000]
     csecs, _ = run_matcher(matcher, cells)
     cbytes = sum(len(c.encode("utf-8")) for c in cells)
-    print(f"  spreadsheet-cell-sized segments (~{cbytes // max(1, len(cells))} chars each): "
-          f"{cbytes / 1e6 / csecs:.1f} MB/s, {len(cells) / csecs:,.0f} segments/s")
+    print(
+        f"  spreadsheet-cell-sized segments (~{cbytes // max(1, len(cells))} chars each): "
+        f"{cbytes / 1e6 / csecs:.1f} MB/s, {len(cells) / csecs:,.0f} segments/s"
+    )
     if args.profile:
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)

@@ -30,18 +30,24 @@ APP_NAME = "Clearance"
 class AppController(QObject):
     """Owns the session (config), the shared worker pool and the services built on it."""
 
-    session_changed = Signal(object)        # Session: config or pattern sets were reloaded
-    destination_changed = Signal(object)    # str | None
-    action_finished = Signal(object, str)   # ScannedFile, what happened ("released to …")
-    action_failed = Signal(object, str)     # ScannedFile | None, why (words for the user)
-    audit_recorded = Signal()               # new audit rows exist (the audit view refreshes)
+    session_changed = Signal(object)  # Session: config or pattern sets were reloaded
+    destination_changed = Signal(object)  # str | None
+    action_finished = Signal(object, str)  # ScannedFile, what happened ("released to …")
+    action_failed = Signal(object, str)  # ScannedFile | None, why (words for the user)
+    audit_recorded = Signal()  # new audit rows exist (the audit view refreshes)
     audit_failed = Signal(str)
-    file_blocked = Signal(str, str)         # path, first reason: tray notification
-    revealed = Signal(object)               # ScannedFile whose values may now be shown
-    notice = Signal(str)                    # a short status-bar message
+    file_blocked = Signal(str, str)  # path, first reason: tray notification
+    revealed = Signal(object)  # ScannedFile whose values may now be shown
+    notice = Signal(str)  # a short status-bar message
 
-    def __init__(self, config_path: Path | str | None = None, *, pool: WorkerPool | None = None,
-                 jobs: int | None = None, parent: QObject | None = None):
+    def __init__(
+        self,
+        config_path: Path | str | None = None,
+        *,
+        pool: WorkerPool | None = None,
+        jobs: int | None = None,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._session = Session.load(Path(config_path) if config_path is not None else None)
         self._jobs = jobs
@@ -51,10 +57,10 @@ class AppController(QObject):
         self._audit: Any = None
         self._audit_error: str | None = None
         self._old_audits: list[Any] = []
-        self.ops = OpRunner(self)               # file actions, one at a time
-        self.audit_writer = OpRunner(self)      # audit rows, in order, never on the GUI thread
-        self.audit_reader = OpRunner(self)      # audit queries for the views
-        self.compute = OpRunner(self)           # read-only CPU work for the views (compiling a pattern set)
+        self.ops = OpRunner(self)  # file actions, one at a time
+        self.audit_writer = OpRunner(self)  # audit rows, in order, never on the GUI thread
+        self.audit_reader = OpRunner(self)  # audit queries for the views
+        self.compute = OpRunner(self)  # read-only CPU work for the views (compiling a pattern set)
         self.scan = ScanService(self.pool, lambda: self._session, lambda: self._destination, self)
         self.explain = ExplainService(lambda: self._session, self)
         self.context = ContextService(lambda: self._session, self)
@@ -96,7 +102,7 @@ class AppController(QObject):
         if self._destination is not None and self._session.destination(self._destination) is None:
             self._destination = None
             self.destination_changed.emit(None)
-        self.session_changed.emit(self._session)     # a running watcher stops, then restarts on the new pool
+        self.session_changed.emit(self._session)  # a running watcher stops, then restarts on the new pool
         if old is not None:
             # After the watcher has let go of it (its stop runs first on the same thread).
             self.watcher.after_stop(old.close)
@@ -201,7 +207,7 @@ class AppController(QObject):
             from scanner.act.actions import Journal, recover
 
             audit.note_config(config)
-            return recover(Journal(audit))   # finish or roll back moves a crash interrupted
+            return recover(Journal(audit))  # finish or roll back moves a crash interrupted
 
         self.audit_writer.run(startup, self._on_recovered, self._on_audit_error)
 
@@ -241,10 +247,18 @@ class AppController(QObject):
             return True
 
         def op(audit: Any) -> None:
-            with audit.transaction() as tx:   # all or nothing: never show a value not recorded
+            with audit.transaction() as tx:  # all or nothing: never show a value not recorded
                 for doc, f in findings:
-                    tx.record("reveal", path=doc, pattern=f.pattern, category=f.category, masked=f.masked,
-                              hash=f.hash, location=f.location.to_dict(), reason=reason)
+                    tx.record(
+                        "reveal",
+                        path=doc,
+                        pattern=f.pattern,
+                        category=f.category,
+                        masked=f.masked,
+                        hash=f.hash,
+                        location=f.location.to_dict(),
+                        reason=reason,
+                    )
 
         return self.record(op, lambda _r: self.revealed.emit(scanned))
 
@@ -255,8 +269,12 @@ class AppController(QObject):
 
     def can_override(self, scanned: ScannedFile) -> bool:
         r = scanned.results[0]
-        return (self._destination is not None and r.verdict is Verdict.BLOCK and r.decision.overridable
-                and scanned.path.is_file())
+        return (
+            self._destination is not None
+            and r.verdict is Verdict.BLOCK
+            and r.decision.overridable
+            and scanned.path.is_file()
+        )
 
     def release(self, scanned: ScannedFile) -> None:
         """Write the (labelled) copy into the destination's release folder; the original stays."""
@@ -267,17 +285,23 @@ class AppController(QObject):
             self.action_failed.emit(scanned, "Choose a destination first.")
             return
         config = self._session.config
-        self._action(scanned, lambda audit: actions.release(scanned.path, scanned.results[0], destination, config,
-                                                            audit, keep_source=True),
-                     lambda moved: f"released to {moved.target}")
+        self._action(
+            scanned,
+            lambda audit: actions.release(
+                scanned.path, scanned.results[0], destination, config, audit, keep_source=True
+            ),
+            lambda moved: f"released to {moved.target}",
+        )
 
     def quarantine(self, scanned: ScannedFile) -> None:
         from scanner.act import actions
 
         config, destination = self._session.config, self._destination
-        self._action(scanned, lambda audit: actions.quarantine(scanned.path, scanned.results[0], config, audit,
-                                                               destination),
-                     lambda moved: f"quarantined at {moved.target}")
+        self._action(
+            scanned,
+            lambda audit: actions.quarantine(scanned.path, scanned.results[0], config, audit, destination),
+            lambda moved: f"quarantined at {moved.target}",
+        )
 
     def override(self, scanned: ScannedFile, justification: str) -> None:
         from scanner.act import actions
@@ -288,15 +312,20 @@ class AppController(QObject):
             self.action_failed.emit(scanned, "Choose a destination first.")
             return
         config, who = self._session.config, current_actor()
-        self._action(scanned, lambda audit: actions.override(scanned.path, scanned.results[0], destination, who,
-                                                             justification, config, audit, keep_source=True),
-                     lambda moved: f"released anyway to {moved.target} (override by {who})")
+        self._action(
+            scanned,
+            lambda audit: actions.override(
+                scanned.path, scanned.results[0], destination, who, justification, config, audit, keep_source=True
+            ),
+            lambda moved: f"released anyway to {moved.target} (override by {who})",
+        )
 
     def _action(self, scanned: ScannedFile, op: Callable[[Any], Any], describe: Callable[[Any], str]) -> None:
         audit = self._audit
         if audit is None:
-            self.action_failed.emit(scanned, f"Nothing was done: {self._audit_error or 'no audit trail'} "
-                                             f"(every action must be recorded).")
+            self.action_failed.emit(
+                scanned, f"Nothing was done: {self._audit_error or 'no audit trail'} (every action must be recorded)."
+            )
             return
 
         def done(moved: Any) -> None:
@@ -304,7 +333,7 @@ class AppController(QObject):
             self.action_finished.emit(scanned, describe(moved))
 
         def failed(exc: BaseException) -> None:
-            self.audit_recorded.emit()          # a failed action is audited too
+            self.audit_recorded.emit()  # a failed action is audited too
             self.action_failed.emit(scanned, str(exc))
 
         self.ops.run(lambda: op(audit), done, failed)
@@ -389,8 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             window.close()
             controller.close()
-            Shiboken.delete(window)      # now, while no quit can be triggered by it (the tray goes with it)
-            flush = QEventLoop()            # deliver what closing posted, before anyone else runs a loop
+            Shiboken.delete(window)  # now, while no quit can be triggered by it (the tray goes with it)
+            flush = QEventLoop()  # deliver what closing posted, before anyone else runs a loop
             QTimer.singleShot(0, flush.quit)
             flush.exec()
         finally:

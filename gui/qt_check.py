@@ -21,7 +21,7 @@ PROBE_CALLS = 200
 def binding_problem() -> str | None:
     """None if PySide6 keeps reference counts intact, else a message for the user."""
     if sys.version_info >= (3, 12):
-        return None      # None/True are immortal: the bug cannot hurt
+        return None  # None/True are immortal: the bug cannot hurt
     import PySide6
     from PySide6.QtCore import QObject
 
@@ -39,6 +39,8 @@ def binding_problem() -> str | None:
     incref.argtypes = [ctypes.py_object]
     for _ in range(lost):
         incref(None)
-    return (f"PySide6 {PySide6.__version__} on Python {sys.version_info.major}.{sys.version_info.minor} corrupts "
-            "reference counts and would crash the app; install another version, e.g. "
-            "pip install 'PySide6-Essentials==6.11.3'")
+    return (
+        f"PySide6 {PySide6.__version__} on Python {sys.version_info.major}.{sys.version_info.minor} corrupts "
+        "reference counts and would crash the app; install another version, e.g. "
+        "pip install 'PySide6-Essentials==6.11.3'"
+    )

@@ -34,18 +34,19 @@ from scanner.model import DocOutcome, FileResult, Finding, Verdict
 from scanner.pipeline.pool import PRIORITY_INTERACTIVE, WorkerPool
 from scanner.pipeline.scan import iter_files
 
-DRAIN_BUDGET_S = 0.008     # GUI-thread time per turn of the event loop spent taking results
+DRAIN_BUDGET_S = 0.008  # GUI-thread time per turn of the event loop spent taking results
+
 
 # =========================================================================== scanning
-@dataclass(eq=False, slots=True)     # identity: two scans of one file are two rows
+@dataclass(eq=False, slots=True)  # identity: two scans of one file are two rows
 class ScannedFile:
     """One file the user asked to scan: its outcomes (file + archive members) and verdicts.
 
     Outcomes are kept so that a change of destination re-decides without re-scanning.
     """
 
-    path: Path                   # on disk (actions read it)
-    display: str                 # the outcome path of the top-level document
+    path: Path  # on disk (actions read it)
+    display: str  # the outcome path of the top-level document
     outcomes: list[DocOutcome]
     results: list[FileResult]
     destination: str | None
@@ -53,11 +54,11 @@ class ScannedFile:
 
 @dataclass(frozen=True, slots=True)
 class ScanSummary:
-    files: int           # top-level files finished
-    results: int         # verdicts, including archive members
+    files: int  # top-level files finished
+    results: int  # verdicts, including archive members
     blocked: int
     unscannable: int
-    cancelled: int       # files that were queued when the user cancelled
+    cancelled: int  # files that were queued when the user cancelled
     seconds: float
 
 
@@ -68,8 +69,8 @@ class _Batch:
     cancel: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     futures: list[Future[list[DocOutcome]]] = field(default_factory=list)
-    total: int = 0               # files submitted so far
-    listed: bool = False         # the feeder has listed every file
+    total: int = 0  # files submitted so far
+    listed: bool = False  # the feeder has listed every file
     done: int = 0
     cancelled: int = 0
     results: int = 0
@@ -88,27 +89,32 @@ class ScanService(QObject):
     ``results_ready`` (once per file, with the outcomes, for the results table).
     """
 
-    file_scanned = Signal(object)        # FileResult
-    results_ready = Signal(object)       # ScannedFile
+    file_scanned = Signal(object)  # FileResult
+    results_ready = Signal(object)  # ScannedFile
     progress_changed = Signal(int, int)  # files done, files known so far
     scan_started = Signal()
-    scan_finished = Signal(object)       # ScanSummary
+    scan_finished = Signal(object)  # ScanSummary
     scan_failed = Signal(str)
 
     # cross-thread deliveries (emitted from feeder / pool threads, received queued)
-    _wake = Signal()                                             # the inbox has results
-    _listed = Signal(object, int, bool)                          # batch, files submitted, listing complete
+    _wake = Signal()  # the inbox has results
+    _listed = Signal(object, int, bool)  # batch, files submitted, listing complete
     _listing_failed = Signal(object, str)
 
-    def __init__(self, pool: Callable[[], WorkerPool], session: Callable[[], Session],
-                 destination: Callable[[], str | None], parent: QObject | None = None):
+    def __init__(
+        self,
+        pool: Callable[[], WorkerPool],
+        session: Callable[[], Session],
+        destination: Callable[[], str | None],
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._pool = pool
         self._session = session
         self._destination = destination
         self._batches: list[_Batch] = []
         self._closed = False
-        self._gate = threading.RLock()   # guards _closed against late pool callbacks
+        self._gate = threading.RLock()  # guards _closed against late pool callbacks
         # Results wait here until the GUI thread takes them, a few milliseconds' worth per
         # turn of the event loop: a burst of finished files never stalls the window.
         self._inbox: deque[tuple[Any, ...]] = deque()
@@ -149,8 +155,9 @@ class ScanService(QObject):
         if first:
             self.scan_started.emit()
         pool = self._pool()
-        batch.feeder = threading.Thread(target=self._feed, args=(batch, found, pool, priority),
-                                        name="clearance-gui-feeder", daemon=True)
+        batch.feeder = threading.Thread(
+            target=self._feed, args=(batch, found, pool, priority), name="clearance-gui-feeder", daemon=True
+        )
         batch.feeder.start()
         return True
 
@@ -161,7 +168,7 @@ class ScanService(QObject):
                 batch.cancel.set()
                 futures = list(batch.futures)
             for fut in futures:
-                fut.cancel()   # a cancelled future runs its callback here, synchronously
+                fut.cancel()  # a cancelled future runs its callback here, synchronously
 
     def close(self) -> None:
         """Cancel, wait for feeder threads, and ignore anything the pool still delivers."""
@@ -189,7 +196,7 @@ class ScanService(QObject):
                 fut.add_done_callback(lambda f, p=path, d=display: self._deliver(batch, p, d, f))
                 if count % 25 == 0:
                     self._emit(self._listed, batch, count, False)
-        except (OSError, RuntimeError) as exc:   # unreadable folder; pool closed under us
+        except (OSError, RuntimeError) as exc:  # unreadable folder; pool closed under us
             self._emit(self._listing_failed, batch, str(exc))
         self._emit(self._listed, batch, count, True)
 
@@ -244,8 +251,15 @@ class ScanService(QObject):
         if taken:
             self._report_progress()
 
-    def _take(self, batch: _Batch, path: Path, display: str, outcomes: list[DocOutcome] | None,
-              results: list[FileResult] | None, decided_for: str | None) -> None:
+    def _take(
+        self,
+        batch: _Batch,
+        path: Path,
+        display: str,
+        outcomes: list[DocOutcome] | None,
+        results: list[FileResult] | None,
+        decided_for: str | None,
+    ) -> None:
         if batch not in self._batches:
             return
         if outcomes is None:
@@ -277,24 +291,32 @@ class ScanService(QObject):
         if not batch.listed or batch.done + batch.cancelled < batch.total or batch not in self._batches:
             return
         if batch.feeder is not None:
-            batch.feeder.join()   # it has already emitted its last signal: returns at once
+            batch.feeder.join()  # it has already emitted its last signal: returns at once
         self._batches.remove(batch)
         if self._batches:
             return
-        self.scan_finished.emit(ScanSummary(batch.done, batch.results, batch.blocked, batch.unscannable,
-                                            batch.cancelled, round(time.monotonic() - batch.started, 3)))
+        self.scan_finished.emit(
+            ScanSummary(
+                batch.done,
+                batch.results,
+                batch.blocked,
+                batch.unscannable,
+                batch.cancelled,
+                round(time.monotonic() - batch.started, 3),
+            )
+        )
 
 
 # =========================================================================== near-misses
 class ExplainService(QObject):
-    """"Why was this not flagged?": re-scan one file keeping near-misses.
+    """ "Why was this not flagged?": re-scan one file keeping near-misses.
 
     The shared pool's workers are started with ``keep_near_misses=False`` (near-misses
     cost memory for every file of a batch), so explanations use a second, one-worker
     pool that is only started the first time someone asks, and is closed with the app.
     """
 
-    explained = Signal(str, object)    # display path of the top-level file, list[DocOutcome]
+    explained = Signal(str, object)  # display path of the top-level file, list[DocOutcome]
     _ready = Signal(str, object)
 
     def __init__(self, session: Callable[[], Session], parent: QObject | None = None):
@@ -345,7 +367,7 @@ class Snippet:
     before: str
     match: str
     after: str
-    others: tuple[tuple[int, int], ...] = ()   # spans (in before+match+after) of other findings
+    others: tuple[tuple[int, int], ...] = ()  # spans (in before+match+after) of other findings
 
 
 def finding_key(doc_path: str, f: Finding) -> tuple[str, str, int, int, str]:
@@ -366,8 +388,8 @@ class ContextService(QObject):
     """
 
     WINDOW = 120
-    context_ready = Signal(str, object)   # display path, dict[finding_key, Snippet]
-    context_failed = Signal(str, str)     # display path, reason
+    context_ready = Signal(str, object)  # display path, dict[finding_key, Snippet]
+    context_failed = Signal(str, str)  # display path, reason
 
     def __init__(self, session: Callable[[], Session], parent: QObject | None = None):
         super().__init__(parent)
@@ -422,9 +444,9 @@ class ExtractProcess(QObject):
     killed after the configured per-file timeout; the app never waits for it.
     """
 
-    segment = Signal(object)    # {"path", "location", "text"}
-    problem = Signal(str)       # the extractor said a document could not be read completely
-    done = Signal(str)          # "" when the child finished normally, else why it stopped
+    segment = Signal(object)  # {"path", "location", "text"}
+    problem = Signal(str)  # the extractor said a document could not be read completely
+    done = Signal(str)  # "" when the child finished normally, else why it stopped
 
     def __init__(self, path_arg: str, session: Session, parent: QObject | None = None):
         super().__init__(parent)
@@ -509,7 +531,7 @@ class ExtractProcess(QObject):
             self._line(self._buffer)
         self._buffer = b""
         self._finish("")
-        self.deleteLater()      # the process has exited: safe to delete
+        self.deleteLater()  # the process has exited: safe to delete
 
     def _finish(self, reason: str) -> None:
         if self._finished:
@@ -524,8 +546,7 @@ class _ExtractJob(QObject):
 
     finished = Signal(str, object, str)
 
-    def __init__(self, parent: QObject, path: Path, display: str, wanted: list[tuple[str, Finding]],
-                 session: Session):
+    def __init__(self, parent: QObject, path: Path, display: str, wanted: list[tuple[str, Finding]], session: Session):
         super().__init__(parent)
         from scanner.detect.match import keyed_hash
         from scanner.detect.normalize import normalize
@@ -537,7 +558,7 @@ class _ExtractJob(QObject):
         self.pending: dict[tuple[Any, ...], list[tuple[str, Finding]]] = {}
         for doc, f in wanted:
             self.pending.setdefault((doc, *_loc_key(f.location.to_dict())), []).append((doc, f))
-        self.every = {k: [f for _d, f in v] for k, v in self.pending.items()}   # for masking neighbours
+        self.every = {k: [f for _d, f in v] for k, v in self.pending.items()}  # for masking neighbours
         self.snippets: dict[tuple[str, str, int, int, str], Snippet] = {}
         # Parented to the long-lived service, not to this job: the process object must
         # outlive the job until the child has exited (it deletes itself then).
@@ -563,18 +584,21 @@ class _ExtractJob(QObject):
         for doc, f in list(candidates):
             if f.end > len(text):
                 continue
-            value = text[f.start:f.end]
+            value = text[f.start : f.end]
             if self._keyed_hash(self.session.hash_key, value) != f.hash:
                 continue
             a, b = max(0, f.start - w), min(len(text), f.end + w)
-            others = tuple((max(o.start, a) - a, min(o.end, b) - a) for o in self.every[key]
-                           if o is not f and o.start < b and o.end > a)
-            self.snippets[finding_key(doc, f)] = Snippet(text[a:f.start], value, text[f.end:b], others)
+            others = tuple(
+                (max(o.start, a) - a, min(o.end, b) - a)
+                for o in self.every[key]
+                if o is not f and o.start < b and o.end > a
+            )
+            self.snippets[finding_key(doc, f)] = Snippet(text[a : f.start], value, text[f.end : b], others)
             candidates.remove((doc, f))
         if not candidates:
             del self.pending[key]
         if not self.pending:
-            self.proc.stop("")     # every finding located: no need to read the rest
+            self.proc.stop("")  # every finding located: no need to read the rest
 
     @Slot(str)
     def _on_done(self, reason: str) -> None:
@@ -593,7 +617,7 @@ class OpRunner(QObject):
     """
 
     busy_changed = Signal(bool)
-    _done = Signal(object, object, object)   # callback, result, error
+    _done = Signal(object, object, object)  # callback, result, error
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -607,8 +631,9 @@ class OpRunner(QObject):
     def busy(self) -> bool:
         return self._pending > 0
 
-    def run(self, op: Callable[[], Any], on_done: Callable[[Any], None],
-            on_error: Callable[[BaseException], None]) -> None:
+    def run(
+        self, op: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]
+    ) -> None:
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
@@ -625,8 +650,12 @@ class OpRunner(QObject):
         self._executor.submit(job)
 
     @Slot(object, object, object)
-    def _on_done(self, callbacks: tuple[Callable[[Any], None], Callable[[BaseException], None]],
-                 result: Any, error: BaseException | None) -> None:
+    def _on_done(
+        self,
+        callbacks: tuple[Callable[[Any], None], Callable[[BaseException], None]],
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
         self._pending -= 1
         if self._pending == 0:
             self.busy_changed.emit(False)

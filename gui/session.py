@@ -28,10 +28,10 @@ class Destination:
 @dataclass(frozen=True, slots=True)
 class Session:
     config: Config
-    config_path: Path | None          # the file the settings view edits (may not exist yet)
+    config_path: Path | None  # the file the settings view edits (may not exist yet)
     options: ScanOptions
     hash_key: bytes
-    error: str | None = None          # the config could not be used: scanning is disabled
+    error: str | None = None  # the config could not be used: scanning is disabled
     _policies: dict[str | None, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ build
@@ -44,9 +44,12 @@ class Session:
         try:
             config = load_config(config_path)
             hash_key = config.hash_key()
-            options = ScanOptions(limits=config.limits,
-                                  pattern_dirs=tuple(str(d) for d in config.scan.pattern_dirs),
-                                  hash_key=hash_key, partners=_partners(config))
+            options = ScanOptions(
+                limits=config.limits,
+                pattern_dirs=tuple(str(d) for d in config.scan.pattern_dirs),
+                hash_key=hash_key,
+                partners=_partners(config),
+            )
         except (ConfigError, OSError, ValueError) as exc:
             config = default_config()
             return cls(config, target, ScanOptions(), b"", error=str(exc))

@@ -21,9 +21,24 @@ import tomlkit
 from tomlkit.items import AoT, Array, Item, Table
 
 # Keys the pattern form edits, in the order a new pattern is written.
-PATTERN_FORM_KEYS = ("id", "name", "description", "category", "severity", "regex", "flags", "score", "validator",
-                     "validator_mode", "keywords", "window", "far_window", "negative", "require_context",
-                     "min_score")
+PATTERN_FORM_KEYS = (
+    "id",
+    "name",
+    "description",
+    "category",
+    "severity",
+    "regex",
+    "flags",
+    "score",
+    "validator",
+    "validator_mode",
+    "keywords",
+    "window",
+    "far_window",
+    "negative",
+    "require_context",
+    "min_score",
+)
 EXAMPLE_KEYS = ("must_match", "must_not_match")
 # Keys written as TOML literal strings when possible: regexes are unreadable with doubled backslashes.
 _LITERAL_KEYS = {"regex", "prefilter"}
@@ -65,7 +80,7 @@ def _toml_value(key: str, value: Any) -> Item:
     """A tomlkit item for ``value``; regexes as literal strings, short lists inline."""
     if isinstance(value, str):
         if key in _LITERAL_KEYS and "\n" not in value and "'''" not in value and not value.endswith("'"):
-            return tomlkit.string(value, literal=True, multiline=True)   # '''...''' like the built-in sets
+            return tomlkit.string(value, literal=True, multiline=True)  # '''...''' like the built-in sets
         return tomlkit.string(value)
     if isinstance(value, list | tuple):
         arr = tomlkit.array()
@@ -158,7 +173,7 @@ def replace_or_add_pattern(text: str, form: Mapping[str, Any]) -> str:
 def _apply_form(table: Table, form: Mapping[str, Any]) -> None:
     for key in PATTERN_FORM_KEYS:
         value = form.get(key)
-        if value is None:            # the caller decides what "absent" means (defaults it did not write)
+        if value is None:  # the caller decides what "absent" means (defaults it did not write)
             delete_key(table, key)
         else:
             set_key(table, key, list(value) if isinstance(value, tuple) else value)
@@ -241,6 +256,22 @@ def array_of_tables(rows: Iterable[Mapping[str, Any]]) -> AoT:
     return aot
 
 
-__all__ = ["Array", "TomlEditError", "add_pattern", "array_of_tables", "delete_key", "dumps", "ensure_table",
-           "get_path", "new_set_text", "parse_document", "raw_patterns", "replace_or_add_pattern", "set_key",
-           "set_path", "sha256_text", "update_pattern", "write_atomic"]
+__all__ = [
+    "Array",
+    "TomlEditError",
+    "add_pattern",
+    "array_of_tables",
+    "delete_key",
+    "dumps",
+    "ensure_table",
+    "get_path",
+    "new_set_text",
+    "parse_document",
+    "raw_patterns",
+    "replace_or_add_pattern",
+    "set_key",
+    "set_path",
+    "sha256_text",
+    "update_pattern",
+    "write_atomic",
+]

@@ -85,5 +85,10 @@ class TrayIcon(QSystemTrayIcon):
     @Slot(str)
     def _on_watch_state(self, state: str) -> None:
         self.setIcon(icon("tray" if state in ("running", "service") else "tray-paused"))
-        self.setToolTip({"running": "Clearance — watching", "paused": "Clearance — watching paused",
-                         "service": "Clearance — the watcher service is running"}.get(state, "Clearance"))
+        self.setToolTip(
+            {
+                "running": "Clearance — watching",
+                "paused": "Clearance — watching paused",
+                "service": "Clearance — the watcher service is running",
+            }.get(state, "Clearance")
+        )

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from gui.app import AppController
 
 MAX_EVENTS = 200
-POLL_MS = 1000          # refresh of the in-process status / the service's status file
+POLL_MS = 1000  # refresh of the in-process status / the service's status file
 
 # state: "unavailable" (no scanner.watch.watcher in this build), "stopped", "starting", "running",
 # "paused", "stopping", "failed", or "service" (another process is watching).
@@ -40,7 +40,7 @@ ACTIVE = ("starting", "running", "paused", "stopping")
 class WatchedFolder:
     path: Path
     destination: str
-    state: str            # ok | missing | permission-denied | error | "" (not watched now)
+    state: str  # ok | missing | permission-denied | error | "" (not watched now)
     detail: str = ""
 
 
@@ -49,7 +49,7 @@ class WatcherService(QObject):
     events_changed = Signal()
     queue_changed = Signal(int)
     error_added = Signal(str)
-    _event_posted = Signal(object)       # WatchEvent from a watcher thread (queued)
+    _event_posted = Signal(object)  # WatchEvent from a watcher thread (queued)
 
     def __init__(self, controller: AppController, parent: QObject | None = None):
         super().__init__(parent)
@@ -93,8 +93,12 @@ class WatcherService(QObject):
         return self._service
 
     def can_start(self) -> bool:
-        return self.available and self._state in ("stopped", "failed") and bool(self.folders()) \
+        return (
+            self.available
+            and self._state in ("stopped", "failed")
+            and bool(self.folders())
             and self.controller.session.usable
+        )
 
     def folders(self) -> list[WatchedFolder]:
         status = self._status or self._service

@@ -53,9 +53,27 @@ _RANK = {"low": 1, "medium": 2, "high": 3}
 # Location parts the extractors emit. Kept as plain strings in Location (they are the
 # JSON contract), listed here so tests and the GUI can check and translate them.
 PARTS = (
-    "body", "table", "header", "footer", "footnote", "endnote", "comment", "tracked_change",
-    "textbox", "property", "sheet", "hidden_sheet", "cell_comment", "defined_name",
-    "annotation", "form_field", "metadata", "attachment", "notes", "slide", "filename",
+    "body",
+    "table",
+    "header",
+    "footer",
+    "footnote",
+    "endnote",
+    "comment",
+    "tracked_change",
+    "textbox",
+    "property",
+    "sheet",
+    "hidden_sheet",
+    "cell_comment",
+    "defined_name",
+    "annotation",
+    "form_field",
+    "metadata",
+    "attachment",
+    "notes",
+    "slide",
+    "filename",
 )
 
 
@@ -68,12 +86,12 @@ class Location(NamedTuple):
     """
 
     part: str
-    page: int | None = None        # 1-based PDF page or slide number
+    page: int | None = None  # 1-based PDF page or slide number
     sheet: str | None = None
-    cell: str | None = None        # "B7"
-    paragraph: int | None = None   # 0-based paragraph index within the part
-    name: str | None = None        # property name, form-field name, XML part name, ...
-    line: int | None = None        # 1-based line for text files (first line of the chunk)
+    cell: str | None = None  # "B7"
+    paragraph: int | None = None  # 0-based paragraph index within the part
+    name: str | None = None  # property name, form-field name, XML part name, ...
+    line: int | None = None  # 1-based line for text files (first line of the chunk)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"part": self.part}
@@ -85,8 +103,15 @@ class Location(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Location:
-        return cls(data.get("part", ""), data.get("page"), data.get("sheet"), data.get("cell"), data.get("paragraph"),
-                   data.get("name"), data.get("line"))
+        return cls(
+            data.get("part", ""),
+            data.get("page"),
+            data.get("sheet"),
+            data.get("cell"),
+            data.get("paragraph"),
+            data.get("name"),
+            data.get("line"),
+        )
 
     def describe(self) -> str:
         """Short human text: 'page 3', 'Sheet1!B7 (hidden_sheet)', 'table 2, cell B3', 'header'."""
@@ -120,7 +145,7 @@ class Segment(NamedTuple):
     location: Location
     doc: str = ""
     context: str | None = None
-    engine: str | None = None   # which parser produced it, where a format has several (PDF)
+    engine: str | None = None  # which parser produced it, where a format has several (PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,28 +185,46 @@ class Explanation:
     base_score: float
     validator: str | None
     validator_result: bool | None  # None: no validator (or it had no opinion)
-    keyword: str | None            # the supporting context word found, if any
-    keyword_distance: int | None   # characters between keyword and match
-    keyword_scope: str | None      # "near" | "far" | "header"
-    negative: str | None           # negative context word found, if any
+    keyword: str | None  # the supporting context word found, if any
+    keyword_distance: int | None  # characters between keyword and match
+    keyword_scope: str | None  # "near" | "far" | "header"
+    negative: str | None  # negative context word found, if any
     score: float
-    confidence: str | None         # None for a near-miss below the reporting floor
+    confidence: str | None  # None for a near-miss below the reporting floor
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "pattern": self.pattern, "pattern_name": self.pattern_name, "base_score": self.base_score,
-            "validator": self.validator, "validator_result": self.validator_result,
-            "keyword": self.keyword, "keyword_distance": self.keyword_distance,
-            "keyword_scope": self.keyword_scope, "negative": self.negative,
-            "score": round(self.score, 3), "confidence": self.confidence, "notes": list(self.notes),
+            "pattern": self.pattern,
+            "pattern_name": self.pattern_name,
+            "base_score": self.base_score,
+            "validator": self.validator,
+            "validator_result": self.validator_result,
+            "keyword": self.keyword,
+            "keyword_distance": self.keyword_distance,
+            "keyword_scope": self.keyword_scope,
+            "negative": self.negative,
+            "score": round(self.score, 3),
+            "confidence": self.confidence,
+            "notes": list(self.notes),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Explanation:
-        return cls(d["pattern"], d["pattern_name"], d["base_score"], d["validator"], d["validator_result"],
-                   d["keyword"], d["keyword_distance"], d["keyword_scope"], d["negative"], d["score"],
-                   d["confidence"], tuple(d.get("notes", ())))
+        return cls(
+            d["pattern"],
+            d["pattern_name"],
+            d["base_score"],
+            d["validator"],
+            d["validator_result"],
+            d["keyword"],
+            d["keyword_distance"],
+            d["keyword_scope"],
+            d["negative"],
+            d["score"],
+            d["confidence"],
+            tuple(d.get("notes", ())),
+        )
 
     def summary(self) -> str:
         """One line for people: 'checksum valid, keyword "SSN" 6 chars before (near) -> high'."""
@@ -209,18 +252,23 @@ class Finding:
     severity: Severity
     confidence: Confidence
     location: Location
-    start: int          # char offsets in the segment
+    start: int  # char offsets in the segment
     end: int
     masked: str
-    hash: str           # keyed hash of the normalised value: count and correlate, never reverse
+    hash: str  # keyed hash of the normalised value: count and correlate, never reverse
     explanation: Explanation
-    value: str = field(default="", repr=False)   # raw text: memory only, shown on --reveal
+    value: str = field(default="", repr=False)  # raw text: memory only, shown on --reveal
 
     def to_dict(self, reveal: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "pattern": self.pattern, "name": self.name, "category": self.category,
-            "severity": self.severity.value, "confidence": self.confidence.value,
-            "location": self.location.to_dict(), "masked": self.masked, "hash": self.hash,
+            "pattern": self.pattern,
+            "name": self.name,
+            "category": self.category,
+            "severity": self.severity.value,
+            "confidence": self.confidence.value,
+            "location": self.location.to_dict(),
+            "masked": self.masked,
+            "hash": self.hash,
             "explanation": self.explanation.to_dict(),
         }
         if reveal:
@@ -229,9 +277,20 @@ class Finding:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Finding:
-        return cls(d["pattern"], d["name"], d["category"], Severity(d["severity"]), Confidence(d["confidence"]),
-                   Location.from_dict(d["location"]), d.get("start", 0), d.get("end", 0), d["masked"], d["hash"],
-                   Explanation.from_dict(d["explanation"]), d.get("text", ""))
+        return cls(
+            d["pattern"],
+            d["name"],
+            d["category"],
+            Severity(d["severity"]),
+            Confidence(d["confidence"]),
+            Location.from_dict(d["location"]),
+            d.get("start", 0),
+            d.get("end", 0),
+            d["masked"],
+            d["hash"],
+            Explanation.from_dict(d["explanation"]),
+            d.get("text", ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +303,12 @@ class NearMiss:
     explanation: Explanation
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pattern": self.pattern, "location": self.location.to_dict(), "masked": self.masked,
-                "explanation": self.explanation.to_dict()}
+        return {
+            "pattern": self.pattern,
+            "location": self.location.to_dict(),
+            "masked": self.masked,
+            "explanation": self.explanation.to_dict(),
+        }
 
 
 # DocOutcome.notes key: {pattern id: matches not examined} for patterns that reached the
@@ -262,7 +325,7 @@ class DocOutcome:
     change of destination re-decides without re-scanning.
     """
 
-    path: str                 # display path: "dir/a.zip!inner/b.docx"
+    path: str  # display path: "dir/a.zip!inner/b.docx"
     type: str
     sha256: str
     bytes: int
@@ -273,7 +336,7 @@ class DocOutcome:
     segments: int = 0
     chars: int = 0
     seconds: float = 0.0
-    container: bool = False   # an archive whose members have their own outcomes
+    container: bool = False  # an archive whose members have their own outcomes
     existing_label: dict[str, Any] | None = None
 
     @property
@@ -314,11 +377,18 @@ class FileResult:
     def to_dict(self, reveal: bool = False, explain: bool = False) -> dict[str, Any]:
         o = self.outcome
         out: dict[str, Any] = {
-            "path": o.path, "type": o.type, "verdict": self.decision.verdict.value, "label": self.decision.label,
-            "reasons": list(self.decision.reasons), "sha256": o.sha256, "bytes": o.bytes,
+            "path": o.path,
+            "type": o.type,
+            "verdict": self.decision.verdict.value,
+            "label": self.decision.label,
+            "reasons": list(self.decision.reasons),
+            "sha256": o.sha256,
+            "bytes": o.bytes,
             "destination": self.destination,
             "findings": [f.to_dict(reveal) for f in o.findings],
-            "counts": self.counts(), "error": o.error, "existing_label": o.existing_label,
+            "counts": self.counts(),
+            "error": o.error,
+            "existing_label": o.existing_label,
             "seconds": o.seconds,
         }
         if o.notes:

@@ -58,15 +58,24 @@ _OOXML_MAIN = {
     "ms-powerpoint.template.macroEnabled.main": "pptx",
 }
 
-_OFFICE_EXT = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx",
-               ".xltx": "xlsx", ".pptx": "pptx", ".pptm": "pptx", ".potx": "pptx"}
+_OFFICE_EXT = {
+    ".docx": "docx",
+    ".docm": "docx",
+    ".dotx": "docx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xltx": "xlsx",
+    ".pptx": "pptx",
+    ".pptm": "pptx",
+    ".potx": "pptx",
+}
 
 _TEXT_EXT_CSV = {".csv": "csv", ".tsv": "csv", ".tab": "csv"}
 
 
 @dataclass(frozen=True, slots=True)
 class Sniffed:
-    type: str                # pdf docx xlsx pptx zip ole text csv empty unsupported
+    type: str  # pdf docx xlsx pptx zip ole text csv empty unsupported
     detail: str | None = None  # for unsupported/ole: what it is, in words
 
 
@@ -83,7 +92,7 @@ def sniff(src: Source) -> Sniffed:
     if head.startswith(OLE_MAGIC):
         return Sniffed("ole", _ole_detail(src))
     for magic, offset, what in _UNSUPPORTED_MAGIC:
-        if head[offset:offset + len(magic)] == magic:
+        if head[offset : offset + len(magic)] == magic:
             return Sniffed("unsupported", what)
     if _looks_like_text(head):
         if ext in _TEXT_EXT_CSV:
@@ -158,8 +167,12 @@ def _ole_detail(src: Source) -> str:
     if any(s.startswith("__substg1.0_") for s in lower):
         return "Outlook message (.msg)"
     ext = _ext(src.name)
-    legacy = {".doc": "legacy Word .doc", ".xls": "legacy Excel .xls", ".ppt": "legacy PowerPoint .ppt",
-              ".msg": "Outlook message (.msg)"}
+    legacy = {
+        ".doc": "legacy Word .doc",
+        ".xls": "legacy Excel .xls",
+        ".ppt": "legacy PowerPoint .ppt",
+        ".msg": "Outlook message (.msg)",
+    }
     return legacy.get(ext, "OLE2 compound document")
 
 
@@ -171,6 +184,7 @@ def _looks_like_text(head: bytes) -> bool:
         # UTF-16 without BOM: every other byte is NUL for Latin text.
         even, odd = sample[0::2], sample[1::2]
         return (odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even)) or (
-            even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd))
+            even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd)
+        )
     control = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return control <= len(sample) * 0.02

@@ -60,10 +60,14 @@ def ensure_env(lock: Path) -> Path:
     if not stamp.exists() or stamp.read_text().strip() != want:
         # Every package, setuptools included, comes from the lock with its hash; the project itself is
         # then installed without dependencies and without an isolated (unpinned) build environment.
-        must(run(py, "-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r", lock),
-             f"installing {lock.relative_to(ROOT)}")
-        must(run(py, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."),
-             "installing Clearance")
+        must(
+            run(py, "-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r", lock),
+            f"installing {lock.relative_to(ROOT)}",
+        )
+        must(
+            run(py, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."),
+            "installing Clearance",
+        )
         stamp.write_text(want)
     return py
 
@@ -75,8 +79,10 @@ def ensure_latest_env() -> Path:
     venv.EnvBuilder(with_pip=True).create(LATEST_VENV)
     py = venv_python(LATEST_VENV)
     must(run(py, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel"), "upgrading pip")
-    must(run(py, "-m", "pip", "install", "--quiet", "--upgrade", "--upgrade-strategy", "eager", "-e", ".[dev]"),
-         "installing the newest allowed versions")
+    must(
+        run(py, "-m", "pip", "install", "--quiet", "--upgrade", "--upgrade-strategy", "eager", "-e", ".[dev]"),
+        "installing the newest allowed versions",
+    )
     run(py, "-m", "pip", "freeze", "--exclude-editable")
     return py
 
@@ -93,13 +99,24 @@ def test(args: list[str]) -> int:
 
 
 def lock() -> int:
-    py = ensure_env(DEV_LOCK)   # uv itself is pinned in the dev lock
+    py = ensure_env(DEV_LOCK)  # uv itself is pinned in the dev lock
     common = ["--universal", "--python-version", "3.11", "--generate-hashes", "--upgrade", "--quiet"]
     uv = [py, "-m", "uv", "pip", "compile", "pyproject.toml", BUILD_IN.relative_to(ROOT).as_posix()]
     must(run(*uv, *common, "-o", RUNTIME_LOCK.relative_to(ROOT).as_posix()), "locking the runtime dependencies")
     # The dev lock is constrained by the runtime lock, so tests run on exactly what users get.
-    must(run(*uv, "--extra", "dev", "-c", RUNTIME_LOCK.relative_to(ROOT).as_posix(), *common,
-             "-o", DEV_LOCK.relative_to(ROOT).as_posix()), "locking the test and development tools")
+    must(
+        run(
+            *uv,
+            "--extra",
+            "dev",
+            "-c",
+            RUNTIME_LOCK.relative_to(ROOT).as_posix(),
+            *common,
+            "-o",
+            DEV_LOCK.relative_to(ROOT).as_posix(),
+        ),
+        "locking the test and development tools",
+    )
     print("Locks written; run `python3 scripts/dev.py test` and commit requirements/ with the result.")
     return 0
 

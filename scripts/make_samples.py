@@ -39,9 +39,12 @@ def formulation_docx(path: Path) -> None:
     table = doc.add_table(rows=1, cols=4)
     for cell, text in zip(table.rows[0].cells, ["Component", "CAS No.", "Function", "% w/w"], strict=True):
         cell.text = text
-    for row in [("CX-4471", "—", "API", "25.0"), ("Microcrystalline cellulose", "9004-34-6", "Filler", "58.5"),
-                ("Croscarmellose sodium", "74811-65-7", "Disintegrant", "5.0"),
-                ("Magnesium stearate", "557-04-0", "Lubricant", "1.5")]:
+    for row in [
+        ("CX-4471", "—", "API", "25.0"),
+        ("Microcrystalline cellulose", "9004-34-6", "Filler", "58.5"),
+        ("Croscarmellose sodium", "74811-65-7", "Disintegrant", "5.0"),
+        ("Magnesium stearate", "557-04-0", "Lubricant", "1.5"),
+    ]:
         cells = table.add_row().cells
         for cell, text in zip(cells, row, strict=True):
             cell.text = text
@@ -56,10 +59,15 @@ def coa_pdf(path: Path) -> None:
 
     c = canvas.Canvas(str(path), pagesize=A4)
     y = 800
-    for line in ["Certificate of Analysis", "Product: Sodium chloride 0.9 % w/v solution for infusion",
-                 "Test            Specification          Result", "Appearance      Clear, colourless     Complies",
-                 "pH              4.5 - 7.0              5.6", "Assay (NaCl)    95.0 - 105.0 %         99.4 %",
-                 "Released by QA on 2026-10-02."]:
+    for line in [
+        "Certificate of Analysis",
+        "Product: Sodium chloride 0.9 % w/v solution for infusion",
+        "Test            Specification          Result",
+        "Appearance      Clear, colourless     Complies",
+        "pH              4.5 - 7.0              5.6",
+        "Assay (NaCl)    95.0 - 105.0 %         99.4 %",
+        "Released by QA on 2026-10-02.",
+    ]:
         c.drawString(60, y, line)
         y -= 22
     c.setTitle("Certificate of Analysis")
@@ -70,7 +78,9 @@ def email_txt(path: Path) -> None:
     path.write_text(
         "From: it-support@example-cdmo.com\nTo: lims-admins@example-cdmo.com\nSubject: LIMS migration\n\n"
         "The new connection string is Server=db01;User Id=lims;Password=Sommer2024!x;\n"
-        "Please do not forward.\n", encoding="utf-8")
+        "Please do not forward.\n",
+        encoding="utf-8",
+    )
 
 
 def main() -> None:

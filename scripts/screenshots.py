@@ -116,6 +116,7 @@ def capture(out: Path, samples: Path = ROOT / "resources" / "samples") -> list[P
         window = MainWindow(controller)
         window.show()
         try:
+
             def shot(name: str) -> None:
                 QApplication.processEvents()
                 path = out / f"{name}.png"
@@ -131,8 +132,9 @@ def capture(out: Path, samples: Path = ROOT / "resources" / "samples") -> list[P
             view = window.scan_view
             view.destination.setCurrentIndex(view.destination.findData("acme"))
             rows = view.model.rows()
-            blocked = next((r for r in rows if r.result.verdict.value == "block" and r.result.outcome.findings),
-                           rows[0])
+            blocked = next(
+                (r for r in rows if r.result.verdict.value == "block" and r.result.outcome.findings), rows[0]
+            )
             view.select_path(blocked.result.path)
             _wait(app, lambda: "Reading" not in view.detail.context_view.toPlainText(), timeout=60)
             shot("scan")
@@ -153,8 +155,10 @@ def capture(out: Path, samples: Path = ROOT / "resources" / "samples") -> list[P
             window.select_tab(window.PATTERNS)
             bench = window.pattern_view
             bench.select_pattern(Path(tmp) / "patterns-local" / "site.toml", "ip-lab-notebook")
-            bench.test.setPlainText("Results are in notebook LNB-2024-0042 (pages 12-14).\n"
-                                    "The old reference LNB-24-42 is not a notebook id.")
+            bench.test.setPlainText(
+                "Results are in notebook LNB-2024-0042 (pages 12-14).\n"
+                "The old reference LNB-24-42 is not a notebook id."
+            )
             bench.evaluate()
             shot("patterns")
 

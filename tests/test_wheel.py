@@ -33,8 +33,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     # with tomorrow's setuptools. PYTHONDONTWRITEBYTECODE (set on some machines, CI's among them) makes
     # distutils say "byte-compiling is disabled" whatever the project declares; a user's shell lacks it.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    r = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-                       capture_output=True, text=True, timeout=600, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return next(dist.glob("clearance-*.whl")), next(dist.glob("clearance-*.tar.gz")), r.stdout + r.stderr
 
@@ -47,8 +52,16 @@ def test_build_prints_no_warning(built: tuple[Path, Path, str]) -> None:
 def test_sdist_holds_what_a_packager_needs(built: tuple[Path, Path, str]) -> None:
     with tarfile.open(built[1]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"LICENSE", "README.md", "pyproject.toml", "requirements/runtime.lock", "requirements/dev.lock",
-            "scanner/__init__.py", "patterns/phi.toml", "resources/clearance.sample.toml"} <= names
+    assert {
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "requirements/runtime.lock",
+        "requirements/dev.lock",
+        "scanner/__init__.py",
+        "patterns/phi.toml",
+        "resources/clearance.sample.toml",
+    } <= names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "docs/", "scripts/", ".ci/"))]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
@@ -60,8 +73,12 @@ def test_installed_wheel_scans_with_builtin_patterns(built: tuple[Path, Path, st
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     py = bin_dir / ("python.exe" if os.name == "nt" else "python")
     for args in (["--require-hashes", "-r", str(ROOT / "requirements" / "runtime.lock")], [str(wheel)]):
-        r = subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", *args], capture_output=True,
-                           text=True, timeout=1200)
+        r = subprocess.run(
+            [str(py), "-m", "pip", "install", "--quiet", "--no-deps", *args],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         assert r.returncode == 0, r.stderr[-2000:]
     check = subprocess.run([str(py), "-m", "pip", "check"], capture_output=True, text=True)
     assert check.returncode == 0, "the runtime lock lacks a dependency of the wheel:\n" + check.stdout
@@ -71,19 +88,44 @@ def test_installed_wheel_scans_with_builtin_patterns(built: tuple[Path, Path, st
     sample.write_text("Employee SSN: 212-67-4431\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     exe = bin_dir / ("clearance.exe" if os.name == "nt" else "clearance")
-    r = subprocess.run([str(exe), "scan", "--format", "jsonl", "--no-audit", str(sample)], cwd=work,
-                       capture_output=True, text=True, timeout=300, env=env)
+    r = subprocess.run(
+        [str(exe), "scan", "--format", "jsonl", "--no-audit", str(sample)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert r.returncode == 1, r.stderr
     line = json.loads(r.stdout)
     assert line["verdict"] == "block" and line["findings"][0]["pattern"] == "phi-us-ssn"
     listed = subprocess.run([str(exe), "patterns", "list"], cwd=work, capture_output=True, text=True, env=env)
-    assert "data/patterns" in subprocess.run(
-        [str(py), "-c",
-         "from scanner.detect.patterns import builtin_pattern_dir; print(builtin_pattern_dir().as_posix())"],
-        cwd=work, capture_output=True, text=True, env=env).stdout
+    assert (
+        "data/patterns"
+        in subprocess.run(
+            [
+                str(py),
+                "-c",
+                "from scanner.detect.patterns import builtin_pattern_dir; print(builtin_pattern_dir().as_posix())",
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    )
     assert listed.returncode == 0 and "phi-us-ssn" in listed.stdout
-    shipped = subprocess.run([str(py), "-c", "import scanner, pathlib; d = pathlib.Path(scanner.__file__).parent / "
-                              "'data' / 'resources'; print(sorted(p.relative_to(d).as_posix() for p in d.rglob('*')))"],
-                             cwd=work, capture_output=True, text=True, env=env).stdout
+    shipped = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import scanner, pathlib; d = pathlib.Path(scanner.__file__).parent / "
+            "'data' / 'resources'; print(sorted(p.relative_to(d).as_posix() for p in d.rglob('*')))",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
     for name in ("samples/hr_roster_Q3.xlsx", "icons/app.svg", "service/clearance-watch.service"):
         assert name in shipped

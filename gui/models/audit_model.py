@@ -81,9 +81,16 @@ class AuditModel(RowTableModel):
                 return datetime.fromisoformat(r.ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
             except ValueError:
                 return r.ts
-        return {self.KIND: r.kind, self.USER: r.actor, self.SOURCE: r.source, self.FILE: r.path or "",
-                self.DESTINATION: r.destination or "", self.VERDICT: r.verdict or "", self.LABEL: r.label or "",
-                self.DETAIL: describe_row(r)}.get(col)
+        return {
+            self.KIND: r.kind,
+            self.USER: r.actor,
+            self.SOURCE: r.source,
+            self.FILE: r.path or "",
+            self.DESTINATION: r.destination or "",
+            self.VERDICT: r.verdict or "",
+            self.LABEL: r.label or "",
+            self.DETAIL: describe_row(r),
+        }.get(col)
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()

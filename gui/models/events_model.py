@@ -33,12 +33,21 @@ class WatchEventsModel(RowTableModel):
         if role == SORT_ROLE and col == self.TIME:
             return e.time
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ToolTipRole):
-            return (_local(e.time) if col == self.TIME else
-                    e.kind if col == self.EVENT else
-                    (_name(e.path) if role == Qt.ItemDataRole.DisplayRole else e.path) if col == self.FILE else
-                    self._titles.get(e.destination or "", e.destination or "") if col == self.DESTINATION else
-                    (e.verdict or "") if col == self.VERDICT else
-                    e.detail if col == self.DETAIL else None)
+            return (
+                _local(e.time)
+                if col == self.TIME
+                else e.kind
+                if col == self.EVENT
+                else (_name(e.path) if role == Qt.ItemDataRole.DisplayRole else e.path)
+                if col == self.FILE
+                else self._titles.get(e.destination or "", e.destination or "")
+                if col == self.DESTINATION
+                else (e.verdict or "")
+                if col == self.VERDICT
+                else e.detail
+                if col == self.DETAIL
+                else None
+            )
         if role == Qt.ItemDataRole.DecorationRole and col == self.VERDICT and e.verdict:
             return verdict_icon(e.verdict)
         return None

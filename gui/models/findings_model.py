@@ -17,7 +17,7 @@ _RANK = {"low": 1, "medium": 2, "high": 3}
 
 @dataclass(frozen=True, slots=True)
 class FindingRow:
-    doc: str            # the document (file or archive member) the finding is in
+    doc: str  # the document (file or archive member) the finding is in
     finding: Finding
 
 
@@ -48,8 +48,9 @@ class FindingsModel(RowTableModel):
             if col == self.LOCATION:
                 loc = f.location
                 # document order: doc, part, page, sheet, line, offset (zero-padded: compares as text)
-                return (f"{row.doc}\0{loc.part}\0{loc.page or 0:06d}\0{loc.sheet or ''}\0{loc.line or 0:09d}"
-                        f"\0{f.start:09d}")
+                return (
+                    f"{row.doc}\0{loc.part}\0{loc.page or 0:06d}\0{loc.sheet or ''}\0{loc.line or 0:09d}\0{f.start:09d}"
+                )
             return self._display(row, col) or ""
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.WHY:

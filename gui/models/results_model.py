@@ -26,7 +26,7 @@ class ResultRow:
 
     file: ScannedFile
     index: int
-    status: str | None = None     # what the user did with it ("released to acme", ...)
+    status: str | None = None  # what the user did with it ("released to acme", ...)
 
     @property
     def result(self) -> FileResult:
@@ -42,15 +42,26 @@ class ResultRow:
         path = self.result.path
         if self.is_member:
             top = self.file.display
-            inner = path[len(top) + 1:] if path.startswith(top + "!") else path.rpartition("!")[2]
+            inner = path[len(top) + 1 :] if path.startswith(top + "!") else path.rpartition("!")[2]
             return f"{self.file.path.name}!{inner}"
         return self.file.path.name
 
 
 class ResultsModel(RowTableModel):
     VERDICT, FILE, TYPE, LABEL, PHI, FORMULA, IP, SECRET, FINANCE, DESTINATION, STATUS = range(11)
-    _HEADERS = ("Verdict", "File", "Type", "Label", "PHI", "Formula", "IP", "Secret", "Finance", "Destination",
-                "Status")
+    _HEADERS = (
+        "Verdict",
+        "File",
+        "Type",
+        "Label",
+        "PHI",
+        "Formula",
+        "IP",
+        "Secret",
+        "Finance",
+        "Destination",
+        "Status",
+    )
     _CATEGORY_COLUMN = {PHI: "phi", FORMULA: "formula", IP: "ip", SECRET: "secret", FINANCE: "finance"}
 
     def __init__(self, parent: QObject | None = None):
@@ -68,7 +79,7 @@ class ResultsModel(RowTableModel):
             return row
         try:
             r = row.result
-        except IndexError:     # a row whose file was re-decided into fewer verdicts: never raise into Qt
+        except IndexError:  # a row whose file was re-decided into fewer verdicts: never raise into Qt
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, r, col)
@@ -148,8 +159,9 @@ class ResultsModel(RowTableModel):
         self._rows.extend(ResultRow(scanned, i) for i in range(n))
         self.endInsertRows()
 
-    def redecide(self, decide: Callable[[list[DocOutcome], str | None], list[FileResult]],
-                 destination: str | None) -> None:
+    def redecide(
+        self, decide: Callable[[list[DocOutcome], str | None], list[FileResult]], destination: str | None
+    ) -> None:
         """New verdicts for every row for ``destination``, without scanning again."""
         files = list(dict.fromkeys(r.file for r in self._rows))
         reshaped = False
@@ -157,7 +169,7 @@ class ResultsModel(RowTableModel):
             results = decide(f.outcomes, destination)
             reshaped |= len(results) != len(f.results)
             f.results, f.destination = results, destination
-        if reshaped:       # cannot happen with today's policy (one verdict per outcome), but stay correct
+        if reshaped:  # cannot happen with today's policy (one verdict per outcome), but stay correct
             self.beginResetModel()
             self._rows = [ResultRow(f, i) for f in files for i in range(len(f.results))]
             self.endResetModel()

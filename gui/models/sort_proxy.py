@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1      # the record behind a row (any column)
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the record behind a row (any column)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -22,18 +22,18 @@ class SortFilterProxyModel(QSortFilterProxyModel):
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)          # the text filter looks at every column
+        self.setFilterKeyColumn(-1)  # the text filter looks at every column
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setDynamicSortFilter(True)
         self._predicate: Callable[[object], bool] | None = None
 
     def set_row_predicate(self, predicate: Callable[[object], bool] | None) -> None:
         """Keep only rows whose record (``ROW_ROLE``) satisfies ``predicate``."""
-        if hasattr(self, "beginFilterChange"):       # Qt >= 6.9
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
             self.beginFilterChange()
             self._predicate = predicate
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:                                        # pragma: no cover - older Qt
+        else:  # pragma: no cover - older Qt
             self._predicate = predicate
             self.invalidateRowsFilter()
 

@@ -35,12 +35,23 @@ if TYPE_CHECKING:
 MAX_ROWS = 5000
 # Row kinds written by scanner.record.audit / scanner.act.actions ("action": a completed release,
 # quarantine or restore, with data.op saying which) and by this app.
-KINDS = ("scan", "action", "override", "reveal", "release_failed", "quarantine_failed", "restore_failed",
-         "action_problem", "pattern_set_change", "config_change", "workbench_test_file")
+KINDS = (
+    "scan",
+    "action",
+    "override",
+    "reveal",
+    "release_failed",
+    "quarantine_failed",
+    "restore_failed",
+    "action_problem",
+    "pattern_set_change",
+    "config_change",
+    "workbench_test_file",
+)
 
 
 class AuditView(QWidget):
-    queried = Signal(int)      # rows shown (tests wait on it)
+    queried = Signal(int)  # rows shown (tests wait on it)
 
     def __init__(self, controller: AppController, parent: QWidget | None = None):
         super().__init__(parent)
@@ -93,12 +104,19 @@ class AuditView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)   # newest first, as queried
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # newest first, as queried
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in ((AuditModel.TIME, 140), (AuditModel.KIND, 110), (AuditModel.USER, 90),
-                           (AuditModel.SOURCE, 70), (AuditModel.FILE, 300), (AuditModel.DESTINATION, 90),
-                           (AuditModel.VERDICT, 80), (AuditModel.LABEL, 90)):
+        for col, width in (
+            (AuditModel.TIME, 140),
+            (AuditModel.KIND, 110),
+            (AuditModel.USER, 90),
+            (AuditModel.SOURCE, 70),
+            (AuditModel.FILE, 300),
+            (AuditModel.DESTINATION, 90),
+            (AuditModel.VERDICT, 80),
+            (AuditModel.LABEL, 90),
+        ):
             self.table.horizontalHeader().resizeSection(col, width)
 
         row1 = QHBoxLayout()
@@ -154,16 +172,19 @@ class AuditView(QWidget):
         f: dict[str, Any] = {
             "since": _to_datetime(self.since.dateTime()) if self.use_since.isChecked() else None,
             "until": _to_datetime(self.until.dateTime()) if self.use_until.isChecked() else None,
-            "verdict": self.verdict.currentData(), "destination": self.destination.currentData(),
-            "kind": self.kind.currentData(), "user": self.user.text().strip() or None,
-            "pattern": self.pattern.text().strip() or None, "path_contains": self.path.text().strip() or None,
+            "verdict": self.verdict.currentData(),
+            "destination": self.destination.currentData(),
+            "kind": self.kind.currentData(),
+            "user": self.user.text().strip() or None,
+            "pattern": self.pattern.text().strip() or None,
+            "path_contains": self.path.text().strip() or None,
         }
         return f
 
     @Slot()
     def _on_recorded(self) -> None:
         if self.isVisible():
-            self._pending.start()       # many rows arrive during a scan: refresh once they settle
+            self._pending.start()  # many rows arrive during a scan: refresh once they settle
 
     @Slot()
     def refresh(self) -> None:
@@ -176,16 +197,20 @@ class AuditView(QWidget):
         filters = self.filters()
         self._generation += 1
         generation = self._generation
-        self.controller.audit_reader.run(lambda: audit.query(limit=MAX_ROWS, newest_first=True, **filters),
-                                         lambda rows: self._on_rows(rows, generation), self._on_error)
+        self.controller.audit_reader.run(
+            lambda: audit.query(limit=MAX_ROWS, newest_first=True, **filters),
+            lambda rows: self._on_rows(rows, generation),
+            self._on_error,
+        )
 
     def _on_rows(self, rows: list[Any], generation: int) -> None:
         if generation != self._generation:
-            return          # a newer query is on its way: never show stale filters' rows
+            return  # a newer query is on its way: never show stale filters' rows
         self.model.set_rows(rows)
         more = f" (newest {MAX_ROWS:,} shown)" if len(rows) >= MAX_ROWS else ""
-        self.status.setText(f"{len(rows):,} row(s){more} in {self.controller.audit.path}"
-                            if self.controller.audit is not None else "")
+        self.status.setText(
+            f"{len(rows):,} row(s){more} in {self.controller.audit.path}" if self.controller.audit is not None else ""
+        )
         self.status.setStyleSheet("")
         self.queried.emit(len(rows))
 
@@ -199,8 +224,9 @@ class AuditView(QWidget):
         audit = self.controller.audit
         if audit is None:
             return
-        target, _f = QFileDialog.getSaveFileName(self, "Export audit trail", str(Path.home() / "clearance-audit.csv"),
-                                                 "CSV files (*.csv)")
+        target, _f = QFileDialog.getSaveFileName(
+            self, "Export audit trail", str(Path.home() / "clearance-audit.csv"), "CSV files (*.csv)"
+        )
         if not target:
             return
         f = self.filters()
@@ -208,15 +234,17 @@ class AuditView(QWidget):
         def done(n: int) -> None:
             self.status.setText(f"Exported {n:,} row(s) to {target}")
 
-        self.controller.audit_reader.run(lambda: audit.export("csv", since=f["since"], until=f["until"], out=target),
-                                         done, self._on_error)
+        self.controller.audit_reader.run(
+            lambda: audit.export("csv", since=f["since"], until=f["until"], out=target), done, self._on_error
+        )
 
     def report(self) -> None:
         audit = self.controller.audit
         if audit is None:
             return
-        target, _f = QFileDialog.getSaveFileName(self, "Audit report", str(Path.home() / "clearance-report.html"),
-                                                 "HTML files (*.html)")
+        target, _f = QFileDialog.getSaveFileName(
+            self, "Audit report", str(Path.home() / "clearance-report.html"), "HTML files (*.html)"
+        )
         if not target:
             return
         f = self.filters()
@@ -225,8 +253,9 @@ class AuditView(QWidget):
             self.status.setText(f"Report written to {target}")
             QDesktopServices.openUrl(QUrl.fromLocalFile(target))
 
-        self.controller.audit_reader.run(lambda: audit.report_html(since=f["since"], until=f["until"], out=target),
-                                         done, self._on_error)
+        self.controller.audit_reader.run(
+            lambda: audit.report_html(since=f["since"], until=f["until"], out=target), done, self._on_error
+        )
 
     def verify(self) -> None:
         audit = self.controller.audit
@@ -238,8 +267,9 @@ class AuditView(QWidget):
             color = theme.ok() if report.ok else theme.danger()
             self.status.setStyleSheet(f"color: {theme.hex_(color)}")
             if not report.ok:
-                QMessageBox.warning(self, "Audit trail damaged",
-                                    report.summary() + "\n\n" + "\n".join(report.problems[:20]))
+                QMessageBox.warning(
+                    self, "Audit trail damaged", report.summary() + "\n\n" + "\n".join(report.problems[:20])
+                )
 
         self.controller.audit_reader.run(audit.verify, done, self._on_error)
 

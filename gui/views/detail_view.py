@@ -33,7 +33,7 @@ from scanner.model import DocOutcome, Finding, Verdict
 if TYPE_CHECKING:
     from gui.app import AppController
 
-MIN_JUSTIFICATION = 10   # characters: "ok" is not a justification an auditor can use
+MIN_JUSTIFICATION = 10  # characters: "ok" is not a justification an auditor can use
 
 
 class DetailPanel(QWidget):
@@ -44,7 +44,7 @@ class DetailPanel(QWidget):
         self.controller = controller
         self.row: ResultRow | None = None
         self._revealed_file: ScannedFile | None = None
-        self._near: dict[str, list[DocOutcome]] = {}     # display -> outcomes with near-misses
+        self._near: dict[str, list[DocOutcome]] = {}  # display -> outcomes with near-misses
         self._context_note = ""
 
         self.title = QLabel("Select a file to see what was found")
@@ -67,13 +67,16 @@ class DetailPanel(QWidget):
 
         # decide bar
         self.release_button = QPushButton(icon("release"), "&Release")
-        self.release_button.setToolTip("Write the labelled copy into the destination's release folder "
-                                       "(your original stays where it is)")
+        self.release_button.setToolTip(
+            "Write the labelled copy into the destination's release folder (your original stays where it is)"
+        )
         self.quarantine_button = QPushButton(icon("quarantine"), "&Quarantine")
         self.quarantine_button.setToolTip("Move the file into quarantine with a record of why")
         self.override_button = QPushButton(icon("override"), "O&verride…")
-        self.override_button.setToolTip("Release a blocked file anyway, with a written justification "
-                                        "(only where the policy allows it; recorded in the audit trail)")
+        self.override_button.setToolTip(
+            "Release a blocked file anyway, with a written justification "
+            "(only where the policy allows it; recorded in the audit trail)"
+        )
         self.release_button.clicked.connect(self._release)
         self.quarantine_button.clicked.connect(self._quarantine)
         self.override_button.clicked.connect(self._override)
@@ -84,8 +87,14 @@ class DetailPanel(QWidget):
         self.findings_proxy.setSourceModel(self.findings)
         self.findings_view = _table(self.findings_proxy, "Findings in the selected file")
         header = self.findings_view.horizontalHeader()
-        for col, width in ((FindingsModel.FINDING, 170), (FindingsModel.CATEGORY, 70), (FindingsModel.SEVERITY, 70),
-                           (FindingsModel.CONFIDENCE, 80), (FindingsModel.LOCATION, 160), (FindingsModel.VALUE, 130)):
+        for col, width in (
+            (FindingsModel.FINDING, 170),
+            (FindingsModel.CATEGORY, 70),
+            (FindingsModel.SEVERITY, 70),
+            (FindingsModel.CONFIDENCE, 80),
+            (FindingsModel.LOCATION, 160),
+            (FindingsModel.VALUE, 130),
+        ):
             header.resizeSection(col, width)
         self.findings_view.selectionModel().selectionChanged.connect(self._on_finding_selected)
         self.reveal_button = QPushButton(icon("reveal"), "Re&veal values…")
@@ -101,11 +110,13 @@ class DetailPanel(QWidget):
         self.near_proxy.setSourceModel(self.near)
         self.near_view = _table(self.near_proxy, "Matches that were not reported, and why")
         self.explain_button = QPushButton(icon("explain"), "&Why not flagged?")
-        self.explain_button.setToolTip("Scan this file again and list the matches that were not reported, "
-                                       "with the reason for each")
+        self.explain_button.setToolTip(
+            "Scan this file again and list the matches that were not reported, with the reason for each"
+        )
         self.explain_button.clicked.connect(self._explain)
-        self.near_status = QLabel("Ask why something was not flagged: the file is scanned again keeping "
-                                  "every match that fell short.")
+        self.near_status = QLabel(
+            "Ask why something was not flagged: the file is scanned again keeping every match that fell short."
+        )
         self.near_status.setWordWrap(True)
 
         self._build_layout()
@@ -162,7 +173,7 @@ class DetailPanel(QWidget):
     # ------------------------------------------------------------------ showing a row
     def show_row(self, row: ResultRow | None) -> None:
         if row is None or self.row is None or row.file is not self.row.file:
-            self._revealed_file = None      # a reveal covers one file, once
+            self._revealed_file = None  # a reveal covers one file, once
         self.row = row
         self.refresh()
         if row is not None:
@@ -179,8 +190,13 @@ class DetailPanel(QWidget):
             self.title.setText("Select a file to see what was found")
             for w in (self.verdict_icon, self.verdict_text, self.reasons, self.status):
                 w.clear()
-            for b in (self.release_button, self.quarantine_button, self.override_button, self.reveal_button,
-                      self.explain_button):
+            for b in (
+                self.release_button,
+                self.quarantine_button,
+                self.override_button,
+                self.reveal_button,
+                self.explain_button,
+            ):
                 b.setEnabled(False)
             self.context_view.clear()
             return
@@ -287,16 +303,22 @@ class DetailPanel(QWidget):
             return
         found = [(o.path, f) for o in row.file.outcomes for f in o.findings]
         answer = QMessageBox.question(
-            self, "Reveal values",
+            self,
+            "Reveal values",
             f"Show the {len(found)} raw value(s) found in {row.file.path.name}?\n\n"
             "Your user name, the time and each value's pattern and location are recorded in the audit trail "
-            "(the values themselves are not).")
+            "(the values themselves are not).",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.reveal_button.setEnabled(False)
         if not self.controller.reveal(row.file, found, reason="GUI reveal"):
-            QMessageBox.warning(self, "Reveal values", "The values stay masked: the reveal could not be recorded "
-                                f"in the audit trail ({self.controller.audit_error}).")
+            QMessageBox.warning(
+                self,
+                "Reveal values",
+                "The values stay masked: the reveal could not be recorded "
+                f"in the audit trail ({self.controller.audit_error}).",
+            )
             self.refresh()
 
     @Slot(object)
@@ -330,14 +352,18 @@ class DetailPanel(QWidget):
         if outcomes is None:
             self.near.set_near_misses([])
             if row is not None:
-                self.near_status.setText("Ask why something was not flagged: the file is scanned again keeping "
-                                         "every match that fell short.")
+                self.near_status.setText(
+                    "Ask why something was not flagged: the file is scanned again keeping every match that fell short."
+                )
             return
         wanted = {o.path for o in self._doc_outcomes()}
         near = [n for o in outcomes if o.path in wanted for n in o.near_misses]
         self.near.set_near_misses(near)
-        self.near_status.setText(f"{len(near)} match(es) were not reported." if near else
-                                 "No near-misses: no pattern came close anywhere in this file.")
+        self.near_status.setText(
+            f"{len(near)} match(es) were not reported."
+            if near
+            else "No near-misses: no pattern came close anywhere in this file."
+        )
 
     # ------------------------------------------------------------------ decide
     def _release(self) -> None:
@@ -350,8 +376,11 @@ class DetailPanel(QWidget):
         if row is None:
             return
         answer = QMessageBox.question(
-            self, "Quarantine", f"Move {row.file.path.name} into quarantine?\n\n"
-            "It is removed from its folder and kept with a record of why.")
+            self,
+            "Quarantine",
+            f"Move {row.file.path.name} into quarantine?\n\n"
+            "It is removed from its folder and kept with a record of why.",
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.quarantine_button.setEnabled(False)
             self.controller.quarantine(row.file)
@@ -362,15 +391,19 @@ class DetailPanel(QWidget):
             return
         dest = self.controller.session.destination(self.controller.destination)
         text, ok = QInputDialog.getMultiLineText(
-            self, "Release anyway",
+            self,
+            "Release anyway",
             f"{row.file.path.name} is blocked for {dest.title if dest else 'this destination'}.\n"
-            "Why must it be released anyway? Your justification and name are recorded in the audit trail.")
+            "Why must it be released anyway? Your justification and name are recorded in the audit trail.",
+        )
         if not ok:
             return
         if len(text.strip()) < MIN_JUSTIFICATION:
-            QMessageBox.warning(self, "Release anyway",
-                                f"Please write a justification of at least {MIN_JUSTIFICATION} characters; "
-                                "nothing was released.")
+            QMessageBox.warning(
+                self,
+                "Release anyway",
+                f"Please write a justification of at least {MIN_JUSTIFICATION} characters; nothing was released.",
+            )
             return
         self.override_button.setEnabled(False)
         self.controller.override(row.file, text.strip())
@@ -392,7 +425,7 @@ def render_snippet(s: Snippet, f: Finding, revealed: bool) -> str:
     out, pos = [], 0
     for start, end, is_match in sorted(spans):
         if start < pos:
-            continue                      # overlapping spans: the first one wins
+            continue  # overlapping spans: the first one wins
         out.append(html.escape(text[pos:start]))
         if is_match:
             shown = s.match if revealed else f.masked
@@ -401,8 +434,10 @@ def render_snippet(s: Snippet, f: Finding, revealed: bool) -> str:
             out.append(html.escape(text[start:end] if revealed else mask(text[start:end])))
         pos = end
     out.append(html.escape(text[pos:]))
-    return (f"<pre style='white-space: pre-wrap'>{''.join(out)}</pre>"
-            f"<p>{html.escape(f.name)}: {html.escape(f.explanation.summary())}</p>")
+    return (
+        f"<pre style='white-space: pre-wrap'>{''.join(out)}</pre>"
+        f"<p>{html.escape(f.name)}: {html.escape(f.explanation.summary())}</p>"
+    )
 
 
 def _table(model: SortFilterProxyModel, name: str) -> QTableView:
@@ -410,7 +445,7 @@ def _table(model: SortFilterProxyModel, name: str) -> QTableView:
     view.setModel(model)
     view.setAccessibleName(name)
     view.setSortingEnabled(True)
-    view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)     # document order until the user sorts
+    view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # document order until the user sorts
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)

@@ -21,7 +21,7 @@ def local_paths(mime: QMimeData) -> list[Path]:
 class DropZone(QFrame):
     """A framed area that accepts dropped files/folders and offers "Add files…"/"Add folder…"."""
 
-    paths_dropped = Signal(list)   # list[Path]
+    paths_dropped = Signal(list)  # list[Path]
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -49,8 +49,9 @@ class DropZone(QFrame):
     def _set_hover(self, on: bool) -> None:
         self.setProperty("dropHover", on)
         self.setLineWidth(2 if on else 1)
-        self.label.setText("Release to scan" if on else
-                           "Drop files or folders here to scan them — nothing leaves your computer.")
+        self.label.setText(
+            "Release to scan" if on else "Drop files or folders here to scan them — nothing leaves your computer."
+        )
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

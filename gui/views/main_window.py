@@ -45,9 +45,13 @@ class MainWindow(QMainWindow):
         self.settings_view = SettingsView(controller)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for widget, name, text in ((self.scan_view, "scan", "&Scan"), (self.watcher_view, "watch", "&Watcher"),
-                                   (self.pattern_view, "patterns", "&Patterns"), (self.audit_view, "audit", "&Audit"),
-                                   (self.settings_view, "settings", "Se&ttings")):
+        for widget, name, text in (
+            (self.scan_view, "scan", "&Scan"),
+            (self.watcher_view, "watch", "&Watcher"),
+            (self.pattern_view, "patterns", "&Patterns"),
+            (self.audit_view, "audit", "&Audit"),
+            (self.settings_view, "settings", "Se&ttings"),
+        ):
             self.tabs.addTab(widget, icon(name), text)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
@@ -58,7 +62,7 @@ class MainWindow(QMainWindow):
         controller.audit_failed.connect(self._on_audit_failed)
         controller.session_changed.connect(self._on_session_changed)
         hints = QGuiApplication.styleHints()
-        if hasattr(hints, "colorSchemeChanged"):     # Qt >= 6.5: the OS switched light/dark
+        if hasattr(hints, "colorSchemeChanged"):  # Qt >= 6.5: the OS switched light/dark
             hints.colorSchemeChanged.connect(self._on_color_scheme_changed)
         self._update_status()
 
@@ -169,10 +173,13 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         from scanner import __version__
 
-        QMessageBox.about(self, "About Clearance",
-                          f"Clearance {__version__}\n\nClassifies files and clears them before they leave "
-                          "the company. Scans run on this computer; values are masked unless revealed, and "
-                          "every reveal and action is recorded in the audit trail.")
+        QMessageBox.about(
+            self,
+            "About Clearance",
+            f"Clearance {__version__}\n\nClassifies files and clears them before they leave "
+            "the company. Scans run on this computer; values are masked unless revealed, and "
+            "every reveal and action is recorded in the audit trail.",
+        )
 
     def current_view(self) -> QWidget:
         return self.tabs.currentWidget()

@@ -65,15 +65,25 @@ from scanner.detect.patterns import (
 if TYPE_CHECKING:
     from gui.app import AppController
 
-TEST_TEXT_LIMIT = 200_000      # characters matched live in the test pane
-LIVE_DELAY_MS = 150            # debounce: re-check after the admin pauses typing
+TEST_TEXT_LIMIT = 200_000  # characters matched live in the test pane
+LIVE_DELAY_MS = 150  # debounce: re-check after the admin pauses typing
 WORKBENCH_REGEX_TIMEOUT = 0.25  # a catastrophic regex being typed must not freeze the window
 _FLAGS = ("ignorecase", "multiline", "dotall", "verbose")
 # What the loader assumes when a key is absent: the form writes a key only if it differs
 # from this, or the file already had it (so a save does not litter the file with defaults).
-_DEFAULTS: dict[str, Any] = {"flags": [], "score": 0.5, "validator": None, "validator_mode": "hard",
-                             "keywords": [], "window": [60, 20], "far_window": 300, "negative": [],
-                             "require_context": False, "min_score": 0.4, "description": ""}
+_DEFAULTS: dict[str, Any] = {
+    "flags": [],
+    "score": 0.5,
+    "validator": None,
+    "validator_mode": "hard",
+    "keywords": [],
+    "window": [60, 20],
+    "far_window": 300,
+    "negative": [],
+    "require_context": False,
+    "min_score": 0.4,
+    "description": "",
+}
 _ENGINE_WORDS = {
     "vectorscan": "Vectorscan: the text is read once for all patterns (fastest).",
     "vectorscan-prefilter": "Vectorscan prefilter: a superset is found by Vectorscan, then confirmed by regex.",
@@ -199,9 +209,14 @@ class PatternForm(QWidget):
         score_row.addWidget(self.min_score)
         score_row.addStretch(1)
         form = QFormLayout(self)
-        for label, widget in (("&Id:", self.id), ("&Name:", self.name), ("Descr&iption:", self.description),
-                              ("&Category:", self.category), ("Se&verity:", self.severity),
-                              ("&Regex:", self.regex)):
+        for label, widget in (
+            ("&Id:", self.id),
+            ("&Name:", self.name),
+            ("Descr&iption:", self.description),
+            ("&Category:", self.category),
+            ("Se&verity:", self.severity),
+            ("&Regex:", self.regex),
+        ):
             form.addRow(label, widget)
         form.addRow("Flags:", flags_row)
         form.addRow("Va&lidator:", self.validator)
@@ -265,16 +280,21 @@ class PatternForm(QWidget):
     def values(self) -> dict[str, Any]:
         """Everything the form shows, as the loader's keys."""
         return {
-            "id": self.id.text().strip(), "name": self.name.text().strip(),
+            "id": self.id.text().strip(),
+            "name": self.name.text().strip(),
             "description": self.description.text().strip(),
-            "category": self.category.currentText(), "severity": self.severity.currentText(),
+            "category": self.category.currentText(),
+            "severity": self.severity.currentText(),
             "regex": self.regex.toPlainText().strip("\n"),
             "flags": [f for f, cb in self.flags.items() if cb.isChecked()],
-            "validator": self.validator.currentData(), "validator_mode": self.validator_mode.currentData(),
-            "score": round(self.score.value(), 2), "min_score": round(self.min_score.value(), 2),
+            "validator": self.validator.currentData(),
+            "validator_mode": self.validator_mode.currentData(),
+            "score": round(self.score.value(), 2),
+            "min_score": round(self.min_score.value(), 2),
             "keywords": _words(self.keywords.text()),
             "window": [self.window_before.value(), self.window_after.value()],
-            "far_window": self.far_window.value(), "negative": _words(self.negative.text()),
+            "far_window": self.far_window.value(),
+            "negative": _words(self.negative.text()),
             "require_context": self.require_context.isChecked(),
             "examples": {"must_match": _lines(self.must_match), "must_not_match": _lines(self.must_not_match)},
         }
@@ -286,10 +306,27 @@ class PatternForm(QWidget):
             p.setReadOnly(ro)
 
     def _widgets(self) -> list[QWidget]:
-        return [self.id, self.name, self.description, self.category, self.severity, self.regex, *self.flags.values(),
-                self.validator, self.validator_mode, self.score, self.min_score, self.keywords, self.window_before,
-                self.window_after, self.far_window, self.negative, self.require_context, self.must_match,
-                self.must_not_match]
+        return [
+            self.id,
+            self.name,
+            self.description,
+            self.category,
+            self.severity,
+            self.regex,
+            *self.flags.values(),
+            self.validator,
+            self.validator_mode,
+            self.score,
+            self.min_score,
+            self.keywords,
+            self.window_before,
+            self.window_after,
+            self.far_window,
+            self.negative,
+            self.require_context,
+            self.must_match,
+            self.must_not_match,
+        ]
 
 
 class TestPane(QPlainTextEdit):
@@ -325,14 +362,14 @@ class TestPane(QPlainTextEdit):
 
 
 class PatternWorkbench(QWidget):
-    evaluated = Signal()      # the live check finished (tests wait on it)
+    evaluated = Signal()  # the live check finished (tests wait on it)
 
     def __init__(self, controller: AppController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
         self.sets: list[SetFile] = []
         self.current_set: SetFile | None = None
-        self.current_raw: dict[str, Any] | None = None    # the pattern's table as in the file
+        self.current_raw: dict[str, Any] | None = None  # the pattern's table as in the file
         self.current_index = -1
         self.is_new = False
         self.current_pattern: Pattern | None = None
@@ -516,8 +553,9 @@ class PatternWorkbench(QWidget):
         if s is None:
             self.set_label.clear()
             return
-        state = "built-in, read-only: Save as… writes your copy into an admin pattern folder" if s.builtin \
-            else "admin set"
+        state = (
+            "built-in, read-only: Save as… writes your copy into an admin pattern folder" if s.builtin else "admin set"
+        )
         self.set_label.setText(f"{s.name}  ·  {s.path}  ·  {state}")
         self.save_button.setEnabled(not s.builtin and self.current_raw is not None or self.is_new)
         self.save_as_button.setEnabled(self.current_raw is not None or self.is_new)
@@ -529,8 +567,14 @@ class PatternWorkbench(QWidget):
         if s is None or s.builtin:
             return
         self.is_new = True
-        self.current_raw = {"id": f"{s.name}-new-pattern", "name": "New pattern", "category": "ip",
-                            "severity": "medium", "regex": "", "examples": {"must_match": [], "must_not_match": []}}
+        self.current_raw = {
+            "id": f"{s.name}-new-pattern",
+            "name": "New pattern",
+            "category": "ip",
+            "severity": "medium",
+            "regex": "",
+            "examples": {"must_match": [], "must_not_match": []},
+        }
         self.current_index = len(toml_edit.raw_patterns(s.text))
         self.form.setEnabled(True)
         self.form.set_read_only(False)
@@ -540,8 +584,9 @@ class PatternWorkbench(QWidget):
 
     def new_set(self) -> None:
         folder = self._admin_folder()
-        target, _f = QFileDialog.getSaveFileName(self, "New pattern set", str(folder / "local.toml"),
-                                                 "Pattern sets (*.toml)")
+        target, _f = QFileDialog.getSaveFileName(
+            self, "New pattern set", str(folder / "local.toml"), "Pattern sets (*.toml)"
+        )
         if not target:
             return
         path = Path(target).with_suffix(".toml")
@@ -622,8 +667,10 @@ class PatternWorkbench(QWidget):
         self.example_failures = len(report.failures)
 
     def example_results(self) -> list[tuple[str, bool]]:
-        return [(self.examples.item(i).text(), bool(self.examples.item(i).data(Qt.ItemDataRole.UserRole)))
-                for i in range(self.examples.count())]
+        return [
+            (self.examples.item(i).text(), bool(self.examples.item(i).data(Qt.ItemDataRole.UserRole)))
+            for i in range(self.examples.count())
+        ]
 
     def _matcher_for_test(self) -> Matcher | None:
         if self.all_patterns.isChecked():
@@ -686,14 +733,18 @@ class PatternWorkbench(QWidget):
         selections = []
         for f in result.findings:
             selections.append(self._selection(f.start, f.end, theme.match_background()))
-            item = QListWidgetItem(icon("block" if f.severity.rank >= 3 else "label"),
-                                   f"{f.name}: {cut[f.start:f.end]!r} at {f.location.describe()} — "
-                                   f"{f.explanation.summary()}")
+            item = QListWidgetItem(
+                icon("block" if f.severity.rank >= 3 else "label"),
+                f"{f.name}: {cut[f.start : f.end]!r} at {f.location.describe()} — {f.explanation.summary()}",
+            )
             item.setData(Qt.ItemDataRole.UserRole, ("finding", f.pattern, f.start, f.end))
             self.test_results.addItem(item)
         for n in result.near_misses:
-            item = QListWidgetItem(icon("pending"), f"not flagged: {n.explanation.pattern_name} {n.masked} at "
-                                                    f"{n.location.describe()} — {n.explanation.summary()}")
+            item = QListWidgetItem(
+                icon("pending"),
+                f"not flagged: {n.explanation.pattern_name} {n.masked} at "
+                f"{n.location.describe()} — {n.explanation.summary()}",
+            )
             item.setData(Qt.ItemDataRole.UserRole, ("near", n.pattern, None, None))
             self.test_results.addItem(item)
         self.test.setExtraSelections(selections)
@@ -762,9 +813,11 @@ class PatternWorkbench(QWidget):
         if self.example_failures == 0:
             return True
         answer = QMessageBox.question(
-            self, "Examples fail",
+            self,
+            "Examples fail",
             f"{self.example_failures} example(s) of this pattern fail. `clearance patterns test` will report "
-            "them.\n\nSave anyway?")
+            "them.\n\nSave anyway?",
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def save(self) -> bool:
@@ -782,12 +835,17 @@ class PatternWorkbench(QWidget):
         try:
             current = s.path.read_text(encoding="utf-8")
             if current != s.text:
-                QMessageBox.warning(self, "Save pattern", f"{s.path.name} was changed by someone else since it was "
-                                    "opened. Revert to load their version, then edit again.")
+                QMessageBox.warning(
+                    self,
+                    "Save pattern",
+                    f"{s.path.name} was changed by someone else since it was "
+                    "opened. Revert to load their version, then edit again.",
+                )
                 return False
             old_id = str(self.current_raw.get("id"))
-            new_text = (toml_edit.add_pattern(s.text, form) if self.is_new
-                        else toml_edit.update_pattern(s.text, old_id, form))
+            new_text = (
+                toml_edit.add_pattern(s.text, form) if self.is_new else toml_edit.update_pattern(s.text, old_id, form)
+            )
         except (OSError, toml_edit.TomlEditError) as exc:
             QMessageBox.warning(self, "Save pattern", str(exc))
             return False
@@ -818,9 +876,15 @@ class PatternWorkbench(QWidget):
             return False
         form = self.form_dict()
         try:
-            base = path.read_text(encoding="utf-8") if path.exists() else toml_edit.new_set_text(
-                path.stem, f"Local patterns (overrides of {s.name})",
-                note=f"A pattern here with the id of a built-in pattern replaces it (from {s.path.name}).")
+            base = (
+                path.read_text(encoding="utf-8")
+                if path.exists()
+                else toml_edit.new_set_text(
+                    path.stem,
+                    f"Local patterns (overrides of {s.name})",
+                    note=f"A pattern here with the id of a built-in pattern replaces it (from {s.path.name}).",
+                )
+            )
             new_text = toml_edit.replace_or_add_pattern(base, form)
         except (OSError, toml_edit.TomlEditError) as exc:
             QMessageBox.warning(self, "Save pattern as", str(exc))
@@ -851,12 +915,21 @@ class PatternWorkbench(QWidget):
         pats, _errs = parse_set_text(text, str(path))
         name = next((s.name for s in self.sets if s.path == path), path.stem)
         sha = toml_edit.sha256_text(text)
-        self.controller.record(lambda a: a.record_if_changed(
-            "pattern_set_change", str(path), sha, name=name, patterns=len(pats), pattern=pattern_id, change=change,
-            file_sha256_before=old_sha or None))
+        self.controller.record(
+            lambda a: a.record_if_changed(
+                "pattern_set_change",
+                str(path),
+                sha,
+                name=name,
+                patterns=len(pats),
+                pattern=pattern_id,
+                change=change,
+                file_sha256_before=old_sha or None,
+            )
+        )
         self.is_new = False
         self.current_set = None
-        self.controller.reload()          # new workers compile the new set
+        self.controller.reload()  # new workers compile the new set
         self.reload_sets(select=(path, pattern_id))
 
     def _offer_pattern_dir(self, folder: Path) -> None:
@@ -864,9 +937,11 @@ class PatternWorkbench(QWidget):
         if folder.resolve() in dirs:
             return
         answer = QMessageBox.question(
-            self, "Use this folder?",
+            self,
+            "Use this folder?",
             f"{folder} is not one of the pattern folders in the configuration, so scans do not use it yet.\n\n"
-            "Add it to [scan] pattern_dirs in clearance.toml?")
+            "Add it to [scan] pattern_dirs in clearance.toml?",
+        )
         if answer == QMessageBox.StandardButton.Yes:
             error = self.controller.add_pattern_dir(folder)
             if error:

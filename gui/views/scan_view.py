@@ -90,7 +90,7 @@ class ScanView(QWidget):
         self.table.setModel(self.proxy)
         self.table.setAccessibleName("Scan results")
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)   # arrival order until the user sorts
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # arrival order until the user sorts
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
@@ -99,11 +99,14 @@ class ScanView(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((ResultsModel.VERDICT, 110), (ResultsModel.FILE, 230), (ResultsModel.TYPE, 55),
-                           (ResultsModel.LABEL, 95)):
+        for col, width in (
+            (ResultsModel.VERDICT, 110),
+            (ResultsModel.FILE, 230),
+            (ResultsModel.TYPE, 55),
+            (ResultsModel.LABEL, 95),
+        ):
             header.resizeSection(col, width)
-        for col in (ResultsModel.PHI, ResultsModel.FORMULA, ResultsModel.IP, ResultsModel.SECRET,
-                    ResultsModel.FINANCE):
+        for col in (ResultsModel.PHI, ResultsModel.FORMULA, ResultsModel.IP, ResultsModel.SECRET, ResultsModel.FINANCE):
             header.resizeSection(col, 58)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
@@ -156,7 +159,7 @@ class ScanView(QWidget):
 
     @Slot()
     def _on_scan_started(self) -> None:
-        self.progress.setRange(0, 0)        # busy until the first files are listed
+        self.progress.setRange(0, 0)  # busy until the first files are listed
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.summary.setText("Scanning…")

@@ -47,9 +47,11 @@ from scanner.limits import Limits, MiB
 if TYPE_CHECKING:
     from gui.app import AppController
 
-NEW_FILE_HEADER = ("# Clearance configuration, written by the Clearance app.\n"
-                   "# Every key is explained in resources/clearance.sample.toml.\n"
-                   "schema_version = 1\n")
+NEW_FILE_HEADER = (
+    "# Clearance configuration, written by the Clearance app.\n"
+    "# Every key is explained in resources/clearance.sample.toml.\n"
+    "schema_version = 1\n"
+)
 # Limits the form offers, with how they are shown (bytes as MiB).
 _LIMIT_FIELDS = (
     ("max_file_bytes", "Largest file", "MiB", MiB),
@@ -81,12 +83,12 @@ def _item(text: str, data: Any = None) -> QTableWidgetItem:
 
 
 class SettingsView(QWidget):
-    validated = Signal(str)    # "" when valid, else the loader's message
+    validated = Signal(str)  # "" when valid, else the loader's message
 
     def __init__(self, controller: AppController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.original = ""          # the file's text when loaded (to detect someone else's edit)
+        self.original = ""  # the file's text when loaded (to detect someone else's edit)
         self._loading = False
 
         self.path_label = QLabel()
@@ -119,8 +121,9 @@ class SettingsView(QWidget):
         self.destinations = QTableWidget(0, 4)
         self.destinations.setHorizontalHeaderLabels(["Name", "Display name", "Release folder", "Policy"])
         self.destinations.setAccessibleName("Destinations")
-        self.destinations.setToolTip("Policy: empty (the [scan] policy), builtin, or the name of a [policies.<name>] "
-                                     "table (see the TOML tab)")
+        self.destinations.setToolTip(
+            "Policy: empty (the [scan] policy), builtin, or the name of a [policies.<name>] table (see the TOML tab)"
+        )
         self.add_dest = QPushButton(icon("new"), "Add destination")
         self.remove_dest = QPushButton(icon("remove"), "Remove")
         self.add_dest.clicked.connect(self._add_destination)
@@ -178,8 +181,11 @@ class SettingsView(QWidget):
 
         folders = QGroupBox("Folders")
         f = QFormLayout(folders)
-        for label, edit in (("&Quarantine:", self.quarantine), ("Audit &database:", self.audit_db),
-                            ("Hash &key file:", self.hash_key)):
+        for label, edit in (
+            ("&Quarantine:", self.quarantine),
+            ("Audit &database:", self.audit_db),
+            ("Hash &key file:", self.hash_key),
+        ):
             row = QHBoxLayout()
             row.addWidget(edit, 1)
             browse = QPushButton("Browse…")
@@ -303,14 +309,17 @@ class SettingsView(QWidget):
         self.quarantine.setText(str(quarantine.get("folder", "")))
         self.audit_db.setText(str(audit.get("database", "")))
         self.hash_key.setText(str(audit.get("hash_key_file", "")))
-        for e, default in ((self.quarantine, "Quarantine in the per-user data folder"),
-                           (self.audit_db, "audit.sqlite in the per-user data folder"),
-                           (self.hash_key, "hash.key in the per-user data folder")):
+        for e, default in (
+            (self.quarantine, "Quarantine in the per-user data folder"),
+            (self.audit_db, "audit.sqlite in the per-user data folder"),
+            (self.hash_key, "hash.key in the per-user data folder"),
+        ):
             e.setPlaceholderText(f"default: {default}")
         self.destinations.setRowCount(0)
         for name, d in (data.get("destinations") or {}).items():
-            self._append_destination(name, str(d.get("display_name", "")), str(d.get("folder", "")),
-                                     str(d.get("policy", "")), original=name)
+            self._append_destination(
+                name, str(d.get("display_name", "")), str(d.get("folder", "")), str(d.get("policy", "")), original=name
+            )
         self.watch_folders.setRowCount(0)
         for wf in watch.get("folders", []):
             self._append_watch(str(wf.get("path", "")), str(wf.get("destination", "")))
@@ -355,13 +364,16 @@ class SettingsView(QWidget):
             default = getattr(_DEFAULT_LIMITS, key)
             if int(value) == value and key not in _FLOAT_LIMITS:
                 value = int(value)
-            if scale != 1 and toml_edit.get_path(doc, ("limits", key)) is not None \
-                    and int(toml_edit.get_path(doc, ("limits", key)) // scale) == box.value():
-                continue        # the file's exact byte count rounds to the same MiB: leave it
+            if (
+                scale != 1
+                and toml_edit.get_path(doc, ("limits", key)) is not None
+                and int(toml_edit.get_path(doc, ("limits", key)) // scale) == box.value()
+            ):
+                continue  # the file's exact byte count rounds to the same MiB: leave it
             keep_or_default(("limits", key), value, default)
         for section in ("scan", "audit", "quarantine", "limits", "watch"):
             if section in doc and not doc[section]:
-                del doc[section]        # no empty [section] headers left behind
+                del doc[section]  # no empty [section] headers left behind
         return toml_edit.dumps(doc)
 
     def _apply_destinations(self, doc: Any, data: dict[str, Any]) -> None:
@@ -397,14 +409,23 @@ class SettingsView(QWidget):
         for i in range(t.rowCount()):
             cells = [(t.item(i, c).text().strip() if t.item(i, c) else "") for c in range(4)]
             original = t.item(i, 0).data(Qt.ItemDataRole.UserRole) if t.item(i, 0) else None
-            out.append({"name": cells[0], "display_name": cells[1], "folder": cells[2], "policy": cells[3],
-                        "original": original or ""})
+            out.append(
+                {
+                    "name": cells[0],
+                    "display_name": cells[1],
+                    "folder": cells[2],
+                    "policy": cells[3],
+                    "original": original or "",
+                }
+            )
         return out
 
     def _watch_rows(self) -> list[tuple[str, str]]:
         t = self.watch_folders
-        return [tuple((t.item(i, c).text().strip() if t.item(i, c) else "") for c in range(2))  # type: ignore[misc]
-                for i in range(t.rowCount())]
+        return [
+            tuple((t.item(i, c).text().strip() if t.item(i, c) else "") for c in range(2))  # type: ignore[misc]
+            for i in range(t.rowCount())
+        ]
 
     # ------------------------------------------------------------------ validate and save
     @Slot()

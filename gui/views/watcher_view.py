@@ -60,13 +60,18 @@ class WatcherView(QWidget):
         self.events.setModel(self.proxy)
         self.events.setAccessibleName("Recent watcher events")
         self.events.setSortingEnabled(True)
-        self.events.sortByColumn(-1, Qt.SortOrder.AscendingOrder)   # newest first until the user sorts
+        self.events.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # newest first until the user sorts
         self.events.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.events.setWordWrap(False)
         self.events.verticalHeader().setVisible(False)
         self.events.horizontalHeader().setStretchLastSection(True)
-        for col, width in ((WatchEventsModel.TIME, 140), (WatchEventsModel.EVENT, 95), (WatchEventsModel.FILE, 220),
-                           (WatchEventsModel.DESTINATION, 130), (WatchEventsModel.VERDICT, 80)):
+        for col, width in (
+            (WatchEventsModel.TIME, 140),
+            (WatchEventsModel.EVENT, 95),
+            (WatchEventsModel.FILE, 220),
+            (WatchEventsModel.DESTINATION, 130),
+            (WatchEventsModel.VERDICT, 80),
+        ):
             self.events.horizontalHeader().resizeSection(col, width)
         self.errors = QListWidget()
         self.errors.setAccessibleName("Watcher errors")
@@ -107,8 +112,12 @@ class WatcherView(QWidget):
 
     _STATES = {
         "unavailable": "Watcher: not available in this build",
-        "stopped": "Watcher: stopped", "starting": "Watcher: starting…", "running": "Watcher: running",
-        "paused": "Watcher: paused", "stopping": "Watcher: stopping…", "failed": "Watcher: stopped after an error",
+        "stopped": "Watcher: stopped",
+        "starting": "Watcher: starting…",
+        "running": "Watcher: running",
+        "paused": "Watcher: paused",
+        "stopping": "Watcher: stopping…",
+        "failed": "Watcher: stopped after an error",
         "service": "Watcher service: running in another process",
     }
 
@@ -119,8 +128,9 @@ class WatcherView(QWidget):
         self.model.set_titles(names)
         self.folders.clear()
         for f in w.folders():
-            item = QTreeWidgetItem([str(f.path), names.get(f.destination, f.destination),
-                                    f.state + (f": {f.detail}" if f.detail else "")])
+            item = QTreeWidgetItem(
+                [str(f.path), names.get(f.destination, f.destination), f.state + (f": {f.detail}" if f.detail else "")]
+            )
             if f.state != "ok":
                 item.setForeground(2, theme.danger())
             self.folders.addTopLevelItem(item)
@@ -131,22 +141,27 @@ class WatcherView(QWidget):
         counts = w.counts()
         done = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if n)
         active = state in ("running", "paused", "service")
-        self.queue_label.setText((f"  Queue: {w.queue()} file(s)" + (f"  ·  {done}" if done else ""))
-                                 if active else "")
+        self.queue_label.setText((f"  Queue: {w.queue()} file(s)" + (f"  ·  {done}" if done else "")) if active else "")
         if state == "unavailable":
             self.mode_label.setText("This build has no folder watcher.")
         elif state == "service":
             svc = w.service
             pid = f" (process {svc.pid})" if svc is not None else ""
-            self.mode_label.setText(f"A Clearance watcher service{pid} watches these folders; this panel shows its "
-                                    "status. Pause or stop it with the service manager.")
+            self.mode_label.setText(
+                f"A Clearance watcher service{pid} watches these folders; this panel shows its "
+                "status. Pause or stop it with the service manager."
+            )
         elif active:
-            self.mode_label.setText("The watcher runs inside this app and uses its scanner workers at background "
-                                    "priority: your own scans go first. Closing the window keeps it running in "
-                                    "the tray, where there is one.")
+            self.mode_label.setText(
+                "The watcher runs inside this app and uses its scanner workers at background "
+                "priority: your own scans go first. Closing the window keeps it running in "
+                "the tray, where there is one."
+            )
         else:
-            self.mode_label.setText("Start the watcher here, or run it as a service (clearance watch): a running "
-                                    "service's status appears here on its own.")
+            self.mode_label.setText(
+                "Start the watcher here, or run it as a service (clearance watch): a running "
+                "service's status appears here on its own."
+            )
         self.start_button.setEnabled(w.can_start() or state == "paused")
         self.start_button.setText("&Resume" if state == "paused" else "&Start watching")
         self.pause_button.setEnabled(state == "running")

@@ -48,8 +48,14 @@ from scanner.model import Decision, FileResult, Verdict
 from scanner.record.audit import AuditLog, current_actor, current_host, now_utc, scan_fields, summarise_findings
 
 CRASH_ENV = "CLEARANCE_CRASH_AT"
-CRASH_POINTS = ("after_copy_unjournaled", "after_copy", "after_rename_unjournaled", "after_rename",
-                "after_remove_unjournaled", "after_remove")
+CRASH_POINTS = (
+    "after_copy_unjournaled",
+    "after_copy",
+    "after_rename_unjournaled",
+    "after_rename",
+    "after_remove_unjournaled",
+    "after_remove",
+)
 RECORD_SUFFIX = ".clearance.json"
 _STAGING_PREFIX = ".clearance-"
 _STAGING_SUFFIX = ".part"
@@ -94,7 +100,7 @@ def _copy_plain(src: Path, dest: Path) -> None:
         fout.flush()
         os.fsync(fout.fileno())
     with contextlib.suppress(OSError):
-        shutil.copystat(src, dest)   # keep the modification time: a released copy is the same document
+        shutil.copystat(src, dest)  # keep the modification time: a released copy is the same document
 
 
 def collision_free(target: Path) -> Path:
@@ -102,7 +108,7 @@ def collision_free(target: Path) -> Path:
     if not target.exists() and not target.is_symlink():
         return target
     stem, suffix = target.stem, target.suffix
-    if target.name.startswith(".") and stem == target.name:   # ".env": no suffix
+    if target.name.startswith(".") and stem == target.name:  # ".env": no suffix
         suffix = ""
     n = 1
     while True:
@@ -166,14 +172,31 @@ class JournalEntry:
         return self.temp.parent
 
 
-_J_COLS = ("id, op, state, source, source_sha256, bytes, target, temp, target_sha256, keep_source, record_path, "
-           "record_json, audit_json, created, updated, note")
+_J_COLS = (
+    "id, op, state, source, source_sha256, bytes, target, temp, target_sha256, keep_source, record_path, "
+    "record_json, audit_json, created, updated, note"
+)
 
 
 def _entry(r: Sequence[Any]) -> JournalEntry:
-    return JournalEntry(r[0], r[1], r[2], Path(r[3]), r[4], r[5], Path(r[6]), Path(r[7]), r[8], bool(r[9]),
-                        Path(r[10]) if r[10] else None, json.loads(r[11]) if r[11] else None, json.loads(r[12]),
-                        r[13], r[14], r[15])
+    return JournalEntry(
+        r[0],
+        r[1],
+        r[2],
+        Path(r[3]),
+        r[4],
+        r[5],
+        Path(r[6]),
+        Path(r[7]),
+        r[8],
+        bool(r[9]),
+        Path(r[10]) if r[10] else None,
+        json.loads(r[11]) if r[11] else None,
+        json.loads(r[12]),
+        r[13],
+        r[14],
+        r[15],
+    )
 
 
 class Journal:
@@ -183,17 +206,40 @@ class Journal:
     def __init__(self, audit: AuditLog):
         self.audit = audit
 
-    def begin(self, op: str, source: Path, source_sha256: str, size: int, target: Path, temp: Path,
-              keep_source: bool, record_path: Path | None, record: dict[str, Any] | None,
-              audit_fields: dict[str, Any]) -> int:
+    def begin(
+        self,
+        op: str,
+        source: Path,
+        source_sha256: str,
+        size: int,
+        target: Path,
+        temp: Path,
+        keep_source: bool,
+        record_path: Path | None,
+        record: dict[str, Any] | None,
+        audit_fields: dict[str, Any],
+    ) -> int:
         now = now_utc()
         with self.audit.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO journal(op, state, source, source_sha256, bytes, target, temp, keep_source, "
                 "record_path, record_json, audit_json, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (op, "copying", str(source), source_sha256, size, str(target), str(temp), int(keep_source),
-                 str(record_path) if record_path else None, json.dumps(record) if record is not None else None,
-                 json.dumps(audit_fields), now, now))
+                (
+                    op,
+                    "copying",
+                    str(source),
+                    source_sha256,
+                    size,
+                    str(target),
+                    str(temp),
+                    int(keep_source),
+                    str(record_path) if record_path else None,
+                    json.dumps(record) if record is not None else None,
+                    json.dumps(audit_fields),
+                    now,
+                    now,
+                ),
+            )
             return int(cur.lastrowid or 0)
 
     def update(self, entry_id: int, **cols: Any) -> None:
@@ -203,12 +249,14 @@ class Journal:
         with self.audit.transaction() as tx:
             tx.execute(f"UPDATE journal SET {sets} WHERE id = ?", (*vals, entry_id))
 
-    def finish(self, entry_id: int, state: str, audit_kind: str, audit_fields: dict[str, Any],
-               note: str | None = None) -> int:
+    def finish(
+        self, entry_id: int, state: str, audit_kind: str, audit_fields: dict[str, Any], note: str | None = None
+    ) -> int:
         """Close the entry and write its audit row in one transaction; returns the audit seq."""
         with self.audit.transaction() as tx:
-            tx.execute("UPDATE journal SET state = ?, note = ?, updated = ? WHERE id = ?",
-                       (state, note, now_utc(), entry_id))
+            tx.execute(
+                "UPDATE journal SET state = ?, note = ?, updated = ? WHERE id = ?", (state, note, now_utc(), entry_id)
+            )
             return tx.record(audit_kind, **audit_fields)
 
     def get(self, entry_id: int) -> JournalEntry:
@@ -220,8 +268,9 @@ class Journal:
 
     def pending(self) -> list[JournalEntry]:
         with self.audit.transaction() as tx:
-            rows = tx.execute(f"SELECT {_J_COLS} FROM journal WHERE state IN ({','.join('?' * len(_PENDING))}) "
-                              "ORDER BY id", _PENDING).fetchall()
+            rows = tx.execute(
+                f"SELECT {_J_COLS} FROM journal WHERE state IN ({','.join('?' * len(_PENDING))}) ORDER BY id", _PENDING
+            ).fetchall()
         return [_entry(r) for r in rows]
 
     def entries(self) -> list[JournalEntry]:
@@ -233,7 +282,7 @@ class Journal:
 # --------------------------------------------------------------------------- the transfer
 
 
-Producer = Callable[[Path], dict[str, Any]]   # writes the staged file; returns extra audit fields
+Producer = Callable[[Path], dict[str, Any]]  # writes the staged file; returns extra audit fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,16 +303,27 @@ class _Transfer:
     def __init__(self, journal: Journal):
         self.j = journal
 
-    def run(self, op: str, source: Path, source_sha256: str, target_folder: Path, producer: Producer,
-            audit_fields: dict[str, Any], *, keep_source: bool = False, record: dict[str, Any] | None = None,
-            target_name: str | None = None) -> Moved:
+    def run(
+        self,
+        op: str,
+        source: Path,
+        source_sha256: str,
+        target_folder: Path,
+        producer: Producer,
+        audit_fields: dict[str, Any],
+        *,
+        keep_source: bool = False,
+        record: dict[str, Any] | None = None,
+        target_name: str | None = None,
+    ) -> Moved:
         target = collision_free(target_folder / (target_name or source.name))
         staging = target_folder / f"{_STAGING_PREFIX}{secrets.token_hex(6)}{_STAGING_SUFFIX}"
         temp = staging / target.name
         record_path = target.with_name(target.name + RECORD_SUFFIX) if record is not None else None
         size = source.stat().st_size
-        entry_id = self.j.begin(op, source, source_sha256, size, target, temp, keep_source, record_path, record,
-                                audit_fields)
+        entry_id = self.j.begin(
+            op, source, source_sha256, size, target, temp, keep_source, record_path, record, audit_fields
+        )
         try:
             staging.mkdir()
             extra = producer(temp)
@@ -271,9 +331,13 @@ class _Transfer:
             _fsync_dir(staging)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            self.j.finish(entry_id, "rolled_back", f"{op}_failed",
-                          {**audit_fields, "error": _words(exc), "where": str(source), "journal": entry_id},
-                          note=_words(exc))
+            self.j.finish(
+                entry_id,
+                "rolled_back",
+                f"{op}_failed",
+                {**audit_fields, "error": _words(exc), "where": str(source), "journal": entry_id},
+                note=_words(exc),
+            )
             if isinstance(exc, ActionError | OSError):
                 raise ActionError(f"{op} of {source.name} failed, file left at {source}: {_words(exc)}") from exc
             raise
@@ -309,8 +373,11 @@ class _Transfer:
                     break
                 target = collision_free(target)
                 # Journal the new name before using it, so a crash after the link finds the file.
-                self.j.update(e.id, target=target, record_path=(target.with_name(target.name + RECORD_SUFFIX)
-                                                                if e.record_path else None))
+                self.j.update(
+                    e.id,
+                    target=target,
+                    record_path=(target.with_name(target.name + RECORD_SUFFIX) if e.record_path else None),
+                )
             _fsync_dir(target.parent)
         _crash_point("after_rename_unjournaled")
         shutil.rmtree(e.staging, ignore_errors=True)
@@ -346,15 +413,30 @@ class _Transfer:
 
     def _done(self, e: JournalEntry, recovered: bool = False) -> Moved:
         fields = dict(e.audit_fields)
-        fields.update({"op": e.op, "from": str(e.source), "to": str(e.target), "target_sha256": e.target_sha256,
-                       "source_sha256": e.source_sha256, "bytes": e.bytes, "journal": e.id,
-                       "source_kept": e.note or ("kept by request" if e.keep_source else None),
-                       "record": str(e.record_path) if e.record_path else None})
+        fields.update(
+            {
+                "op": e.op,
+                "from": str(e.source),
+                "to": str(e.target),
+                "target_sha256": e.target_sha256,
+                "source_sha256": e.source_sha256,
+                "bytes": e.bytes,
+                "journal": e.id,
+                "source_kept": e.note or ("kept by request" if e.keep_source else None),
+                "record": str(e.record_path) if e.record_path else None,
+            }
+        )
         if recovered:
             fields["recovered"] = "completed after an interruption"
         seq = self.j.finish(e.id, "done", "action", fields, note=e.note)
-        return Moved(e.id, e.target, e.target_sha256 or "", e.record_path, seq,
-                     e.note or ("kept by request" if e.keep_source else None))
+        return Moved(
+            e.id,
+            e.target,
+            e.target_sha256 or "",
+            e.record_path,
+            seq,
+            e.note or ("kept by request" if e.keep_source else None),
+        )
 
 
 class _RollBack(Exception):
@@ -381,11 +463,11 @@ def _words(exc: BaseException) -> str:
 class Recovered:
     journal_id: int
     op: str
-    outcome: str          # "completed" | "rolled_back" | "needs_attention"
-    where: Path           # where the file is now
+    outcome: str  # "completed" | "rolled_back" | "needs_attention"
+    where: Path  # where the file is now
     message: str
-    source: Path          # where the interrupted move started
-    target: Path          # where it was going
+    source: Path  # where the interrupted move started
+    target: Path  # where it was going
 
 
 def sweep_stale_temp_files(folders: Iterable[Path], older_than_s: float = 300.0) -> list[Path]:
@@ -420,21 +502,31 @@ def recover(journal: Journal) -> list[Recovered]:
         try:
             if e.state == "copying":
                 raise _RollBack("interrupted while copying")
-            if e.state == "copied" and not (_is_complete(e.temp, e.target_sha256 or "")
-                                            or _is_complete(e.target, e.target_sha256 or "")):
+            if e.state == "copied" and not (
+                _is_complete(e.temp, e.target_sha256 or "") or _is_complete(e.target, e.target_sha256 or "")
+            ):
                 raise _RollBack("the staged copy is incomplete")
             if e.state == "placed" and not _is_complete(e.target, e.target_sha256 or ""):
-                out.append(_attention(journal, e, f"the placed file {e.target} is missing or changed; "
-                                                  f"the source was kept"))
+                out.append(
+                    _attention(journal, e, f"the placed file {e.target} is missing or changed; the source was kept")
+                )
                 continue
             if e.state == "copied":
                 e = t._place(e)
             if e.state == "placed":
                 e = t._remove_source(e)
             moved = t._done(e, recovered=True)
-            out.append(Recovered(e.id, e.op, "completed", moved.target,
-                                 f"{e.op} completed after an interruption: file is at {moved.target}",
-                                 e.source, moved.target))
+            out.append(
+                Recovered(
+                    e.id,
+                    e.op,
+                    "completed",
+                    moved.target,
+                    f"{e.op} completed after an interruption: file is at {moved.target}",
+                    e.source,
+                    moved.target,
+                )
+            )
         except _RollBack as rb:
             out.append(_roll_back(journal, e, str(rb)))
     return out
@@ -444,17 +536,35 @@ def _roll_back(journal: Journal, e: JournalEntry, why: str) -> Recovered:
     shutil.rmtree(e.staging, ignore_errors=True)
     where = e.source if e.source.exists() else e.target
     fields = dict(e.audit_fields)
-    fields.update({"op": e.op, "from": str(e.source), "to": None, "intended": str(e.target), "where": str(where),
-                   "journal": e.id, "recovered": f"rolled back after an interruption ({why})"})
+    fields.update(
+        {
+            "op": e.op,
+            "from": str(e.source),
+            "to": None,
+            "intended": str(e.target),
+            "where": str(where),
+            "journal": e.id,
+            "recovered": f"rolled back after an interruption ({why})",
+        }
+    )
     journal.finish(e.id, "rolled_back", "action_rolled_back", fields, note=why)
-    return Recovered(e.id, e.op, "rolled_back", where, f"{e.op} rolled back ({why}): file remains at {where}",
-                     e.source, e.target)
+    return Recovered(
+        e.id, e.op, "rolled_back", where, f"{e.op} rolled back ({why}): file remains at {where}", e.source, e.target
+    )
 
 
 def _attention(journal: Journal, e: JournalEntry, why: str) -> Recovered:
     fields = dict(e.audit_fields)
-    fields.update({"op": e.op, "from": str(e.source), "intended": str(e.target), "journal": e.id,
-                   "problem": why, "where": str(e.source)})
+    fields.update(
+        {
+            "op": e.op,
+            "from": str(e.source),
+            "intended": str(e.target),
+            "journal": e.id,
+            "problem": why,
+            "where": str(e.source),
+        }
+    )
     journal.finish(e.id, "rolled_back", "action_problem", fields, note=why)
     return Recovered(e.id, e.op, "needs_attention", e.source, why, e.source, e.target)
 
@@ -464,8 +574,15 @@ def _attention(journal: Journal, e: JournalEntry, why: str) -> Recovered:
 
 def _action_fields(result: FileResult, destination: str | None, decision: Decision) -> dict[str, Any]:
     o = result.outcome
-    return {"path": o.path, "sha256": o.sha256, "destination": destination, "verdict": decision.verdict.value,
-            "label": decision.label, "reasons": list(decision.reasons)[:10], "type": o.type}
+    return {
+        "path": o.path,
+        "sha256": o.sha256,
+        "destination": destination,
+        "verdict": decision.verdict.value,
+        "label": decision.label,
+        "reasons": list(decision.reasons)[:10],
+        "type": o.type,
+    }
 
 
 def _check_unchanged(path: Path, result: FileResult) -> str:
@@ -483,8 +600,9 @@ def _check_unchanged(path: Path, result: FileResult) -> str:
 def _destination_folder(config: Config, destination: str) -> Path:
     d = config.destinations.get(destination)
     if d is None:
-        raise ActionError(f"unknown destination {destination!r} (configured: "
-                          f"{', '.join(sorted(config.destinations)) or 'none'})")
+        raise ActionError(
+            f"unknown destination {destination!r} (configured: {', '.join(sorted(config.destinations)) or 'none'})"
+        )
     if not d.folder.is_dir():
         # Not created on purpose: a missing release folder is often an unmounted share,
         # and creating it would divert files to the local disk.
@@ -492,8 +610,9 @@ def _destination_folder(config: Config, destination: str) -> Path:
     return d.folder
 
 
-def _producer(path: Path, result: FileResult, label: str | None, config: Config, policy: Policy,
-              allow_unlabelled: bool) -> Producer:
+def _producer(
+    path: Path, result: FileResult, label: str | None, config: Config, policy: Policy, allow_unlabelled: bool
+) -> Producer:
     def produce(temp: Path) -> dict[str, Any]:
         if label is None:
             _copy_plain(path, temp)
@@ -506,8 +625,9 @@ def _producer(path: Path, result: FileResult, label: str | None, config: Config,
         except KeyError as exc:
             raise ActionError(str(exc).strip("'\"")) from None
         try:
-            res = labels.apply_label(path, temp, label_def, scheme, scan_sha256=result.outcome.sha256 or None,
-                                     limits=config.limits)
+            res = labels.apply_label(
+                path, temp, label_def, scheme, scan_sha256=result.outcome.sha256 or None, limits=config.limits
+            )
         except labels.LabelUnsupported as exc:
             if not allow_unlabelled:
                 raise ActionError(f"{exc}; policy {policy.name} blocks unlabelled release") from None
@@ -516,13 +636,27 @@ def _producer(path: Path, result: FileResult, label: str | None, config: Config,
             return {"labelled": None, "label_note": f"{exc}: released unlabelled (policy {policy.name})"}
         except labels.LabelError as exc:
             raise ActionError(f"cannot write label {label}: {exc}") from None
-        return {"labelled": res.label, "label_guid": res.guid, "label_notes": list(res.notes),
-                "previous_label": res.previous.name if res.previous else None}
+        return {
+            "labelled": res.label,
+            "label_guid": res.guid,
+            "label_notes": list(res.notes),
+            "previous_label": res.previous.name if res.previous else None,
+        }
+
     return produce
 
 
-def release(path: Path | str, result: FileResult, destination: str, config: Config, audit: AuditLog, *,
-            keep_source: bool = False, decision: Decision | None = None, _override_seq: int | None = None) -> Moved:
+def release(
+    path: Path | str,
+    result: FileResult,
+    destination: str,
+    config: Config,
+    audit: AuditLog,
+    *,
+    keep_source: bool = False,
+    decision: Decision | None = None,
+    _override_seq: int | None = None,
+) -> Moved:
     """Write ``path`` (labelled if its decision says so) into the destination's release folder.
 
     The decision is re-taken for ``destination`` unless given. A blocked file is never
@@ -545,13 +679,20 @@ def release(path: Path | str, result: FileResult, destination: str, config: Conf
     fields = _action_fields(result, destination, decision)
     if _override_seq is not None:
         fields["override"] = _override_seq
-    return _Transfer(Journal(audit)).run("release", path, sha, folder,
-                                         _producer(path, result, label, config, policy, allow_unlabelled),
-                                         fields, keep_source=keep_source)
+    return _Transfer(Journal(audit)).run(
+        "release",
+        path,
+        sha,
+        folder,
+        _producer(path, result, label, config, policy, allow_unlabelled),
+        fields,
+        keep_source=keep_source,
+    )
 
 
-def quarantine(path: Path | str, result: FileResult, config: Config, audit: AuditLog,
-               destination: str | None = None) -> Moved:
+def quarantine(
+    path: Path | str, result: FileResult, config: Config, audit: AuditLog, destination: str | None = None
+) -> Moved:
     """Move ``path`` into the quarantine folder with a reason record beside it."""
     path = Path(path)
     folder = config.quarantine.folder
@@ -563,11 +704,22 @@ def quarantine(path: Path | str, result: FileResult, config: Config, audit: Audi
     decision = result.decision
     dest = destination if destination is not None else result.destination
     record = {
-        "schema_version": 1, "clearance": "quarantine record", "original_path": str(path.resolve()),
-        "time": now_utc(), "actor": current_actor(), "host": current_host(), "destination": dest,
-        "verdict": decision.verdict.value, "label": decision.label, "reasons": list(decision.reasons),
-        "overridable": decision.overridable, "sha256": sha, "scanned_sha256": result.outcome.sha256,
-        "bytes": result.outcome.bytes, "type": result.outcome.type, "error": result.outcome.error,
+        "schema_version": 1,
+        "clearance": "quarantine record",
+        "original_path": str(path.resolve()),
+        "time": now_utc(),
+        "actor": current_actor(),
+        "host": current_host(),
+        "destination": dest,
+        "verdict": decision.verdict.value,
+        "label": decision.label,
+        "reasons": list(decision.reasons),
+        "overridable": decision.overridable,
+        "sha256": sha,
+        "scanned_sha256": result.outcome.sha256,
+        "bytes": result.outcome.bytes,
+        "type": result.outcome.type,
+        "error": result.outcome.error,
         "findings": summarise_findings(result.outcome.findings),
         "partner_hits": scan_fields(result)["partner_hits"],
     }
@@ -598,32 +750,57 @@ def restore(record_path: Path | str, config: Config, audit: AuditLog, to: Path |
         _copy_plain(held, temp)
         return {}
 
-    moved = _Transfer(Journal(audit)).run("restore", held, sha, folder, produce,
-                                          {"path": str(held), "sha256": sha, "quarantine_record": str(record_path)},
-                                          target_name=original.name)
+    moved = _Transfer(Journal(audit)).run(
+        "restore",
+        held,
+        sha,
+        folder,
+        produce,
+        {"path": str(held), "sha256": sha, "quarantine_record": str(record_path)},
+        target_name=original.name,
+    )
     record_path.unlink(missing_ok=True)
     return moved
 
 
-def override(path: Path | str, result: FileResult, destination: str, who: str | None, justification: str,
-             config: Config, audit: AuditLog, *, keep_source: bool = False) -> Moved:
+def override(
+    path: Path | str,
+    result: FileResult,
+    destination: str,
+    who: str | None,
+    justification: str,
+    config: Config,
+    audit: AuditLog,
+    *,
+    keep_source: bool = False,
+) -> Moved:
     """Release a blocked file anyway: only if overridable, with a written justification; audited."""
     path = Path(path)
     decision = decide(result.outcome, config.policy_for(destination), destination)
     if decision.verdict is not Verdict.BLOCK:
-        raise OverrideRefused(f"{path.name} is not blocked for {destination} ({decision.verdict.value}); "
-                              f"release it normally")
+        raise OverrideRefused(
+            f"{path.name} is not blocked for {destination} ({decision.verdict.value}); release it normally"
+        )
     if not decision.overridable:
         raise OverrideRefused(f"{path.name} may not be released anyway: " + "; ".join(decision.reasons[:3]))
     text = (justification or "").strip()
     if not text:
         raise OverrideRefused("a written justification is required to release a blocked file")
     who = (who or "").strip() or current_actor()
-    seq = audit.record("override", path=result.outcome.path, sha256=result.outcome.sha256, destination=destination,
-                       verdict=decision.verdict.value, label=decision.label, who=who, justification=text,
-                       reasons=list(decision.reasons))
-    return release(path, result, destination, config, audit, keep_source=keep_source, decision=decision,
-                   _override_seq=seq)
+    seq = audit.record(
+        "override",
+        path=result.outcome.path,
+        sha256=result.outcome.sha256,
+        destination=destination,
+        verdict=decision.verdict.value,
+        label=decision.label,
+        who=who,
+        justification=text,
+        reasons=list(decision.reasons),
+    )
+    return release(
+        path, result, destination, config, audit, keep_source=keep_source, decision=decision, _override_seq=seq
+    )
 
 
 # --------------------------------------------------------------------------- plan / apply
@@ -631,7 +808,7 @@ def override(path: Path | str, result: FileResult, destination: str, who: str | 
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    kind: str                     # "release" | "quarantine" | "none"
+    kind: str  # "release" | "quarantine" | "none"
     path: Path
     result: FileResult
     destination: str | None
@@ -648,8 +825,7 @@ class Action:
         return f"leave {self.path.name}: {self.why}"
 
 
-def plan(results: Iterable[FileResult], policy: Policy | None, destination: str | None,
-         config: Config) -> list[Action]:
+def plan(results: Iterable[FileResult], policy: Policy | None, destination: str | None, config: Config) -> list[Action]:
     """What ``apply`` would do (a dry run for the GUI): re-decides each file for ``destination``.
 
     Archive members are not acted on (their archive is); a file that no longer exists is left.
@@ -660,18 +836,37 @@ def plan(results: Iterable[FileResult], policy: Policy | None, destination: str 
         path = Path(r.outcome.path)
         decision = decide(r.outcome, policy, destination)
         if not path.is_file():
-            out.append(Action("none", path, r, destination, decision, None,
-                              "not a file on disk (archive member or moved)"))
+            out.append(
+                Action("none", path, r, destination, decision, None, "not a file on disk (archive member or moved)")
+            )
         elif decision.verdict is Verdict.BLOCK:
-            out.append(Action("quarantine", path, r, destination, decision, config.quarantine.folder,
-                              "; ".join(decision.reasons[:3])))
+            out.append(
+                Action(
+                    "quarantine",
+                    path,
+                    r,
+                    destination,
+                    decision,
+                    config.quarantine.folder,
+                    "; ".join(decision.reasons[:3]),
+                )
+            )
         elif destination is None:
             out.append(Action("none", path, r, destination, decision, None, "no destination chosen"))
         elif destination not in config.destinations:
             out.append(Action("none", path, r, destination, decision, None, f"unknown destination {destination}"))
         else:
-            out.append(Action("release", path, r, destination, decision, config.destinations[destination].folder,
-                              "; ".join(decision.reasons[:3]) or "nothing sensitive found"))
+            out.append(
+                Action(
+                    "release",
+                    path,
+                    r,
+                    destination,
+                    decision,
+                    config.destinations[destination].folder,
+                    "; ".join(decision.reasons[:3]) or "nothing sensitive found",
+                )
+            )
     return out
 
 
@@ -707,13 +902,15 @@ def apply(actions: Iterable[Action], config: Config, audit: AuditLog, *, keep_so
         try:
             if a.kind == "release":
                 assert a.destination is not None
-                moved = release(a.path, a.result, a.destination, config, audit, keep_source=keep_source,
-                                decision=a.decision)
+                moved = release(
+                    a.path, a.result, a.destination, config, audit, keep_source=keep_source, decision=a.decision
+                )
                 msg = f"released to {moved.target}" + (f" ({moved.source_kept})" if moved.source_kept else "")
                 report.items.append(ChangeItem(a, True, moved.target, msg))
             elif a.kind == "quarantine":
-                moved = quarantine(a.path, FileResult(a.result.outcome, a.decision, a.destination), config, audit,
-                                   a.destination)
+                moved = quarantine(
+                    a.path, FileResult(a.result.outcome, a.decision, a.destination), config, audit, a.destination
+                )
                 report.items.append(ChangeItem(a, True, moved.target, f"quarantined at {moved.target}"))
             else:
                 report.items.append(ChangeItem(a, True, a.path if a.path.exists() else None, a.why))

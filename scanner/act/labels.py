@@ -133,8 +133,11 @@ class LabelDef:
         if guid is None:
             raise ValueError(f"guid: not a GUID: {self.guid!r}")
         object.__setattr__(self, "guid", guid)
-        if isinstance(self.content_bits, bool) or not isinstance(self.content_bits, int) \
-                or not 0 <= self.content_bits <= _CONTENT_BITS_MAX:
+        if (
+            isinstance(self.content_bits, bool)
+            or not isinstance(self.content_bits, int)
+            or not 0 <= self.content_bits <= _CONTENT_BITS_MAX
+        ):
             raise ValueError(f"content_bits: expected an integer 0..{_CONTENT_BITS_MAX}, got {self.content_bits!r}")
         if self.visible_marking is not None:
             _check_text(self.visible_marking, "visible_marking", 255)
@@ -324,14 +327,20 @@ class ExistingLabel:
 
     name: str | None
     guid: str | None
-    source: str                    # "clearance" | "msip"
+    source: str  # "clearance" | "msip"
     set_date: str | None = None
     method: str | None = None
     site_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "guid": self.guid, "source": self.source, "set_date": self.set_date,
-                "method": self.method, "site_id": self.site_id}
+        return {
+            "name": self.name,
+            "guid": self.guid,
+            "source": self.source,
+            "set_date": self.set_date,
+            "method": self.method,
+            "site_id": self.site_id,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,22 +349,32 @@ class LabelResult:
 
     src: Path
     dest: Path
-    kind: str                      # docx xlsx pptx pdf
+    kind: str  # docx xlsx pptx pdf
     label: str
     guid: str
     set_date: str
     action_id: str
-    how: str                       # "custom-properties" | "pdf-incremental" | "pdf-rewrite"
-    sha256: str                    # of the labelled file
+    how: str  # "custom-properties" | "pdf-incremental" | "pdf-rewrite"
+    sha256: str  # of the labelled file
     previous: ExistingLabel | None = None
     marking_applied: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"src": str(self.src), "dest": str(self.dest), "kind": self.kind, "label": self.label,
-                "guid": self.guid, "set_date": self.set_date, "action_id": self.action_id, "how": self.how,
-                "sha256": self.sha256, "previous": self.previous.to_dict() if self.previous else None,
-                "marking_applied": self.marking_applied, "notes": list(self.notes)}
+        return {
+            "src": str(self.src),
+            "dest": str(self.dest),
+            "kind": self.kind,
+            "label": self.label,
+            "guid": self.guid,
+            "set_date": self.set_date,
+            "action_id": self.action_id,
+            "how": self.how,
+            "sha256": self.sha256,
+            "previous": self.previous.to_dict() if self.previous else None,
+            "marking_applied": self.marking_applied,
+            "notes": list(self.notes),
+        }
 
 
 # --------------------------------------------------------------------------- properties
@@ -378,8 +397,9 @@ def _iso_utc(now: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _label_properties(label: LabelDef, scheme: LabelScheme, set_date: str, action_id: str,
-                      content_bits: int, scan_sha256: str | None) -> dict[str, str]:
+def _label_properties(
+    label: LabelDef, scheme: LabelScheme, set_date: str, action_id: str, content_bits: int, scan_sha256: str | None
+) -> dict[str, str]:
     """Every key we write, in the order written. Values are strings (MSIP writes lpwstr)."""
     prefix = f"MSIP_Label_{label.guid}_"
     props = {
@@ -427,8 +447,14 @@ def label_from_properties(props: Mapping[str, str]) -> ExistingLabel | None:
     if enabled:
         guid, values = enabled[0]
         source = "clearance" if ours_guid == guid else "msip"
-        return ExistingLabel(values.get("name") or (ours_name if source == "clearance" else None), guid, source,
-                             values.get("setdate"), values.get("method"), normalise_guid(values.get("siteid", "")))
+        return ExistingLabel(
+            values.get("name") or (ours_name if source == "clearance" else None),
+            guid,
+            source,
+            values.get("setdate"),
+            values.get("method"),
+            normalise_guid(values.get("siteid", "")),
+        )
     if ours_name:
         return ExistingLabel(ours_name, ours_guid, "clearance", props.get("Clearance_LabelledAt"))
     return None
@@ -443,7 +469,7 @@ _ELEMENT_START = re.compile(rb"<[A-Za-z_]")
 def _parse_xml(data: bytes, what: str) -> etree._Element:
     """Parse an untrusted XML part: no DTD, no entities, no network."""
     first_element = _ELEMENT_START.search(data)
-    if b"<!DOCTYPE" in data[:first_element.start() if first_element else len(data)]:
+    if b"<!DOCTYPE" in data[: first_element.start() if first_element else len(data)]:
         # Checked before parsing so an entity bomb is named as such, not as a parse error.
         raise LabelError(f"{what} declares a DTD, which Office documents must not contain")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -463,7 +489,8 @@ def _text(element: etree._Element) -> str:
 def _to_xml(root: etree._Element) -> bytes:
     # The declaration Office itself writes (lxml's own uses single quotes).
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + etree.tostring(
-        root, xml_declaration=False, encoding="UTF-8")
+        root, xml_declaration=False, encoding="UTF-8"
+    )
 
 
 # --------------------------------------------------------------------------- OOXML package model
@@ -474,10 +501,14 @@ _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _T_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 _S_RELS = "http://purl.oclc.org/ooxml/officeDocument/relationships/"
 _CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
-_CUSTOM_NS = {False: "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
-              True: "http://purl.oclc.org/ooxml/officeDocument/customProperties"}
-_VT_NS = {False: "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
-          True: "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes"}
+_CUSTOM_NS = {
+    False: "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
+    True: "http://purl.oclc.org/ooxml/officeDocument/customProperties",
+}
+_VT_NS = {
+    False: "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+    True: "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes",
+}
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 _LABELINFO_REL = "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels"
 _LABELINFO_NS = "http://schemas.microsoft.com/office/2020/mipLabelMetadata"
@@ -512,8 +543,9 @@ def _rels_name(part: str) -> str:
 
 
 def _relative_target(source_part: str, part: str) -> str:
-    return posixpath.relpath("/" + part, "/" + posixpath.dirname(source_part)) if posixpath.dirname(
-        source_part) else part
+    return (
+        posixpath.relpath("/" + part, "/" + posixpath.dirname(source_part)) if posixpath.dirname(source_part) else part
+    )
 
 
 class _Package:
@@ -534,8 +566,8 @@ class _Package:
             if info.flag_bits & 0x1:
                 raise LabelError(f"encrypted package member {info.filename!r}")
             self.by_lower[key] = info
-        self.changed: dict[str, bytes] = {}     # existing member name -> new content
-        self.added: dict[str, bytes] = {}       # new member name -> content
+        self.changed: dict[str, bytes] = {}  # existing member name -> new content
+        self.added: dict[str, bytes] = {}  # new member name -> content
         self.strict = False
 
     def name_of(self, part: str) -> str | None:
@@ -664,9 +696,9 @@ def _strip_zip64_extra(extra: bytes) -> bytes:
     out = bytearray()
     i = 0
     while i + 4 <= len(extra):
-        tag = int.from_bytes(extra[i:i + 2], "little")
-        size = int.from_bytes(extra[i + 2:i + 4], "little")
-        chunk = extra[i:i + 4 + size]
+        tag = int.from_bytes(extra[i : i + 2], "little")
+        size = int.from_bytes(extra[i + 2 : i + 4], "little")
+        chunk = extra[i : i + 4 + size]
         if tag != 0x0001:
             out += chunk
         i += 4 + size
@@ -692,8 +724,9 @@ class _CopyBudget:
     expanded: int = 0
 
 
-def _copy_member(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo,
-                 budget: _CopyBudget) -> None:
+def _copy_member(
+    zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, budget: _CopyBudget
+) -> None:
     """Stream one member across with its content unchanged (CRC-checked on the way).
 
     Expanded bytes are counted against the same limits a scan uses, so a zip bomb
@@ -708,13 +741,16 @@ def _copy_member(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipF
                 done += len(block)
                 budget.expanded += len(block)
                 if done > limits.archive_member_bytes:
-                    raise LabelError(f"member {info.filename!r} expands beyond "
-                                     f"{limits.archive_member_bytes // _MiB} MiB")
+                    raise LabelError(
+                        f"member {info.filename!r} expands beyond {limits.archive_member_bytes // _MiB} MiB"
+                    )
                 if budget.expanded > limits.archive_total_bytes:
                     raise LabelError(f"package expands to more than {limits.archive_total_bytes // _MiB} MiB")
                 if done > _MiB and done / compressed > limits.archive_ratio:
-                    raise LabelError(f"member {info.filename!r} compression ratio above "
-                                     f"{limits.archive_ratio:.0f}:1 (possible zip bomb)")
+                    raise LabelError(
+                        f"member {info.filename!r} compression ratio above "
+                        f"{limits.archive_ratio:.0f}:1 (possible zip bomb)"
+                    )
                 dst.write(block)
     except NotImplementedError:
         raise LabelError(f"member {info.filename!r} uses a compression method that cannot be read") from None
@@ -781,16 +817,28 @@ def _labelinfo_label(data: bytes) -> ExistingLabel | None:
     root = _parse_xml(data, "label information part")
     for node in root.iter(f"{{{_LABELINFO_NS}}}label"):
         if node.get("enabled", "0") in ("1", "true") and node.get("removed", "0") not in ("1", "true"):
-            return ExistingLabel(None, normalise_guid(node.get("id", "")), "msip", None, node.get("method"),
-                                 normalise_guid(node.get("siteId", "")))
+            return ExistingLabel(
+                None,
+                normalise_guid(node.get("id", "")),
+                "msip",
+                None,
+                node.get("method"),
+                normalise_guid(node.get("siteId", "")),
+            )
     return None
 
 
 def _labelinfo_xml(label: LabelDef, scheme: LabelScheme, content_bits: int) -> bytes:
     root = etree.Element(f"{{{_LABELINFO_NS}}}labelList", nsmap={"clbl": _LABELINFO_NS})
     node = etree.SubElement(root, f"{{{_LABELINFO_NS}}}label")
-    for key, value in (("id", f"{{{label.guid}}}"), ("enabled", "1"), ("method", scheme.method),
-                       ("siteId", f"{{{scheme.site_id}}}"), ("contentBits", str(content_bits)), ("removed", "0")):
+    for key, value in (
+        ("id", f"{{{label.guid}}}"),
+        ("enabled", "1"),
+        ("method", scheme.method),
+        ("siteId", f"{{{scheme.site_id}}}"),
+        ("contentBits", str(content_bits)),
+        ("removed", "0"),
+    ):
         node.set(key, value)
     return _to_xml(root)
 
@@ -806,8 +854,9 @@ def _ooxml_existing(pkg: _Package, scheme: LabelScheme | None) -> ExistingLabel 
             continue
         if from_props is not None and from_props.guid == found.guid:
             # The same label in both places: the properties add its name and date.
-            found = ExistingLabel(from_props.name, found.guid, from_props.source, from_props.set_date,
-                                  found.method, found.site_id)
+            found = ExistingLabel(
+                from_props.name, found.guid, from_props.source, from_props.set_date, found.method, found.site_id
+            )
         return _named(found, scheme)
     return _named(from_props, scheme)
 
@@ -822,8 +871,16 @@ def _named(found: ExistingLabel | None, scheme: LabelScheme | None) -> ExistingL
     return ExistingLabel(level.name, found.guid, found.source, found.set_date, found.method, found.site_id)
 
 
-def _label_ooxml(src: Path, out: IO[bytes], kind: str, label: LabelDef, scheme: LabelScheme, stamp: _Stamp,
-                 visible_marking: bool, limits: Limits) -> tuple[ExistingLabel | None, bool, list[str]]:
+def _label_ooxml(
+    src: Path,
+    out: IO[bytes],
+    kind: str,
+    label: LabelDef,
+    scheme: LabelScheme,
+    stamp: _Stamp,
+    visible_marking: bool,
+    limits: Limits,
+) -> tuple[ExistingLabel | None, bool, list[str]]:
     notes: list[str] = []
     try:
         zf = zipfile.ZipFile(src)
@@ -910,8 +967,9 @@ def _remove_marking(root: etree._Element) -> bool:
     found = False
     for p in list(root.iter(f"{{{ns}}}p")):
         parent = p.getparent()
-        if parent is not None and any(b.get(f"{{{ns}}}name") == _MARK_BOOKMARK
-                                      for b in p.iter(f"{{{ns}}}bookmarkStart")):
+        if parent is not None and any(
+            b.get(f"{{{ns}}}name") == _MARK_BOOKMARK for b in p.iter(f"{{{ns}}}bookmarkStart")
+        ):
             parent.remove(p)
             found = True
     return found
@@ -946,8 +1004,9 @@ def _add_marking_header(pkg: _Package, main: str, text: str) -> None:
     rel_ns = (_S_RELS if pkg.strict else _T_RELS).rstrip("/")  # the r: namespace of r:id
     folder = posixpath.dirname(main)
     n = 1
-    while pkg.name_of(posixpath.join(folder, f"header{n}.xml")) or posixpath.join(folder, f"header{n}.xml") in \
-            pkg.added:
+    while (
+        pkg.name_of(posixpath.join(folder, f"header{n}.xml")) or posixpath.join(folder, f"header{n}.xml") in pkg.added
+    ):
         n += 1
     part = posixpath.join(folder, f"header{n}.xml")
     hdr = etree.Element(f"{{{w}}}hdr", nsmap={"w": w, "r": rel_ns})
@@ -1069,27 +1128,29 @@ def _xmp_packet(existing: bytes | None, props: Mapping[str, str], notes: list[st
         parent = desc.getparent()
         if ours and parent is not None and len(desc) == 0 and set(desc.attrib) <= {f"{{{_RDF_NS}}}about"}:
             parent.remove(desc)  # an earlier label's block, now empty
-    desc = etree.SubElement(rdf, f"{{{_RDF_NS}}}Description",
-                            nsmap={"clearance": _XMP_CLEARANCE_NS, "pdfx": _XMP_PDFX_NS})
+    desc = etree.SubElement(
+        rdf, f"{{{_RDF_NS}}}Description", nsmap={"clearance": _XMP_CLEARANCE_NS, "pdfx": _XMP_PDFX_NS}
+    )
     desc.set(f"{{{_RDF_NS}}}about", "")
     for key, value in props.items():
         if key.startswith("Clearance_"):
-            etree.SubElement(desc, f"{{{_XMP_CLEARANCE_NS}}}{key[len('Clearance_'):]}").text = value
+            etree.SubElement(desc, f"{{{_XMP_CLEARANCE_NS}}}{key[len('Clearance_') :]}").text = value
         else:
             etree.SubElement(desc, f"{{{_XMP_PDFX_NS}}}{key}").text = value
     body = etree.tostring(root, encoding="UTF-8")
     # The xpacket wrapper lets tools that do not parse PDF find the packet by scanning bytes.
-    return (b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n' + body
-            + b'\n<?xpacket end="w"?>')
+    return b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n' + body + b'\n<?xpacket end="w"?>'
 
 
 def _xmp_ours(qname: etree.QName) -> bool:
     return qname.namespace == _XMP_CLEARANCE_NS or (
-        qname.namespace == _XMP_PDFX_NS and qname.localname.lower().startswith("msip_label_"))
+        qname.namespace == _XMP_PDFX_NS and qname.localname.lower().startswith("msip_label_")
+    )
 
 
-def _label_pdf(src: Path, out: IO[bytes], label: LabelDef, scheme: LabelScheme, stamp: _Stamp
-               ) -> tuple[ExistingLabel | None, str, list[str]]:
+def _label_pdf(
+    src: Path, out: IO[bytes], label: LabelDef, scheme: LabelScheme, stamp: _Stamp
+) -> tuple[ExistingLabel | None, str, list[str]]:
     """Label a PDF; returns (previous label, how, notes).
 
     First choice: an incremental update (the original bytes stay an exact prefix, so
@@ -1224,9 +1285,18 @@ def _kind_of(path: Path) -> str:
     raise LabelUnsupported(f"cannot carry a label: {words}")
 
 
-def apply_label(src: Path, dest: Path, label: LabelDef, scheme: LabelScheme, *, visible_marking: bool = False,
-                now: datetime | None = None, action_id: str | uuid.UUID | None = None,
-                scan_sha256: str | None = None, limits: Limits | None = None) -> LabelResult:
+def apply_label(
+    src: Path,
+    dest: Path,
+    label: LabelDef,
+    scheme: LabelScheme,
+    *,
+    visible_marking: bool = False,
+    now: datetime | None = None,
+    action_id: str | uuid.UUID | None = None,
+    scan_sha256: str | None = None,
+    limits: Limits | None = None,
+) -> LabelResult:
     """Write a copy of ``src`` carrying ``label`` at ``dest``; ``src`` is only read.
 
     ``dest`` may equal ``src`` (label in place): the new file is complete on disk before
@@ -1259,15 +1329,28 @@ def apply_label(src: Path, dest: Path, label: LabelDef, scheme: LabelScheme, *, 
         if kind == "pdf":
             previous, how, notes = _label_pdf(src, out, label, scheme, stamp)
         else:
-            previous, marking_applied, notes = _label_ooxml(src, out, kind, label, scheme, stamp, visible_marking,
-                                                            limits)
+            previous, marking_applied, notes = _label_ooxml(
+                src, out, kind, label, scheme, stamp, visible_marking, limits
+            )
             how = "custom-properties"
         out.flush()
         sha = _sha256_of(out)
         if kind == "pdf" and visible_marking and label.visible_marking:
             notes.append("visible marking is only written into Word documents, not PDF")
-    return LabelResult(src, dest, kind, label.name, label.guid, stamp.set_date, stamp.action_id, how, sha,
-                       previous, marking_applied, tuple(notes))
+    return LabelResult(
+        src,
+        dest,
+        kind,
+        label.name,
+        label.guid,
+        stamp.set_date,
+        stamp.action_id,
+        how,
+        sha,
+        previous,
+        marking_applied,
+        tuple(notes),
+    )
 
 
 def _sha256_of(fh: IO[bytes]) -> str:

@@ -28,8 +28,10 @@ EXIT_USAGE = 2
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "audit", help="verify, export or report on the audit trail",
-        description="Check the hash chain of the audit trail, export it, or write an HTML report.")
+        "audit",
+        help="verify, export or report on the audit trail",
+        description="Check the hash chain of the audit trail, export it, or write an HTML report.",
+    )
     sub = parser.add_subparsers(dest="audit_command", metavar="verify|export|report")
     sub.required = True
 
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         db = database_path(args)
     except ConfigError as exc:
         return _fail(EXIT_USAGE, str(exc))
-    if not db.is_file():   # never create an empty trail just to "verify" it
+    if not db.is_file():  # never create an empty trail just to "verify" it
         return _fail(EXIT_USAGE, f"no audit database at {db}")
     since, until = getattr(args, "since", None), getattr(args, "until", None)
     try:
@@ -79,11 +81,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(EXIT_USAGE, str(exc))
     try:
-        log = AuditLog(db, source="cli", read_only=True)   # checking evidence must not change it
+        log = AuditLog(db, source="cli", read_only=True)  # checking evidence must not change it
         log.count()
     except sqlite3.DatabaseError as exc:
-        return _fail(EXIT_BROKEN if args.audit_command == "verify" else EXIT_USAGE,
-                     f"{db} is not a readable audit database ({exc})")
+        return _fail(
+            EXIT_BROKEN if args.audit_command == "verify" else EXIT_USAGE,
+            f"{db} is not a readable audit database ({exc})",
+        )
     try:
         if args.audit_command == "verify":
             report = log.verify()
@@ -105,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
     except sqlite3.DatabaseError as exc:
         return _fail(EXIT_BROKEN, f"{db}: audit database damaged ({exc})")
     except OSError as exc:
-        return _fail(EXIT_USAGE, f"cannot write {getattr(exc, 'filename', '') or 'output'}: "
-                                 f"{exc.strerror or exc}")
+        return _fail(EXIT_USAGE, f"cannot write {getattr(exc, 'filename', '') or 'output'}: {exc.strerror or exc}")
     finally:
         log.close()

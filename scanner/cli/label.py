@@ -28,13 +28,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "label",
         help="write a sensitivity label into a DOCX/XLSX/PPTX/PDF file",
         description="Write a sensitivity label (Office/Purview-compatible) into a copy of FILE. "
-                    "Without --output, FILE is replaced by its labelled copy in one atomic step.")
+        "Without --output, FILE is replaced by its labelled copy in one atomic step.",
+    )
     parser.add_argument("file", metavar="FILE", type=Path, help="the document to label")
     parser.add_argument("--label", required=True, metavar="NAME", help="label name, e.g. Confidential")
     parser.add_argument("--output", "-o", type=Path, metavar="OUT", help="write the labelled copy here")
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    parser.add_argument("--marking", action="store_true",
-                        help="also add the label's visible marking to a Word document's headers")
+    parser.add_argument(
+        "--marking", action="store_true", help="also add the label's visible marking to a Word document's headers"
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file with a [labels] table")
     parser.set_defaults(func=run)
     return parser

@@ -47,8 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--explain", action="store_true", help="include explanations and near-misses")
     scan.add_argument("--destination", metavar="NAME", help="partner the files are going to")
     scan.add_argument("--config", type=Path, metavar="FILE")
-    scan.add_argument("--patterns", type=Path, action="append", default=[], metavar="DIR",
-                      help="extra pattern-set folder or file (repeatable; overrides built-ins by id)")
+    scan.add_argument(
+        "--patterns",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra pattern-set folder or file (repeatable; overrides built-ins by id)",
+    )
     scan.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores)")
     scan.add_argument("--no-audit", action="store_true", help="do not record this scan in the audit trail")
     scan.set_defaults(func=cmd_scan)
@@ -61,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     pats = sub.add_parser("patterns", help="list, test or validate pattern sets")
     pats.add_argument("action", choices=("list", "test", "validate"))
-    pats.add_argument("files", nargs="*", type=Path, metavar="FILE_OR_DIR",
-                      help="pattern files/folders (default: the built-in sets)")
+    pats.add_argument(
+        "files", nargs="*", type=Path, metavar="FILE_OR_DIR", help="pattern files/folders (default: the built-in sets)"
+    )
     pats.add_argument("--no-builtin", action="store_true", help="only the given files")
     pats.set_defaults(func=cmd_patterns)
 
@@ -136,8 +143,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     out = _out()
     worst = EXIT_OK
     audit = None if args.no_audit else rt.audit()
-    for result in scan_paths(args.paths, rt.options(keep_near_misses=args.explain), policy=rt.policy_for(destination),
-                             destination=destination, jobs=args.jobs or rt.jobs):
+    for result in scan_paths(
+        args.paths,
+        rt.options(keep_near_misses=args.explain),
+        policy=rt.policy_for(destination),
+        destination=destination,
+        jobs=args.jobs or rt.jobs,
+    ):
         if result.verdict.value == "block" or result.outcome.error:
             worst = EXIT_BLOCKED
         if args.format == "jsonl":
@@ -170,8 +182,9 @@ def format_text(result: Any, explain: bool = False) -> str:
         for f in o.findings:
             lines.append(f"      {f.name}: {f.masked} at {f.location.describe()} — {f.explanation.summary()}")
         for n in o.near_misses[:50]:
-            lines.append(f"      (not flagged) {n.pattern}: {n.masked} at {n.location.describe()} — "
-                         f"{n.explanation.summary()}")
+            lines.append(
+                f"      (not flagged) {n.pattern}: {n.masked} at {n.location.describe()} — {n.explanation.summary()}"
+            )
         for r in result.decision.reasons:
             lines.append(f"      reason: {r}")
         return "\n".join(lines)
@@ -234,18 +247,23 @@ def cmd_patterns(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "validate":
         engines = Matcher(pset, b"validate").engines()
-        counts = {e: sum(1 for v in engines.values() if v == e) for e in ("vectorscan", "vectorscan-prefilter",
-                                                                         "regex")}
+        counts = {
+            e: sum(1 for v in engines.values() if v == e) for e in ("vectorscan", "vectorscan-prefilter", "regex")
+        }
         for pid, engine in engines.items():
             if engine == "regex":
                 out.write(f"{pid}: Vectorscan cannot compile it: regex pass over each segment (slower)\n")
-        out.write(f"engines: {counts['vectorscan']} exact in Vectorscan, {counts['vectorscan-prefilter']} as "
-                  f"Vectorscan prefilters confirmed by regex, {counts['regex']} regex-only fallbacks\n")
+        out.write(
+            f"engines: {counts['vectorscan']} exact in Vectorscan, {counts['vectorscan-prefilter']} as "
+            f"Vectorscan prefilters confirmed by regex, {counts['regex']} regex-only fallbacks\n"
+        )
         report = run_examples(pset)
         for r in report.failures:
             out.write(f"FAIL {r.pattern} {r.kind}[{r.index}] {r.text!r}: {r.detail}\n")
-        out.write(f"{len(pset)} patterns valid; {len(report.results) - len(report.failures)}/"
-                  f"{len(report.results)} examples pass\n")
+        out.write(
+            f"{len(pset)} patterns valid; {len(report.results) - len(report.failures)}/"
+            f"{len(report.results)} examples pass\n"
+        )
         return EXIT_OK if not report.failures else EXIT_BLOCKED
     report = run_examples(pset)
     for r in report.results:

@@ -34,18 +34,25 @@ _LEVELS = ("debug", "info", "warning", "error")
 
 
 def register(subparsers: Any) -> None:
-    w = subparsers.add_parser("watch", help="watch the configured outgoing folders (headless service)",
-                              description="Watch the outgoing folders of the configuration; scan, release or "
-                                          "quarantine every file dropped there.")
+    w = subparsers.add_parser(
+        "watch",
+        help="watch the configured outgoing folders (headless service)",
+        description="Watch the outgoing folders of the configuration; scan, release or "
+        "quarantine every file dropped there.",
+    )
     w.add_argument("--config", type=Path, metavar="FILE")
     w.add_argument("--status", action="store_true", help="show the running watcher's status and exit")
     w.add_argument("--format", choices=("text", "json"), default="text", help="output of --status")
-    w.add_argument("--log-format", choices=("text", "json"), default="text",
-                   help="key=value lines (default) or JSON lines")
+    w.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="key=value lines (default) or JSON lines"
+    )
     w.add_argument("--log-file", type=Path, metavar="FILE", help="log here (rotated at 10 MB) instead of stderr")
     w.add_argument("--log-level", choices=_LEVELS, default="info")
-    w.add_argument("--polling", action="store_true",
-                   help="poll the folders instead of OS events (network shares that do not report changes)")
+    w.add_argument(
+        "--polling",
+        action="store_true",
+        help="poll the folders instead of OS events (network shares that do not report changes)",
+    )
     w.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: [scan] jobs, else all cores)")
     w.set_defaults(func=run)
 
@@ -67,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--jobs must be at least 1")
         config = dataclasses.replace(config, scan=dataclasses.replace(config.scan, jobs=args.jobs))
     if not config.watch.folders:
-        raise UsageError(f"no watched folders in {config.path or 'the default configuration'} "
-                         f"(add [[watch.folders]] with path and destination)")
+        raise UsageError(
+            f"no watched folders in {config.path or 'the default configuration'} "
+            f"(add [[watch.folders]] with path and destination)"
+        )
     _setup_logging(args.log_format, args.log_file, args.log_level)
     return serve(config, polling=args.polling)
 
@@ -108,9 +117,11 @@ def _install_signal_handlers(stop: threading.Event) -> Any:
     previous: dict[int, Any] = {}
 
     def handler(signum: int, _frame: Any) -> None:
-        logging.getLogger("clearance.watch").info("stop_requested signal=%s", signal.Signals(signum).name,
-                                                  extra={"event": "stop_requested",
-                                                         "fields": {"signal": signal.Signals(signum).name}})
+        logging.getLogger("clearance.watch").info(
+            "stop_requested signal=%s",
+            signal.Signals(signum).name,
+            extra={"event": "stop_requested", "fields": {"signal": signal.Signals(signum).name}},
+        )
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
@@ -153,7 +164,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(), "logger": record.name,
+            "level": record.levelname.lower(),
+            "logger": record.name,
         }
         event = getattr(record, "event", None)
         if event:
@@ -217,12 +229,16 @@ def format_status(st: Any, live: bool) -> str:
     for f in st.folders:
         extra = f"  ({f.detail})" if f.detail else ""
         lines.append(f"  {f.state:<18} {f.path} -> {f.destination}{extra}")
-    lines.append(f"Queue: {st.waiting} waiting to be complete, {st.queued} queued, {st.in_flight} in progress;"
-                 f" {st.files_per_s:.1f} files/s over the last minute")
+    lines.append(
+        f"Queue: {st.waiting} waiting to be complete, {st.queued} queued, {st.in_flight} in progress;"
+        f" {st.files_per_s:.1f} files/s over the last minute"
+    )
     p, o = st.processed, st.outcomes
-    lines.append(f"Processed: {p.get('allow', 0)} allowed, {p.get('label', 0)} labelled, {p.get('block', 0)} "
-                 f"blocked; {o.get('released', 0)} released, {o.get('quarantined', 0)} quarantined, "
-                 f"{o.get('failed', 0)} failed")
+    lines.append(
+        f"Processed: {p.get('allow', 0)} allowed, {p.get('label', 0)} labelled, {p.get('block', 0)} "
+        f"blocked; {o.get('released', 0)} released, {o.get('quarantined', 0)} quarantined, "
+        f"{o.get('failed', 0)} failed"
+    )
     if st.events:
         lines.append("Last events:")
         for e in list(st.events)[-15:]:

@@ -64,9 +64,9 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class ScanConfig:
-    pattern_dirs: tuple[Path, ...] = ()   # admin pattern sets, on top of the built-in ones
-    jobs: int | None = None               # worker processes; None: the scanner decides
-    policy: str | None = None             # policy for scans without a destination
+    pattern_dirs: tuple[Path, ...] = ()  # admin pattern sets, on top of the built-in ones
+    jobs: int | None = None  # worker processes; None: the scanner decides
+    policy: str | None = None  # policy for scans without a destination
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class IdentifierDef:
     """One partner identifier: a literal string (matched as a whole word) or a regex."""
 
     value: str
-    kind: str = "identifier"    # "project code", "compound code", ...: shown in reasons
+    kind: str = "identifier"  # "project code", "compound code", ...: shown in reasons
     regex: bool = False
 
 
@@ -111,22 +111,22 @@ class WatchFolder:
 @dataclass(frozen=True, slots=True)
 class WatchConfig:
     folders: tuple[WatchFolder, ...] = ()
-    stable_seconds: float = 5.0     # size+mtime unchanged this long before a file is scanned
-    poll_interval: float = 1.0      # seconds between stability polls (and polling-observer fallback)
+    stable_seconds: float = 5.0  # size+mtime unchanged this long before a file is scanned
+    poll_interval: float = 1.0  # seconds between stability polls (and polling-observer fallback)
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    path: Path | None                 # None: no file, all defaults
+    path: Path | None  # None: no file, all defaults
     scan: ScanConfig
     limits: Limits
     audit: AuditConfig
     quarantine: QuarantineConfig
     destinations: Mapping[str, DestinationConfig] = field(default_factory=dict)
     watch: WatchConfig = field(default_factory=WatchConfig)
-    labels: Mapping[str, Any] = field(default_factory=dict)   # raw [labels] table
+    labels: Mapping[str, Any] = field(default_factory=dict)  # raw [labels] table
     policies: Mapping[str, Policy] = field(default_factory=dict)
-    sha256: str | None = None         # of the file's bytes: audit records config changes by it
+    sha256: str | None = None  # of the file's bytes: audit records config changes by it
 
     def hash_key(self) -> bytes:
         """The per-installation key for keyed hashes of findings (created on first use)."""
@@ -162,7 +162,9 @@ class Config:
 def default_config() -> Config:
     data = default_data_dir()
     return Config(
-        path=None, scan=ScanConfig(), limits=Limits(),
+        path=None,
+        scan=ScanConfig(),
+        limits=Limits(),
         audit=AuditConfig(database=data / "audit.sqlite", hash_key_file=data / "hash.key"),
         quarantine=QuarantineConfig(folder=data / "Quarantine"),
     )
@@ -190,8 +192,10 @@ def load_or_create_key(path: Path) -> bytes:
             _create_key(path)
         data = path.read_bytes()
         if len(data) != HASH_KEY_BYTES:
-            raise ConfigError(f"{path}: hash key file must hold exactly {HASH_KEY_BYTES} bytes, "
-                              f"found {len(data)} (restore it from backup; a new key breaks correlation)")
+            raise ConfigError(
+                f"{path}: hash key file must hold exactly {HASH_KEY_BYTES} bytes, "
+                f"found {len(data)} (restore it from backup; a new key breaks correlation)"
+            )
         _key_cache[path] = data
         return data
 
@@ -209,7 +213,7 @@ def _create_key(path: Path) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            pass                        # another process created it first: use theirs
+            pass  # another process created it first: use theirs
         except OSError:
             if not path.exists():
                 os.replace(tmp, path)
@@ -238,8 +242,11 @@ class _Reader:
     def check_keys(self, tbl: Mapping[str, Any], where: str, known: set[str]) -> None:
         for key in tbl:
             if key not in known:
-                raise ValueError(f"{where}.{key}: unknown key (expected one of: {', '.join(sorted(known))})"
-                                 if where else f"{key}: unknown key (expected one of: {', '.join(sorted(known))})")
+                raise ValueError(
+                    f"{where}.{key}: unknown key (expected one of: {', '.join(sorted(known))})"
+                    if where
+                    else f"{key}: unknown key (expected one of: {', '.join(sorted(known))})"
+                )
 
     def string(self, value: object, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -268,8 +275,7 @@ class _Reader:
         return value
 
 
-_TOP_KEYS = {"schema_version", "scan", "limits", "audit", "quarantine", "destinations", "watch", "labels",
-             "policies"}
+_TOP_KEYS = {"schema_version", "scan", "limits", "audit", "quarantine", "destinations", "watch", "labels", "policies"}
 _NAME_RX = regex.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -336,14 +342,26 @@ def _build(data: dict[str, Any], base_dir: Path, path: Path | None, digest: str)
 
     _cross_check(scan, destinations, watch, quarantine, policies)
     # Plain dicts behind read-only Mapping types: a Config must pickle (worker processes).
-    return Config(path=path, scan=scan, limits=limits, audit=audit, quarantine=quarantine,
-                  destinations=destinations, watch=watch, labels=labels, policies=policies, sha256=digest)
+    return Config(
+        path=path,
+        scan=scan,
+        limits=limits,
+        audit=audit,
+        quarantine=quarantine,
+        destinations=destinations,
+        watch=watch,
+        labels=labels,
+        policies=policies,
+        sha256=digest,
+    )
 
 
 def _scan(r: _Reader, t: dict[str, Any]) -> ScanConfig:
     r.check_keys(t, "scan", {"pattern_dirs", "jobs", "policy"})
-    dirs = tuple(r.path(p, f"scan.pattern_dirs[{i}]")
-                 for i, p in enumerate(r.string_list(t.get("pattern_dirs", []), "scan.pattern_dirs")))
+    dirs = tuple(
+        r.path(p, f"scan.pattern_dirs[{i}]")
+        for i, p in enumerate(r.string_list(t.get("pattern_dirs", []), "scan.pattern_dirs"))
+    )
     for i, d in enumerate(dirs):
         if not d.is_dir():
             raise ValueError(f"scan.pattern_dirs[{i}]: expected an existing folder, {d} is not one")
@@ -379,10 +397,12 @@ def _destinations(r: _Reader, t: dict[str, Any]) -> dict[str, DestinationConfig]
         display = r.string(d["display_name"], f"{where}.display_name") if "display_name" in d else None
         idents = _identifiers(r, d.get("identifiers", []), f"{where}.identifiers")
         if "identifier_file" in d:
-            idents += _identifier_file(r.path(d["identifier_file"], f"{where}.identifier_file"),
-                                       f"{where}.identifier_file")
-        out[name] = DestinationConfig(name=name, folder=folder, policy=policy, display_name=display,
-                                      identifiers=tuple(idents))
+            idents += _identifier_file(
+                r.path(d["identifier_file"], f"{where}.identifier_file"), f"{where}.identifier_file"
+            )
+        out[name] = DestinationConfig(
+            name=name, folder=folder, policy=policy, display_name=display, identifiers=tuple(idents)
+        )
     return out
 
 
@@ -391,8 +411,10 @@ _IDENT_KEYS = {"value", "regex", "kind"}
 
 def _identifiers(r: _Reader, value: object, where: str) -> list[IdentifierDef]:
     if not isinstance(value, list):
-        raise ValueError(f"{where}: expected a list of strings or {{ value = ..., kind = ... }} tables, "
-                         f"got {_Reader.describe(value)}")
+        raise ValueError(
+            f"{where}: expected a list of strings or {{ value = ..., kind = ... }} tables, "
+            f"got {_Reader.describe(value)}"
+        )
     out: list[IdentifierDef] = []
     for i, item in enumerate(value):
         w = f"{where}[{i}]"
@@ -467,8 +489,9 @@ def _watch(r: _Reader, t: dict[str, Any]) -> WatchConfig:
         for key in ("path", "destination"):
             if key not in f:
                 raise ValueError(f"{w}.{key}: missing")
-        folders.append(WatchFolder(path=r.path(f["path"], f"{w}.path"),
-                                   destination=r.string(f["destination"], f"{w}.destination")))
+        folders.append(
+            WatchFolder(path=r.path(f["path"], f"{w}.path"), destination=r.string(f["destination"], f"{w}.destination"))
+        )
     stable = r.positive_float(t["stable_seconds"], "watch.stable_seconds") if "stable_seconds" in t else 5.0
     poll = r.positive_float(t["poll_interval"], "watch.poll_interval") if "poll_interval" in t else 1.0
     return WatchConfig(folders=tuple(folders), stable_seconds=stable, poll_interval=poll)
@@ -516,23 +539,34 @@ def label_level_names(scheme: Any) -> tuple[str, ...]:
     return tuple(names) or DEFAULT_LABEL_LEVELS
 
 
-def _cross_check(scan: ScanConfig, destinations: Mapping[str, DestinationConfig], watch: WatchConfig,
-                 quarantine: QuarantineConfig, policies: Mapping[str, Any]) -> None:
+def _cross_check(
+    scan: ScanConfig,
+    destinations: Mapping[str, DestinationConfig],
+    watch: WatchConfig,
+    quarantine: QuarantineConfig,
+    policies: Mapping[str, Any],
+) -> None:
     def known_policy(name: str | None) -> bool:
         return name is None or name == "builtin" or name in policies
 
     if not known_policy(scan.policy):
-        raise ValueError(f"scan.policy: no policy named {scan.policy!r} (defined: "
-                         f"{', '.join(sorted(policies)) or 'none'}; or 'builtin')")
+        raise ValueError(
+            f"scan.policy: no policy named {scan.policy!r} (defined: "
+            f"{', '.join(sorted(policies)) or 'none'}; or 'builtin')"
+        )
     for name, d in destinations.items():
         if not known_policy(d.policy):
-            raise ValueError(f"destinations.{name}.policy: no policy named {d.policy!r} (defined: "
-                             f"{', '.join(sorted(policies)) or 'none'}; or 'builtin')")
+            raise ValueError(
+                f"destinations.{name}.policy: no policy named {d.policy!r} (defined: "
+                f"{', '.join(sorted(policies)) or 'none'}; or 'builtin')"
+            )
     watched = []
     for i, wf in enumerate(watch.folders):
         if wf.destination not in destinations:
-            raise ValueError(f"watch.folders[{i}].destination: no destination named {wf.destination!r} "
-                             f"(defined: {', '.join(sorted(destinations)) or 'none'})")
+            raise ValueError(
+                f"watch.folders[{i}].destination: no destination named {wf.destination!r} "
+                f"(defined: {', '.join(sorted(destinations)) or 'none'})"
+            )
         watched.append((i, _norm(wf.path)))
     # A release or quarantine folder inside a watched folder would rescan its own output forever.
     outputs = [("quarantine.folder", _norm(quarantine.folder))]
@@ -540,8 +574,9 @@ def _cross_check(scan: ScanConfig, destinations: Mapping[str, DestinationConfig]
     for key, out in outputs:
         for i, w in watched:
             if out == w or w in out.parents or out in w.parents:
-                raise ValueError(f"{key}: must not be inside, equal to or above watched folder "
-                                 f"watch.folders[{i}].path ({w})")
+                raise ValueError(
+                    f"{key}: must not be inside, equal to or above watched folder watch.folders[{i}].path ({w})"
+                )
 
 
 def _norm(p: Path) -> Path:

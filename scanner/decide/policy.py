@@ -51,10 +51,10 @@ DEFAULT_LABEL_ORDER = ("Public", "Internal", "Confidential", "Restricted")
 # Formats the label writer can mark (fallback when scanner.act.labels cannot tell us).
 _LABELABLE_FALLBACK = frozenset({"pdf", "docx", "xlsx", "pptx"})
 _VERDICT_RANK = {Verdict.ALLOW: 1, Verdict.LABEL: 2, Verdict.BLOCK: 3}
-_UNBOUNDED = 1 << 62     # the count of a pattern past the matcher's limit: unknown, so "any"
+_UNBOUNDED = 1 << 62  # the count of a pattern past the matcher's limit: unknown, so "any"
 MAX_REASONS = 20
 
-BUILTIN_POLICY_TOML = '''
+BUILTIN_POLICY_TOML = """
 description = "Built-in policy: block PHI and secrets, label formula/IP as Confidential"
 block_label = "Restricted"
 unscannable = { verdict = "block", allow_override = false }
@@ -123,7 +123,7 @@ all = [
   { patterns = ["*smiles*", "*inchi*"], min_confidence = "low" },
   { patterns = ["*compound-code*", "*compound_code*"], min_confidence = "low" },
 ]
-'''
+"""
 
 
 # --------------------------------------------------------------------------- records
@@ -140,13 +140,13 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    patterns: tuple[str, ...] = ()        # globs over pattern ids; empty: any
+    patterns: tuple[str, ...] = ()  # globs over pattern ids; empty: any
     categories: frozenset[str] = frozenset()
     min_severity: Severity | None = None
     min_confidence: Confidence | None = None
     min_count: int = 1
     max_count: int | None = None
-    count: str = "unique"                 # "unique": distinct values (keyed hash); "all": occurrences
+    count: str = "unique"  # "unique": distinct values (keyed hash); "all": occurrences
 
     def selects(self, f: Finding) -> bool:
         if self.categories and f.category not in self.categories:
@@ -205,7 +205,7 @@ class Policy:
     cross_partner: Outcome = Outcome(Verdict.BLOCK, None, False)
     partner_material: Outcome = Outcome(Verdict.LABEL, "Confidential", True)
     label_order: tuple[str, ...] = DEFAULT_LABEL_ORDER
-    labelable_types: frozenset[str] | None = None   # None: ask scanner.act.labels
+    labelable_types: frozenset[str] | None = None  # None: ask scanner.act.labels
 
     def labels_used(self) -> set[str]:
         out = {self.block_label}
@@ -218,10 +218,34 @@ class Policy:
 
 # --------------------------------------------------------------------------- parsing
 
-_POLICY_KEYS = {"description", "extends", "ignore_patterns", "block_label", "unscannable", "pages_without_text",
-                "unlabelable", "cross_partner", "partner_material", "allow_override", "rules"}
-_RULE_KEYS = {"name", "verdict", "label", "allow_override", "reason", "all",
-              "patterns", "categories", "min_severity", "min_confidence", "min_count", "max_count", "count"}
+_POLICY_KEYS = {
+    "description",
+    "extends",
+    "ignore_patterns",
+    "block_label",
+    "unscannable",
+    "pages_without_text",
+    "unlabelable",
+    "cross_partner",
+    "partner_material",
+    "allow_override",
+    "rules",
+}
+_RULE_KEYS = {
+    "name",
+    "verdict",
+    "label",
+    "allow_override",
+    "reason",
+    "all",
+    "patterns",
+    "categories",
+    "min_severity",
+    "min_confidence",
+    "min_count",
+    "max_count",
+    "count",
+}
 _COND_KEYS = {"patterns", "categories", "min_severity", "min_confidence", "min_count", "max_count", "count"}
 _OUTCOME_KEYS = {"verdict", "label", "allow_override"}
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
@@ -279,14 +303,15 @@ def parse_condition(t: Mapping[str, Any], where: str) -> Condition:
         patterns=tuple(_str_list(t.get("patterns", []), f"{where}.patterns")),
         categories=frozenset(cats),
         min_severity=_enum(Severity, t["min_severity"], f"{where}.min_severity") if "min_severity" in t else None,
-        min_confidence=(_enum(Confidence, t["min_confidence"], f"{where}.min_confidence")
-                        if "min_confidence" in t else None),
+        min_confidence=(
+            _enum(Confidence, t["min_confidence"], f"{where}.min_confidence") if "min_confidence" in t else None
+        ),
         min_count=_count(t.get("min_count", 1), f"{where}.min_count", 1),
         max_count=_count(t["max_count"], f"{where}.max_count", 0) if "max_count" in t else None,
         count=t.get("count", "unique"),
     )
     if cond.count not in ("unique", "all"):
-        raise ValueError(f"{where}.count: expected \"unique\" or \"all\", got {_describe(cond.count)}")
+        raise ValueError(f'{where}.count: expected "unique" or "all", got {_describe(cond.count)}')
     if cond.max_count is not None and cond.max_count < cond.min_count:
         raise ValueError(f"{where}.max_count: must be >= min_count ({cond.min_count}), got {cond.max_count}")
     return cond
@@ -322,16 +347,19 @@ def parse_rule(t: Mapping[str, Any], where: str, labels: Sequence[str], default_
     if reason is not None and (not isinstance(reason, str) or not reason.strip()):
         raise ValueError(f"{where}.reason: expected a non-empty string, got {_describe(reason)}")
     override = _bool(t["allow_override"], f"{where}.allow_override") if "allow_override" in t else default_override
-    return Rule(name=name, conditions=tuple(conds), verdict=verdict, label=label, allow_override=override,
-                reason=reason)
+    return Rule(
+        name=name, conditions=tuple(conds), verdict=verdict, label=label, allow_override=override, reason=reason
+    )
 
 
 def _outcome(v: object, where: str, labels: Sequence[str], base: Outcome, *, allow_label: bool = True) -> Outcome:
     if isinstance(v, str):
         v = {"verdict": v}
     if not isinstance(v, dict):
-        raise ValueError(f"{where}: expected \"allow\", \"label\", \"block\" or "
-                         f"{{ verdict = ..., label = ..., allow_override = ... }}, got {_describe(v)}")
+        raise ValueError(
+            f'{where}: expected "allow", "label", "block" or '
+            f"{{ verdict = ..., label = ..., allow_override = ... }}, got {_describe(v)}"
+        )
     _check_keys(v, where, _OUTCOME_KEYS)
     verdict = _enum(Verdict, v.get("verdict", base.verdict.value), f"{where}.verdict")
     if verdict is Verdict.LABEL and not allow_label:
@@ -345,8 +373,13 @@ def _outcome(v: object, where: str, labels: Sequence[str], base: Outcome, *, all
     return Outcome(verdict, label if verdict is not Verdict.ALLOW else None, override)
 
 
-def parse_policy(name: str, t: Mapping[str, Any], labels: Sequence[str] = DEFAULT_LABEL_ORDER,
-                 base: Policy | None = None, where: str | None = None) -> Policy:
+def parse_policy(
+    name: str,
+    t: Mapping[str, Any],
+    labels: Sequence[str] = DEFAULT_LABEL_ORDER,
+    base: Policy | None = None,
+    where: str | None = None,
+) -> Policy:
     """One ``[policies.<name>]`` table. ``base`` is the resolved ``extends`` policy."""
     where = where or f"policies.{name}"
     _check_keys(t, where, _POLICY_KEYS)
@@ -362,23 +395,33 @@ def parse_policy(name: str, t: Mapping[str, Any], labels: Sequence[str] = DEFAUL
     specials: dict[str, Outcome] = {}
     for key in _SPECIAL:
         current: Outcome = getattr(start, key)
-        specials[key] = (_outcome(t[key], f"{where}.{key}", labels, current, allow_label=key != "unlabelable")
-                         if key in t else current)
+        specials[key] = (
+            _outcome(t[key], f"{where}.{key}", labels, current, allow_label=key != "unlabelable")
+            if key in t
+            else current
+        )
     block_label = _label(t["block_label"], f"{where}.block_label", labels) if "block_label" in t else start.block_label
     policy = Policy(
-        name=name, rules=start.rules + rules, description=desc,
-        ignore_patterns=start.ignore_patterns + tuple(_str_list(t.get("ignore_patterns", []),
-                                                                f"{where}.ignore_patterns")),
-        block_label=block_label, label_order=tuple(labels),
-        unscannable=specials["unscannable"], pages_without_text=specials["pages_without_text"],
-        unlabelable=specials["unlabelable"], cross_partner=specials["cross_partner"],
+        name=name,
+        rules=start.rules + rules,
+        description=desc,
+        ignore_patterns=start.ignore_patterns
+        + tuple(_str_list(t.get("ignore_patterns", []), f"{where}.ignore_patterns")),
+        block_label=block_label,
+        label_order=tuple(labels),
+        unscannable=specials["unscannable"],
+        pages_without_text=specials["pages_without_text"],
+        unlabelable=specials["unlabelable"],
+        cross_partner=specials["cross_partner"],
         partner_material=specials["partner_material"],
     )
     missing = sorted(lbl for lbl in policy.labels_used() if lbl not in labels)
     if missing:
-        raise ValueError(f"{where}: uses label(s) {', '.join(missing)} that [labels] does not define "
-                         f"(defined: {', '.join(labels)}); set block_label/rule labels to defined ones "
-                         f"or extends = \"none\"")
+        raise ValueError(
+            f"{where}: uses label(s) {', '.join(missing)} that [labels] does not define "
+            f"(defined: {', '.join(labels)}); set block_label/rule labels to defined ones "
+            f'or extends = "none"'
+        )
     return policy
 
 
@@ -398,7 +441,7 @@ def parse_policies(table: Mapping[str, Any], labels: Sequence[str] = DEFAULT_LAB
             raise ValueError(f"{where}: expected a table, got {_describe(t)}")
         ext = t.get("extends", "builtin")
         if not isinstance(ext, str):
-            raise ValueError(f"{where}.extends: expected a policy name, \"builtin\" or \"none\", got {_describe(ext)}")
+            raise ValueError(f'{where}.extends: expected a policy name, "builtin" or "none", got {_describe(ext)}')
         resolving.append(name)
         if ext == "none":
             base = None
@@ -407,8 +450,9 @@ def parse_policies(table: Mapping[str, Any], labels: Sequence[str] = DEFAULT_LAB
         elif ext in table:
             base = resolve(ext)
         else:
-            raise ValueError(f"{where}.extends: no policy named {ext!r} (defined: {', '.join(sorted(table))}; "
-                             f"or \"builtin\", \"none\")")
+            raise ValueError(
+                f'{where}.extends: no policy named {ext!r} (defined: {", ".join(sorted(table))}; or "builtin", "none")'
+            )
         resolving.pop()
         out[name] = parse_policy(name, t, labels, base)
         return out[name]
@@ -478,8 +522,14 @@ def decide(outcome: DocOutcome, policy: Policy | None = None, destination: str |
     pages = _pages_without_text(outcome.notes.get("pages_without_text"))
     if pages:
         o = policy.pages_without_text
-        contribs.append(_Contribution(o.verdict, o.label, f"{pages} without a text layer (scanned image?): "
-                                      f"their content could not be checked", o.allow_override))
+        contribs.append(
+            _Contribution(
+                o.verdict,
+                o.label,
+                f"{pages} without a text layer (scanned image?): their content could not be checked",
+                o.allow_override,
+            )
+        )
 
     contribs.extend(_partner_contributions(outcome.notes.get("partner_hits") or (), policy, destination))
     decision = _combine(contribs, policy, allow_notes)
@@ -519,20 +569,23 @@ def _summarise(findings: Sequence[Finding], limited: Collection[str] = ()) -> st
         count = f" ×{unique}" if unique > 1 else ""
         if f0.pattern in limited:
             count = f" ×{unique}+"
-        parts.append(f"{f0.name}{count} ({f0.category}, {conf} confidence, "
-                     f"{'first ' if len(fs) > 1 else ''}at {f0.location.describe()})")
+        parts.append(
+            f"{f0.name}{count} ({f0.category}, {conf} confidence, "
+            f"{'first ' if len(fs) > 1 else ''}at {f0.location.describe()})"
+        )
     return "; ".join(parts)
 
 
-def _partner_contributions(hits: Iterable[Mapping[str, Any] | PartnerHit], policy: Policy,
-                           destination: str | None) -> list[_Contribution]:
+def _partner_contributions(
+    hits: Iterable[Mapping[str, Any] | PartnerHit], policy: Policy, destination: str | None
+) -> list[_Contribution]:
     out: list[_Contribution] = []
     seen: set[tuple[str, str]] = set()
     for raw in hits:
         h = raw.to_dict() if isinstance(raw, PartnerHit) else raw
         partner = str(h.get("partner", ""))
         if destination is not None and partner == destination:
-            continue          # the sponsor's own identifiers may go to that sponsor
+            continue  # the sponsor's own identifiers may go to that sponsor
         key = (partner, str(h.get("id_hash", "")))
         if key in seen:
             continue
@@ -555,7 +608,7 @@ def _label_rank(label: str | None, policy: Policy) -> int:
     try:
         return policy.label_order.index(label)
     except ValueError:
-        return len(policy.label_order)   # unknown label: treat as most sensitive
+        return len(policy.label_order)  # unknown label: treat as most sensitive
 
 
 def _combine(contribs: list[_Contribution], policy: Policy, allow_notes: list[str]) -> Decision:
@@ -601,12 +654,15 @@ def apply_unlabelable(decision: Decision, doc_type: str, policy: Policy | None =
         return decision
     o = policy.unlabelable
     if o.verdict is Verdict.ALLOW:
-        note = (f"needs label {decision.label}, but {doc_type} files cannot carry a label: "
-                f"released unlabelled (policy)")
+        note = f"needs label {decision.label}, but {doc_type} files cannot carry a label: released unlabelled (policy)"
         return Decision(Verdict.ALLOW, None, (note,) + decision.reasons, decision.overridable)
     note = f"needs label {decision.label}, but {doc_type} files cannot carry a label: blocked (policy)"
-    return Decision(Verdict.BLOCK, decision.label, ((note,) + decision.reasons)[:MAX_REASONS],
-                    decision.overridable and o.allow_override)
+    return Decision(
+        Verdict.BLOCK,
+        decision.label,
+        ((note,) + decision.reasons)[:MAX_REASONS],
+        decision.overridable and o.allow_override,
+    )
 
 
 # --------------------------------------------------------------------------- partners
@@ -623,8 +679,12 @@ class PartnerHit:
     partner_title: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"partner": self.partner, "kind": self.kind, "masked": self.masked,
-                               "id_hash": self.id_hash}
+        out: dict[str, Any] = {
+            "partner": self.partner,
+            "kind": self.kind,
+            "masked": self.masked,
+            "id_hash": self.id_hash,
+        }
         if self.partner_title and self.partner_title != self.partner:
             out["partner_title"] = self.partner_title
         if self.location is not None:
@@ -669,8 +729,13 @@ class PartnerDictionary:
     separators between letters and digits (``PRJ-4711`` = ``prj 4711`` = ``PRJ4711``).
     """
 
-    def __init__(self, identifiers: Mapping[str, Sequence[IdentifierDef]], hash_key: bytes,
-                 titles: Mapping[str, str] | None = None, regex_timeout: float = 2.0):
+    def __init__(
+        self,
+        identifiers: Mapping[str, Sequence[IdentifierDef]],
+        hash_key: bytes,
+        titles: Mapping[str, str] | None = None,
+        regex_timeout: float = 2.0,
+    ):
         from scanner.detect.match import value_key
 
         self._hash_key = hash_key
@@ -691,8 +756,10 @@ class PartnerDictionary:
                 key = value_key(d.value)
                 other = self._by_key.get(key)
                 if other is not None and other.partner != partner:
-                    raise ValueError(f"destinations.{partner}.identifiers: {d.value!r} is also an identifier of "
-                                     f"destination {other.partner!r}; an identifier must belong to one sponsor")
+                    raise ValueError(
+                        f"destinations.{partner}.identifiers: {d.value!r} is also an identifier of "
+                        f"destination {other.partner!r}; an identifier must belong to one sponsor"
+                    )
                 self._by_key[key] = entry
                 _trie_add(words if d.value[0].isalnum() else others, d.value)
         lit = []
@@ -701,8 +768,11 @@ class PartnerDictionary:
         if others.children:
             lit.append(_trie_regex(others))
         self._literal = re.compile("|".join(lit), re.IGNORECASE) if lit else None
-        self._regex = (regex.compile(r"(?<!\w)(?:" + "|".join(rx_parts) + r")(?!\w)", regex.IGNORECASE | regex.V0)
-                       if rx_parts else None)
+        self._regex = (
+            regex.compile(r"(?<!\w)(?:" + "|".join(rx_parts) + r")(?!\w)", regex.IGNORECASE | regex.V0)
+            if rx_parts
+            else None
+        )
 
     @classmethod
     def from_config(cls, config: Config) -> PartnerDictionary:
@@ -733,22 +803,41 @@ class PartnerDictionary:
             for m in self._literal.finditer(text):
                 e = self._by_key.get(value_key(m.group(0)))
                 if e is not None:
-                    hits.append(PartnerHit(e.partner, e.kind, mask(m.group(0)),
-                                           keyed_hash(self._hash_key, m.group(0)), location, doc, e.title))
+                    hits.append(
+                        PartnerHit(
+                            e.partner,
+                            e.kind,
+                            mask(m.group(0)),
+                            keyed_hash(self._hash_key, m.group(0)),
+                            location,
+                            doc,
+                            e.title,
+                        )
+                    )
         if self._regex is not None:
             try:
                 for m in self._regex.finditer(text, timeout=self._timeout):
                     e = self._rx_entries[_which_group(m)]
-                    hits.append(PartnerHit(e.partner, e.kind, mask(m.group(0)),
-                                           keyed_hash(self._hash_key, m.group(0)), location, doc, e.title))
+                    hits.append(
+                        PartnerHit(
+                            e.partner,
+                            e.kind,
+                            mask(m.group(0)),
+                            keyed_hash(self._hash_key, m.group(0)),
+                            location,
+                            doc,
+                            e.title,
+                        )
+                    )
             except TimeoutError:
                 from scanner.extract.base import Unscannable
 
                 raise Unscannable(f"sponsor identifier check timed out after {self._timeout:g} s") from None
         return hits
 
-    def scan_into(self, notes: dict[str, Any], text: str, location: Location | None = None, doc: str = "",
-                  cap: int = 200) -> int:
+    def scan_into(
+        self, notes: dict[str, Any], text: str, location: Location | None = None, doc: str = "", cap: int = 200
+    ) -> int:
         """Find and merge hits into ``notes["partner_hits"]`` (one entry per identifier value).
 
         Repeats of the same value are counted, not listed; at most ``cap`` distinct
@@ -804,8 +893,10 @@ def _trie_add(root: _TrieNode, literal: str) -> None:
 
 def _trie_regex(node: _TrieNode, last: str = "") -> str:
     """Nested alternation; a word-final literal needs a right word boundary, a prefix does not."""
-    alts = [(_SEP if tok == "SEP" else re.escape(tok)) + _trie_regex(child, tok)
-            for tok, child in sorted(node.children.items())]
+    alts = [
+        (_SEP if tok == "SEP" else re.escape(tok)) + _trie_regex(child, tok)
+        for tok, child in sorted(node.children.items())
+    ]
     end = ""
     if node.end:
         end = r"(?!\w)" if last != "SEP" else ""
@@ -815,4 +906,3 @@ def _trie_regex(node: _TrieNode, last: str = "") -> str:
     if node.end:
         return f"(?:{body}|{end})" if end else f"(?:{body})?"
     return body
-

@@ -53,13 +53,13 @@ from scanner.detect.patterns import Pattern, PatternSet
 from scanner.model import Confidence, Explanation, Finding, Location, NearMiss, Segment, Severity
 
 _DEFAULT_UNBOUNDED_WIDTH = 512
-_MARGIN = 64          # chars after a hit so lookaheads and \b see real text
+_MARGIN = 64  # chars after a hit so lookaheads and \b see real text
 # Per pattern and document: past it, a pattern's further matches are counted, not judged
 # or listed (a 1M-row export of batch numbers must not cost a finding object per row).
 # Per pattern, not per document: a document-wide cap would drop the one SSN that comes
 # after two thousand batch numbers.
 MAX_FINDINGS_PER_PATTERN = 1000
-_TAIL = 300           # chars of the preceding text (earlier segments) kept as context
+_TAIL = 300  # chars of the preceding text (earlier segments) kept as context
 _LONG_MATCH = 1 << 16  # a match cut by its window is re-tried with this much room
 
 
@@ -98,7 +98,7 @@ _CTRL_WS = str.maketrans("\r\n\t", "   ")
 
 def mask(value: str) -> str:
     """Keep separators and the last few alphanumerics: '123-45-6789' -> '***-**-6789'."""
-    if len(value) > 64:   # long values (keys, sequences) are shown by their ends only
+    if len(value) > 64:  # long values (keys, sequences) are shown by their ends only
         head, tail = _ALNUM.sub("*", value[:12]).translate(_CTRL_WS), mask(value[-16:])
         return f"{head}…{tail} ({len(value)} chars)"
     alnum = sum(map(str.isalnum, value))
@@ -141,11 +141,11 @@ class _Compiled:
     allow_rx: tuple[regex.Pattern[str], ...]
     validator: validators.Validator | None
     width: int
-    engine: str = "regex"   # vectorscan | vectorscan-prefilter | regex
-    after: int = _MARGIN    # chars after a hit end the confirmation window reaches
-    col_rx: regex.Pattern[str] | None = None      # value shape for a gated table column
+    engine: str = "regex"  # vectorscan | vectorscan-prefilter | regex
+    after: int = _MARGIN  # chars after a hit end the confirmation window reaches
+    col_rx: regex.Pattern[str] | None = None  # value shape for a gated table column
     col_keywords: regex.Pattern[str] | None = None  # header words that open the column
-    col_ws_rx: regex.Pattern[str] | None = None   # the value shape between spaces (text tables)
+    col_ws_rx: regex.Pattern[str] | None = None  # the value shape between spaces (text tables)
     keywords_rev: regex.Pattern[str] | None = None  # keywords searched backwards: the nearest first
 
 
@@ -229,7 +229,7 @@ _CACHE_KEEP = 256
 def _cache_dir() -> Path | None:
     env = os.environ.get("CLEARANCE_CACHE_DIR")
     if env == "":
-        return None          # explicitly disabled
+        return None  # explicitly disabled
     if env:
         return Path(env) / "vectorscan"
     try:
@@ -244,8 +244,11 @@ def _cache_key(plan: list[tuple[str, int]]) -> str:
     import hyperscan as hs
 
     h = hashlib.sha256()
-    h.update(json.dumps([_CACHE_FORMAT, getattr(hs, "__version__", "?"), platform.machine(), platform.system(),
-                         sys.byteorder, plan]).encode("utf-8"))
+    h.update(
+        json.dumps(
+            [_CACHE_FORMAT, getattr(hs, "__version__", "?"), platform.machine(), platform.system(), sys.byteorder, plan]
+        ).encode("utf-8")
+    )
     return h.hexdigest()
 
 
@@ -267,7 +270,7 @@ def _load_db(plan: list[tuple[str, int]]) -> tuple[Any, list[str]] | None:
 
         db = hs.loadb(blob, hs.HS_MODE_BLOCK) if blob else None
         if db is not None:
-            db.scratch = hs.Scratch(db)   # a loaded database has no scratch space yet
+            db.scratch = hs.Scratch(db)  # a loaded database has no scratch space yet
         return db, engines
     except Exception:
         return None
@@ -286,9 +289,9 @@ def _save_db(plan: list[tuple[str, int]], db: Any, engines: list[str]) -> None:
         path = d / f"{_cache_key(plan)}.hsdb"
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(json.dumps(meta).encode("utf-8") + b"\n" + blob)
-        os.replace(tmp, path)   # atomic: a concurrent reader sees the old file or the new one
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
         entries = sorted(d.glob("*.hsdb"), key=lambda q: q.stat().st_mtime)
-        for old in entries[:-_CACHE_KEEP]:   # edited pattern sets leave stale entries behind
+        for old in entries[:-_CACHE_KEEP]:  # edited pattern sets leave stale entries behind
             old.unlink(missing_ok=True)
     except Exception:
         return
@@ -307,8 +310,14 @@ class Matcher:
 
     _cache: dict[tuple[str, bytes, float, bool], Matcher] = {}
 
-    def __init__(self, pset: PatternSet, hash_key: bytes, regex_timeout: float = 2.0,
-                 use_vectorscan: bool = True, keep_near_misses: bool = True):
+    def __init__(
+        self,
+        pset: PatternSet,
+        hash_key: bytes,
+        regex_timeout: float = 2.0,
+        use_vectorscan: bool = True,
+        keep_near_misses: bool = True,
+    ):
         self.pset = pset
         self.hash_key = hash_key
         self.timeout = regex_timeout
@@ -317,28 +326,48 @@ class Matcher:
         for i, p in enumerate(pset.patterns):
             width = p.width()
             keywords = _word_alternation(p.keywords)
-            self.compiled.append(_Compiled(
-                index=i, pattern=p, rx=p.compile(), keywords=keywords,
-                keywords_rev=regex.compile(keywords.pattern, keywords.flags | regex.REVERSE) if keywords else None,
-                negative=_word_alternation(p.negative), allow=frozenset(value_key(v) for v in p.allow),
-                allow_rx=tuple(regex.compile(r) for r in p.allow_regex),
-                validator=validators.REGISTRY[p.validator] if p.validator else None,
-                width=width if width is not None else _DEFAULT_UNBOUNDED_WIDTH,
-                col_rx=regex.compile(p.column_regex, p.regex_flags) if p.column_regex else None,
-                col_keywords=(_word_alternation(p.column_keywords) or keywords) if p.column_regex else None,
-                col_ws_rx=(regex.compile(rf"(?<!\S)(?:{p.column_regex})(?![^\s,;])", p.regex_flags)
-                           if p.column_regex else None)))
+            self.compiled.append(
+                _Compiled(
+                    index=i,
+                    pattern=p,
+                    rx=p.compile(),
+                    keywords=keywords,
+                    keywords_rev=regex.compile(keywords.pattern, keywords.flags | regex.REVERSE) if keywords else None,
+                    negative=_word_alternation(p.negative),
+                    allow=frozenset(value_key(v) for v in p.allow),
+                    allow_rx=tuple(regex.compile(r) for r in p.allow_regex),
+                    validator=validators.REGISTRY[p.validator] if p.validator else None,
+                    width=width if width is not None else _DEFAULT_UNBOUNDED_WIDTH,
+                    col_rx=regex.compile(p.column_regex, p.regex_flags) if p.column_regex else None,
+                    col_keywords=(_word_alternation(p.column_keywords) or keywords) if p.column_regex else None,
+                    col_ws_rx=(
+                        regex.compile(rf"(?<!\S)(?:{p.column_regex})(?![^\s,;])", p.regex_flags)
+                        if p.column_regex
+                        else None
+                    ),
+                )
+            )
         self._gated = [c for c in self.compiled if c.col_rx is not None and c.col_keywords is not None]
         # Every column keyword, as one more Vectorscan expression: its hits point at the
         # header lines of tables that reach the matcher as plain text (PDF pages).
         # Sorted without ties: a set's order changes with each process's string hashing,
         # and a different expression text misses the compiled-database cache (2 s).
-        words = sorted({w for c in self._gated for w in (c.pattern.column_keywords or c.pattern.keywords)},
-                       key=_longest_first)
+        words = sorted(
+            {w for c in self._gated for w in (c.pattern.column_keywords or c.pattern.keywords)}, key=_longest_first
+        )
         # Only whole lines that could be a header: no digits outside brackets, no colon.
         cell = r"(?:[^\d\n:(]|\([^)\n]{0,40}\))*"
-        self._header_expr = ("(?im)^" + cell + "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"[ \t_-]*")
-                                                       for w in words) + ")" + cell + "$" if words else None)
+        self._header_expr = (
+            "(?im)^"
+            + cell
+            + "(?:"
+            + "|".join(regex.escape(w).replace(r"\ ", r"[ \t_-]*") for w in words)
+            + ")"
+            + cell
+            + "$"
+            if words
+            else None
+        )
         self._header_id: int | None = None
         self._spaced_id: int | None = None
         self._gate_cache: dict[str, tuple[_Compiled, ...]] = {}
@@ -453,10 +482,10 @@ class Matcher:
                 last_end = -1
                 for ws, we in _windows(offs, c.width, c.after, n):
                     for m in self._finditer(c, text, ws, we, n):
-                        if m.start() >= last_end:   # windows may overlap: one match once
+                        if m.start() >= last_end:  # windows may overlap: one match once
                             out.append((c, m))
                             last_end = max(last_end, m.end())
-        elif " " in text:   # no Vectorscan: the regex module does the whole normalisation
+        elif " " in text:  # no Vectorscan: the regex module does the whole normalisation
             collapsed = collapse_spaced_digits(text)
             if collapsed != text:
                 raise _Renormalised(collapsed)
@@ -515,9 +544,9 @@ def _byte_to_char_offsets(data: bytes, hits: dict[int, list[int]]) -> dict[int, 
 
 @dataclass(frozen=True, slots=True)
 class _Cell:
-    start: int           # stripped cell bounds in the segment text
+    start: int  # stripped cell bounds in the segment text
     end: int
-    header: str | None   # its column header (the whole context for a lone cell)
+    header: str | None  # its column header (the whole context for a lone cell)
 
 
 _CELL_SEP = " | "
@@ -544,7 +573,7 @@ class DocMatcher:
         self.m = matcher
         self.tail = ""
         self.per_pattern: dict[str, int] = {}
-        self.limited: dict[str, int] = {}   # pattern id -> matches past the limit, not examined
+        self.limited: dict[str, int] = {}  # pattern id -> matches past the limit, not examined
         self._headers: dict[tuple[str, str | None, int], list[str]] = {}
         self._prev_cell: tuple[Location, str] | None = None
         self._nl_text: str | None = None
@@ -561,8 +590,7 @@ class DocMatcher:
         if header is None:
             header = self._row_label(seg)
         self._remember_cell(seg, text)
-        if not candidates and not header_hits and _CELL_SEP not in text and (
-                header is None or not m.gated_for(header)):
+        if not candidates and not header_hits and _CELL_SEP not in text and (header is None or not m.gated_for(header)):
             # Nothing to judge: no candidate, no table header line, not a table row (whose
             # header the next rows need) and no column pattern under this header. Most
             # cells of a big sheet end here.
@@ -625,8 +653,9 @@ class DocMatcher:
             raw.append((item.explanation.score, item))
 
     # ------------------------------------------------------------------ tables
-    def _text_table_candidates(self, text: str, header_hits: list[int]
-                               ) -> list[tuple[_Compiled, regex.Match[str], str]]:
+    def _text_table_candidates(
+        self, text: str, header_hits: list[int]
+    ) -> list[tuple[_Compiled, regex.Match[str], str]]:
         """Rows under a header line in plain text (a PDF page's table loses its cells).
 
         A header line names columns and holds no values: no digits outside brackets, no
@@ -696,7 +725,7 @@ class DocMatcher:
             s, e = _strip_span(text, 0, len(text))
             return [_Cell(s, e, header)] if e > s else None
         if "\n" in text.strip():
-            return None   # a block of text with pipes in it, not one table row
+            return None  # a block of text with pipes in it, not one table row
         spans: list[tuple[int, int]] = []
         pos = 0
         for part in text.split(_CELL_SEP):
@@ -711,7 +740,7 @@ class DocMatcher:
         elif key in self._headers:
             heads = self._headers[key]
         if _looks_like_header(texts):
-            self._headers[key] = texts   # the latest header row heads the rows below it
+            self._headers[key] = texts  # the latest header row heads the rows below it
         if heads is None:
             return None
         out = []
@@ -786,8 +815,12 @@ class DocMatcher:
         out: list[Finding] = []
         outer: Finding | None = None
         for f in kept:
-            if (outer is not None and f.end <= outer.end and f.pattern != outer.pattern
-                    and (outer.end - outer.start) > (f.end - f.start)):
+            if (
+                outer is not None
+                and f.end <= outer.end
+                and f.pattern != outer.pattern
+                and (outer.end - outer.start) > (f.end - f.start)
+            ):
                 self._supersede(f, outer, result)
                 continue
             out.append(f)
@@ -809,13 +842,26 @@ class DocMatcher:
 
     def _supersede(self, f: Finding, by: Finding, result: MatchResult) -> None:
         if self.m.keep_near_misses and len(result.near_misses) < 200:
-            result.near_misses.append(NearMiss(f.pattern, f.location, f.masked, _with_note(
-                f.explanation, f"superseded by {by.pattern} on the same text", reported=False)))
+            result.near_misses.append(
+                NearMiss(
+                    f.pattern,
+                    f.location,
+                    f.masked,
+                    _with_note(f.explanation, f"superseded by {by.pattern} on the same text", reported=False),
+                )
+            )
 
     # ------------------------------------------------------------------ judging
-    def _judge(self, c: _Compiled, mt: regex.Match[str] | _GroupZero, text: str, header: str | None,
-               seg: Segment, cells: list[_Cell] | None = None,
-               table_header: str | None = None) -> Finding | NearMiss | None:
+    def _judge(
+        self,
+        c: _Compiled,
+        mt: regex.Match[str] | _GroupZero,
+        text: str,
+        header: str | None,
+        seg: Segment,
+        cells: list[_Cell] | None = None,
+        table_header: str | None = None,
+    ) -> Finding | NearMiss | None:
         p = c.pattern
         grp = 1 if isinstance(mt, _GroupZero) else p.group if p.group <= (mt.re.groups or 0) else 0
         value = mt.group(grp)
@@ -825,8 +871,15 @@ class DocMatcher:
         notes: list[str] = []
         location = seg.location
         if location.line is not None:
-            location = Location(location.part, location.page, location.sheet, location.cell, location.paragraph,
-                                location.name, location.line + self._line_offset(text, start))
+            location = Location(
+                location.part,
+                location.page,
+                location.sheet,
+                location.cell,
+                location.paragraph,
+                location.name,
+                location.line + self._line_offset(text, start),
+            )
         score = p.score
         vres: bool | None = None
         if c.validator is not None:
@@ -839,8 +892,9 @@ class DocMatcher:
                 score = max(score, p.validated_score) if p.validator_mode == "hard" else score + 0.1
             elif vres is False:
                 if p.validator_mode == "hard":
-                    return self._near(p, location, value, score, vres, None, None, None, None, 0.0,
-                                      ("checksum/format check failed",))
+                    return self._near(
+                        p, location, value, score, vres, None, None, None, None, 0.0, ("checksum/format check failed",)
+                    )
                 score -= 0.2
         if (c.allow and value_key(value) in c.allow) or any(r.fullmatch(value) for r in c.allow_rx):
             return self._near(p, location, value, score, vres, None, None, None, None, 0.0, ("allow-listed value",))
@@ -848,7 +902,7 @@ class DocMatcher:
         kw, dist, scope = self._context(c, text, start, end, col_header)
         if kw is None and table_header is not None and c.col_keywords is not None:
             km = c.col_keywords.search(table_header)
-            if km is not None:   # the header line of a text table: a column, but which one is unknown
+            if km is not None:  # the header line of a text table: a column, but which one is unknown
                 kw, dist, scope = km.group(0), text.rfind(table_header, 0, start), "far"
                 dist = start - dist if dist >= 0 else None
         if kw is not None:
@@ -864,9 +918,11 @@ class DocMatcher:
                 # (found by the 300 MB adversarial case), and in a text table the header line
                 # names other columns.
                 lo = max(0, start - p.window[0], text.rfind("\n", 0, start) + 1)
-                nm = (c.negative.search(text, lo, start)
-                      or c.negative.search(text, end, _line_end(text, end, p.window[1]))
-                      or (c.negative.search(col_header) if col_header else None))
+                nm = (
+                    c.negative.search(text, lo, start)
+                    or c.negative.search(text, end, _line_end(text, end, p.window[1]))
+                    or (c.negative.search(col_header) if col_header else None)
+                )
             except TimeoutError as exc:
                 raise MatchTimeout(p.id) from exc
             if nm is not None:
@@ -874,26 +930,52 @@ class DocMatcher:
                 score -= 0.3
         score = max(0.0, min(1.0, score))
         if p.require_context and kw is None:
-            return self._near(p, location, value, score, vres, None, None, None, neg, score,
-                              ("no context keyword (required)",))
+            return self._near(
+                p, location, value, score, vres, None, None, None, neg, score, ("no context keyword (required)",)
+            )
         conf = Confidence.from_score(score)
         if conf is None or score < p.min_score:
             return self._near(p, location, value, score, vres, kw, dist, scope, neg, score, ("below threshold",))
-        expl = Explanation(p.id, p.name, p.score, p.validator, vres, kw, dist, scope, neg, score, conf.value,
-                           tuple(notes))
-        return Finding(p.id, p.name, p.category, Severity(p.severity), conf, location, start, end, mask(value),
-                       keyed_hash(self.m.hash_key, value), expl, value)
+        expl = Explanation(
+            p.id, p.name, p.score, p.validator, vres, kw, dist, scope, neg, score, conf.value, tuple(notes)
+        )
+        return Finding(
+            p.id,
+            p.name,
+            p.category,
+            Severity(p.severity),
+            conf,
+            location,
+            start,
+            end,
+            mask(value),
+            keyed_hash(self.m.hash_key, value),
+            expl,
+            value,
+        )
 
-    def _near(self, p: Pattern, location: Location, value: str, base: float, vres: bool | None, kw: str | None,
-              dist: int | None, scope: str | None, neg: str | None, score: float,
-              notes: tuple[str, ...]) -> NearMiss | None:
+    def _near(
+        self,
+        p: Pattern,
+        location: Location,
+        value: str,
+        base: float,
+        vres: bool | None,
+        kw: str | None,
+        dist: int | None,
+        scope: str | None,
+        neg: str | None,
+        score: float,
+        notes: tuple[str, ...],
+    ) -> NearMiss | None:
         if not self.m.keep_near_misses:
             return None
         expl = Explanation(p.id, p.name, p.score, p.validator, vres, kw, dist, scope, neg, score, None, notes)
         return NearMiss(p.id, location, mask(value), expl)
 
-    def _context(self, c: _Compiled, text: str, start: int, end: int,
-                 header: str | None) -> tuple[str | None, int | None, str | None]:
+    def _context(
+        self, c: _Compiled, text: str, start: int, end: int, header: str | None
+    ) -> tuple[str | None, int | None, str | None]:
         """The supporting keyword nearest the match: near window, column header, far window.
 
         Windows are searched in place (``pos``/``endpos``), never sliced out, so a word
@@ -911,7 +993,7 @@ class DocMatcher:
             km = _last(back, text, max(0, start - nb), start)
             if km is not None:
                 return km.group(0), start - km.end(), "near"
-            if start < nb and self.tail:   # the window reaches back into earlier segments
+            if start < nb and self.tail:  # the window reaches back into earlier segments
                 tl = len(self.tail)
                 km = _last(back, self.tail, max(0, tl - (nb - start)), tl)
                 if km is not None:
@@ -983,8 +1065,7 @@ _BRACKETED = regex.compile(r"\([^()\n]{0,40}\)|\[[^\[\]\n]{0,40}\]")
 def _looks_like_header_line(line: str) -> bool:
     """'Item Lot No. NDC Units', 'Subject Date of Birth Diagnosis (ICD-10) Term': labels only."""
     bare = _BRACKETED.sub(" ", line).strip()
-    if not bare or len(bare) > 200 or ":" in bare or bare.endswith((".", ",", ";")) \
-            or any(ch.isdigit() for ch in bare):
+    if not bare or len(bare) > 200 or ":" in bare or bare.endswith((".", ",", ";")) or any(ch.isdigit() for ch in bare):
         return False
     words = bare.split()
     if not 3 <= len(words) <= 15:
@@ -1021,6 +1102,17 @@ def _header_for(cells: list[_Cell] | None, pos: int, header: str | None) -> str 
 
 
 def _with_note(e: Explanation, note: str, reported: bool) -> Explanation:
-    return Explanation(e.pattern, e.pattern_name, e.base_score, e.validator, e.validator_result, e.keyword,
-                       e.keyword_distance, e.keyword_scope, e.negative, e.score,
-                       e.confidence if reported else None, (*e.notes, note))
+    return Explanation(
+        e.pattern,
+        e.pattern_name,
+        e.base_score,
+        e.validator,
+        e.validator_result,
+        e.keyword,
+        e.keyword_distance,
+        e.keyword_scope,
+        e.negative,
+        e.score,
+        e.confidence if reported else None,
+        (*e.notes, note),
+    )

@@ -28,8 +28,9 @@ _TABLE.update({ord(c): None for c in _ZERO_WIDTH})
 # Full-width ASCII block (digits, letters, punctuation) -> ASCII.
 _TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if cp != 0xFF0D})
 _TABLE.update({ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'})
-_TABLE.update({ord("\ufb01"): "fi", ord("\ufb02"): "fl", ord("\ufb00"): "ff", ord("\ufb03"): "ffi",
-               ord("\ufb04"): "ffl"})
+_TABLE.update(
+    {ord("\ufb01"): "fi", ord("\ufb02"): "fl", ord("\ufb00"): "ff", ord("\ufb03"): "ffi", ord("\ufb04"): "ffl"}
+)
 _TRANSLATE = str.maketrans(_TABLE)
 
 # "1 2 3 - 4 5 - 6 7 8 9": PDF text extraction of letter-spaced digits. Only runs of at
@@ -58,7 +59,7 @@ def _fold_space(m: regex.Match[str]) -> str:
     return "\n" if m.group(0) in "\u2028\u2029\x85" else " "
 
 
-_PRECHECK: Any = None   # Vectorscan database: does the text hold spaced-out digits at all?
+_PRECHECK: Any = None  # Vectorscan database: does the text hold spaced-out digits at all?
 _PRECHECK_TRIED = False
 
 
@@ -73,8 +74,7 @@ def _precheck_db() -> Any:
             import hyperscan as hs
 
             db = hs.Database(mode=hs.HS_MODE_BLOCK)
-            db.compile(expressions=[SPACED_DIGITS_EXPR.encode()],
-                       ids=[0], elements=1, flags=[hs.HS_FLAG_SINGLEMATCH])
+            db.compile(expressions=[SPACED_DIGITS_EXPR.encode()], ids=[0], elements=1, flags=[hs.HS_FLAG_SINGLEMATCH])
             _PRECHECK = db
         except Exception:
             _PRECHECK = None
@@ -89,7 +89,7 @@ def _has_spaced_digits(text: str) -> bool:
 
     def on_match(*_args: object) -> bool:
         found.append(True)
-        return True   # stop at the first hit
+        return True  # stop at the first hit
 
     try:
         db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)

@@ -59,19 +59,46 @@ import regex
 
 from scanner.detect import validators
 
-if TYPE_CHECKING:   # match imports this module: only the type checker sees the reverse import
+if TYPE_CHECKING:  # match imports this module: only the type checker sees the reverse import
     from scanner.detect.match import Matcher, MatchResult
 
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
 SEVERITIES = ("low", "medium", "high")
-_FLAG_NAMES = {"ignorecase": regex.IGNORECASE, "multiline": regex.MULTILINE, "dotall": regex.DOTALL,
-               "verbose": regex.VERBOSE}
+_FLAG_NAMES = {
+    "ignorecase": regex.IGNORECASE,
+    "multiline": regex.MULTILINE,
+    "dotall": regex.DOTALL,
+    "verbose": regex.VERBOSE,
+}
 
 _KNOWN_KEYS = {
-    "id", "name", "description", "category", "severity", "regex", "flags", "group", "score", "validator",
-    "validator_mode", "keywords", "window", "far_window", "negative", "require_context", "min_score",
-    "allow", "allow_regex", "max_width", "prefilter", "examples", "enabled", "references", "validated_score",
-    "column_regex", "column_keywords",
+    "id",
+    "name",
+    "description",
+    "category",
+    "severity",
+    "regex",
+    "flags",
+    "group",
+    "score",
+    "validator",
+    "validator_mode",
+    "keywords",
+    "window",
+    "far_window",
+    "negative",
+    "require_context",
+    "min_score",
+    "allow",
+    "allow_regex",
+    "max_width",
+    "prefilter",
+    "examples",
+    "enabled",
+    "references",
+    "validated_score",
+    "column_regex",
+    "column_keywords",
 }
 _TOP_KEYS = {"schema_version", "name", "description", "patterns", "allow"}
 SCHEMA_VERSION = 1
@@ -126,8 +153,8 @@ class Pattern:
     description: str = ""
     must_match: tuple[str, ...] = ()
     must_not_match: tuple[str, ...] = ()
-    source: str = ""            # file it came from
-    line: int | None = None     # line of its `id` in that file
+    source: str = ""  # file it came from
+    line: int | None = None  # line of its `id` in that file
 
     @property
     def regex_flags(self) -> int:
@@ -168,7 +195,7 @@ def regex_max_width(pattern: str, flags: Sequence[str] = ()) -> int | None:
 class PatternSet:
     patterns: tuple[Pattern, ...]
     sources: tuple[str, ...] = ()
-    digest: str = ""            # sha256 over the files' bytes: audit records which set judged
+    digest: str = ""  # sha256 over the files' bytes: audit records which set judged
 
     def by_id(self, pattern_id: str) -> Pattern | None:
         for p in self.patterns:
@@ -185,7 +212,7 @@ def builtin_pattern_dir() -> Path:
     packaged = resources.files("scanner") / "data" / "patterns"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "patterns"   # scanner/detect/ -> checkout
+    return Path(__file__).resolve().parents[2] / "patterns"  # scanner/detect/ -> checkout
 
 
 def _line_of(lines: list[str], pattern_id: str | None, key: str | None = None) -> int | None:
@@ -272,8 +299,9 @@ def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[P
         if key in raw and not _str_list(raw[key]):
             err(f"'{key}' must be a list of strings", key)
     window = raw.get("window", [60, 20])
-    if not (isinstance(window, list) and len(window) == 2 and all(isinstance(w, int) and 0 <= w <= 1000
-                                                                  for w in window)):
+    if not (
+        isinstance(window, list) and len(window) == 2 and all(isinstance(w, int) and 0 <= w <= 1000 for w in window)
+    ):
         err("window must be [chars_before, chars_after], each 0..1000", "window")
         window = [60, 20]
     far = raw.get("far_window", 300)
@@ -349,15 +377,34 @@ def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[P
     if errors:
         return None, errors
     return Pattern(
-        id=pid, name=raw["name"], category=raw["category"], severity=raw["severity"], regex=raw["regex"],
-        flags=tuple(flags), group=group, score=float(score), validator=validator, validator_mode=mode,
-        keywords=tuple(raw.get("keywords", ())), window=(window[0], window[1]), far_window=far,
-        negative=tuple(raw.get("negative", ())), require_context=bool(raw.get("require_context", False)),
-        min_score=float(min_score), validated_score=float(validated), allow=tuple(raw.get("allow", ())),
+        id=pid,
+        name=raw["name"],
+        category=raw["category"],
+        severity=raw["severity"],
+        regex=raw["regex"],
+        flags=tuple(flags),
+        group=group,
+        score=float(score),
+        validator=validator,
+        validator_mode=mode,
+        keywords=tuple(raw.get("keywords", ())),
+        window=(window[0], window[1]),
+        far_window=far,
+        negative=tuple(raw.get("negative", ())),
+        require_context=bool(raw.get("require_context", False)),
+        min_score=float(min_score),
+        validated_score=float(validated),
+        allow=tuple(raw.get("allow", ())),
         allow_regex=tuple(raw.get("allow_regex", ())),
-        max_width=max_width, prefilter=raw.get("prefilter"), column_regex=raw.get("column_regex"),
-        column_keywords=tuple(raw.get("column_keywords", ())), description=raw.get("description", ""),
-        must_match=tuple(must), must_not_match=tuple(must_not), source=file, line=_line_of(lines, pid),
+        max_width=max_width,
+        prefilter=raw.get("prefilter"),
+        column_regex=raw.get("column_regex"),
+        column_keywords=tuple(raw.get("column_keywords", ())),
+        description=raw.get("description", ""),
+        must_match=tuple(must),
+        must_not_match=tuple(must_not),
+        source=file,
+        line=_line_of(lines, pid),
     ), []
 
 
@@ -377,8 +424,14 @@ def parse_set_text(text: str, file: str) -> tuple[list[Pattern], list[PatternErr
             errors.append(PatternError(file, None, _top_line(lines, key), f"unknown top-level key '{key}'"))
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        errors.append(PatternError(file, None, _top_line(lines, "schema_version"),
-                                   f"schema_version must be {SCHEMA_VERSION}, got {version!r}"))
+        errors.append(
+            PatternError(
+                file,
+                None,
+                _top_line(lines, "schema_version"),
+                f"schema_version must be {SCHEMA_VERSION}, got {version!r}",
+            )
+        )
     raw_patterns = data.get("patterns", [])
     if not isinstance(raw_patterns, list):
         errors.append(PatternError(file, None, None, "'patterns' must be an array of tables ([[patterns]])"))
@@ -442,7 +495,7 @@ def load_pattern_set(dirs: Sequence[Path] | None = None, *, include_builtin: boo
 @dataclass(slots=True)
 class ExampleResult:
     pattern: str
-    kind: str        # must_match | must_not_match
+    kind: str  # must_match | must_not_match
     index: int
     text: str
     passed: bool

@@ -77,7 +77,7 @@ def us_itin(value: str) -> bool:
     return 50 <= mid <= 65 or 70 <= mid <= 88 or 90 <= mid <= 92 or 94 <= mid <= 99
 
 
-_MBI_LETTER = "ACDEFGHJKMNPQRTUVWXY"   # CMS: A-Z minus S, L, O, I, B, Z
+_MBI_LETTER = "ACDEFGHJKMNPQRTUVWXY"  # CMS: A-Z minus S, L, O, I, B, Z
 
 
 def us_mbi(value: str) -> bool:
@@ -138,8 +138,27 @@ def us_dea(value: str) -> bool:
 
 
 # NANP toll-free area codes (800 series, FCC/SOMOS).
-_TOLL_FREE = frozenset({"800", "822", "833", "844", "855", "866", "877", "880", "881", "882", "883", "884", "885",
-                        "886", "887", "888", "889"})
+_TOLL_FREE = frozenset(
+    {
+        "800",
+        "822",
+        "833",
+        "844",
+        "855",
+        "866",
+        "877",
+        "880",
+        "881",
+        "882",
+        "883",
+        "884",
+        "885",
+        "886",
+        "887",
+        "888",
+        "889",
+    }
+)
 
 
 def phone_nanp(value: str) -> bool:
@@ -154,7 +173,7 @@ def phone_nanp(value: str) -> bool:
     if npa[0] in "01" or nxx[0] in "01" or npa[1] == "9":
         return False
     if npa in _TOLL_FREE:
-        return False      # toll-free service numbers belong to organisations, not to people
+        return False  # toll-free service numbers belong to organisations, not to people
     if npa[1:] == "11" or nxx[1:] == "11":
         return False
     return len(set(d)) > 2
@@ -176,20 +195,27 @@ def phone_international(value: str) -> bool:
 
 
 # --------------------------------------------------------------------------- dates
-_MONTHS = {m: i for i, names in enumerate((
-    ("jan", "january", "januar", "janvier", "gennaio", "enero"),
-    ("feb", "february", "februar", "fevrier", "février", "febbraio", "febrero"),
-    ("mar", "march", "marz", "märz", "mars", "marzo"),
-    ("apr", "april", "avril", "aprile", "abril"),
-    ("may", "mai", "maggio", "mayo"),
-    ("jun", "june", "juni", "juin", "giugno", "junio"),
-    ("jul", "july", "juli", "juillet", "luglio", "julio"),
-    ("aug", "august", "aout", "août", "agosto"),
-    ("sep", "sept", "september", "septembre", "settembre", "septiembre"),
-    ("oct", "october", "oktober", "octobre", "ottobre", "octubre", "okt"),
-    ("nov", "november", "novembre", "noviembre"),
-    ("dec", "december", "dezember", "decembre", "décembre", "dicembre", "diciembre", "dez"),
-), start=1) for m in names}
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            ("jan", "january", "januar", "janvier", "gennaio", "enero"),
+            ("feb", "february", "februar", "fevrier", "février", "febbraio", "febrero"),
+            ("mar", "march", "marz", "märz", "mars", "marzo"),
+            ("apr", "april", "avril", "aprile", "abril"),
+            ("may", "mai", "maggio", "mayo"),
+            ("jun", "june", "juni", "juin", "giugno", "junio"),
+            ("jul", "july", "juli", "juillet", "luglio", "julio"),
+            ("aug", "august", "aout", "août", "agosto"),
+            ("sep", "sept", "september", "septembre", "settembre", "septiembre"),
+            ("oct", "october", "oktober", "octobre", "ottobre", "octubre", "okt"),
+            ("nov", "november", "novembre", "noviembre"),
+            ("dec", "december", "dezember", "decembre", "décembre", "dicembre", "diciembre", "dez"),
+        ),
+        start=1,
+    )
+    for m in names
+}
 _NUM_DATE = regex.compile(r"^(\d{1,4})[-/. ](\d{1,2}|[A-Za-zéû]{3,9}\.?)[-/. ,]*(\d{2,4})$")
 _TEXT_DATE = regex.compile(r"^([A-Za-zéû]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 _COMPACT_MON = regex.compile(r"^(\d{1,2})([A-Za-z]{3})(\d{2,4})$")
@@ -235,9 +261,9 @@ def parse_dates(value: str, today: _dt.date | None = None) -> list[_dt.date]:
         if mon and len(a) <= 2:
             add(int(c), mon, int(a))
         return out
-    if len(a) == 4:                      # ISO YYYY-MM-DD
+    if len(a) == 4:  # ISO YYYY-MM-DD
         add(int(a), int(b), int(c))
-    else:                                # MM/DD/YYYY or DD/MM/YYYY (both kept when both are dates)
+    else:  # MM/DD/YYYY or DD/MM/YYYY (both kept when both are dates)
         add(int(c), int(a), int(b))
         add(int(c), int(b), int(a))
     return out
@@ -312,16 +338,26 @@ def eudract(value: str) -> bool:
 # --------------------------------------------------------------------------- finance
 # ISO/IEC 7812 issuer ranges of the major schemes, with the lengths they issue.
 _CARD_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
-    (4, 4, (13, 16, 19)),                   # Visa
-    (51, 55, (16,)), (2221, 2720, (16,)),   # Mastercard
-    (34, 34, (15,)), (37, 37, (15,)),       # American Express
-    (6011, 6011, (16, 17, 18, 19)), (644, 649, (16, 17, 18, 19)), (65, 65, (16, 17, 18, 19)),  # Discover
-    (3528, 3589, (16, 17, 18, 19)),         # JCB
-    (300, 305, (14, 16)), (309, 309, (14, 16)), (36, 36, (14, 16)), (38, 39, (14, 16)),  # Diners
-    (62, 62, (16, 17, 18, 19)),             # UnionPay
-    (5018, 5018, (12, 13, 14, 15, 16, 17, 18, 19)), (5020, 5020, (12, 13, 14, 15, 16, 17, 18, 19)),
-    (5038, 5038, (12, 13, 14, 15, 16, 17, 18, 19)), (6304, 6304, (12, 13, 14, 15, 16, 17, 18, 19)),
-    (6759, 6759, (12, 13, 14, 15, 16, 17, 18, 19)), (676770, 676774, (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    (4, 4, (13, 16, 19)),  # Visa
+    (51, 55, (16,)),
+    (2221, 2720, (16,)),  # Mastercard
+    (34, 34, (15,)),
+    (37, 37, (15,)),  # American Express
+    (6011, 6011, (16, 17, 18, 19)),
+    (644, 649, (16, 17, 18, 19)),
+    (65, 65, (16, 17, 18, 19)),  # Discover
+    (3528, 3589, (16, 17, 18, 19)),  # JCB
+    (300, 305, (14, 16)),
+    (309, 309, (14, 16)),
+    (36, 36, (14, 16)),
+    (38, 39, (14, 16)),  # Diners
+    (62, 62, (16, 17, 18, 19)),  # UnionPay
+    (5018, 5018, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (5020, 5020, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (5038, 5038, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (6304, 6304, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (6759, 6759, (12, 13, 14, 15, 16, 17, 18, 19)),
+    (676770, 676774, (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
 )
 
 
@@ -418,10 +454,14 @@ def icao_document_number(value: str) -> bool:
 
 
 # --------------------------------------------------------------------------- devices / vehicles
-_VIN_VALUE = {**{str(i): i for i in range(10)},
-              **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-              **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-              **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_VALUE = {
+    **{str(i): i for i in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
@@ -474,16 +514,48 @@ def inchikey(value: str) -> bool:
     return bool(_r(r"[A-Z]{14}-[A-Z]{8}[SN]A-[A-Z]").fullmatch(value.strip()))
 
 
-_ELEMENTS = frozenset("""
+_ELEMENTS = frozenset(
+    """
 H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr
 Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb
 Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf
 Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og
-""".split())
+""".split()
+)
 # Ubiquitous species that are not anyone's secret formula (PATTERN_CATALOGUE.md 7.6 step 5).
-_FORMULA_STOP = frozenset({"CO2", "CO", "H2O", "O2", "N2", "H2", "NaCl", "HCl", "NaOH", "KOH", "H2SO4", "CH4",
-                           "NH3", "H2O2", "HNO3", "CH3OH", "C2H5OH", "CH3CN", "CHCl3", "CH2Cl2", "CCl4",
-                           "H3PO4", "C2H6O", "CH2O", "C2H4O2", "C6H6", "C7H8", "C3H6O", "C2H6"})
+_FORMULA_STOP = frozenset(
+    {
+        "CO2",
+        "CO",
+        "H2O",
+        "O2",
+        "N2",
+        "H2",
+        "NaCl",
+        "HCl",
+        "NaOH",
+        "KOH",
+        "H2SO4",
+        "CH4",
+        "NH3",
+        "H2O2",
+        "HNO3",
+        "CH3OH",
+        "C2H5OH",
+        "CH3CN",
+        "CHCl3",
+        "CH2Cl2",
+        "CCl4",
+        "H3PO4",
+        "C2H6O",
+        "CH2O",
+        "C2H4O2",
+        "C6H6",
+        "C7H8",
+        "C3H6O",
+        "C2H6",
+    }
+)
 _FORMULA_TOKEN = regex.compile(r"([A-Z][a-z]?)(\d*)")
 
 
@@ -523,13 +595,13 @@ def molecular_formula(value: str) -> bool:
         return False
     atoms = sum(n for _, n in counts)
     if not any(n > 1 for _, n in counts):
-        return False      # "CNS", "CHO": a formula with no count above one is an acronym
+        return False  # "CNS", "CHO": a formula with no count above one is an acronym
     if "C" in symbols:
         # organic: carbon and hydrogen, and a few atoms ("CS6" and "C18" are codes)
         if "H" not in symbols or not (len(symbols) >= 3 or atoms >= 6):
             return False
     elif len(symbols) < 3 or sum(1 for _, n in counts if n > 1) < 2:
-        return False      # inorganic (all alphabetical): "Na2O4S" yes, "INU9" or "DHN3" no
+        return False  # inorganic (all alphabetical): "Na2O4S" yes, "INU9" or "DHN3" no
     for extra in parts[1:]:
         extra_counts = _formula_counts(_r(r"^\d+").sub("", extra))
         if extra_counts is None or any(s not in _ELEMENTS for s, _ in extra_counts):
@@ -547,7 +619,7 @@ def smiles(value: str) -> bool:
     # brackets that is not an organic-subset atom (Cl/Br allowed), at least two structural
     # signals (ring closure, branch, multiple bond, bracket atom, aromatic run) and a
     # few atoms, so plain words and acronyms ("CON", "SCC", "OCCO") are not SMILES.
-    v = _r(r"\r?\n").sub("", value.strip())   # a structure wrapped over lines is one structure
+    v = _r(r"\r?\n").sub("", value.strip())  # a structure wrapped over lines is one structure
     if len(v) < 6 or _r(r"\s|//|\.\.|==|##").search(v):
         return False
     depth = 0
@@ -578,13 +650,15 @@ def smiles(value: str) -> bool:
     rings = Counter(_r(r"%\d{2}|\d").findall(outside))
     if any(n % 2 for n in rings.values()):
         return False
-    signals = sum((
-        bool(rings),
-        "(" in outside,
-        bool(_r(r"[A-Za-z\]\)]\s*[=#$]\s*[A-Za-z\[\(]").search(v)),
-        "[" in v,
-        bool(_r(r"[cnops]{3}").search(outside)),
-    ))
+    signals = sum(
+        (
+            bool(rings),
+            "(" in outside,
+            bool(_r(r"[A-Za-z\]\)]\s*[=#$]\s*[A-Za-z\[\(]").search(v)),
+            "[" in v,
+            bool(_r(r"[cnops]{3}").search(outside)),
+        )
+    )
     atoms = len(_SMILES_ATOM.findall(v))
     return signals >= 2 and atoms >= 4
 
@@ -633,18 +707,57 @@ def ip_address(value: str) -> bool:
     return v.count(":") >= 2 or v.count(".") == 3
 
 
-_FILE_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "bmp", "tif", "tiff", "pdf", "doc", "docx", "xls",
-                        "xlsx", "ppt", "pptx", "txt", "csv", "zip", "exe", "dll", "js", "css", "html", "htm",
-                        "xml", "json", "py", "java", "ts", "md", "log", "tmp", "bak", "dat", "ini", "cfg"})
+_FILE_TLDS = frozenset(
+    {
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "bmp",
+        "tif",
+        "tiff",
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "txt",
+        "csv",
+        "zip",
+        "exe",
+        "dll",
+        "js",
+        "css",
+        "html",
+        "htm",
+        "xml",
+        "json",
+        "py",
+        "java",
+        "ts",
+        "md",
+        "log",
+        "tmp",
+        "bak",
+        "dat",
+        "ini",
+        "cfg",
+    }
+)
 
 
-_ROLE_MAILBOXES = frozenset("""
+_ROLE_MAILBOXES = frozenset(
+    """
 info sales support contact admin administrator office hello help helpdesk service services noreply no-reply
 donotreply do-not-reply webmaster postmaster hostmaster hr jobs careers recruiting press media marketing billing
 accounts accounting invoices invoice orders order spam abuse privacy legal compliance security it reception
 enquiries enquiry inquiries inquiry feedback newsletter news team mail mailer-daemon taxforms phishing customerservice
 customercare care purchasing procurement shipping logistics returns
-""".split())
+""".split()
+)
 
 
 def email(value: str) -> bool:
@@ -666,7 +779,8 @@ _PLACEHOLDER = regex.compile(
     r"^(?:\*{3,}|x{3,}|\.{3,}|_{3,}|-{3,}|#{3,}|<[^>]*>|\$\{[^}]*\}|%[^%]+%|\{\{[^}]*\}\}|\$\w+|\[[^\]]*\]"
     r"|changeme|password\d*|passw(?:or)?d|secret|example|your[_-]?\w*|none|null|n/?a|tbd|redacted|hidden|masked"
     r"|minimum|required|optional|expired|reset|see\b.*)$",
-    regex.IGNORECASE)
+    regex.IGNORECASE,
+)
 
 
 def password_value(value: str) -> bool:
@@ -680,8 +794,14 @@ def password_value(value: str) -> bool:
             v = rest.strip().strip("\"'`;,")
     if len(v) < 6 or _PLACEHOLDER.match(v):
         return False
-    classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v),
-                   any(not c.isalnum() for c in v)))
+    classes = sum(
+        (
+            any(c.islower() for c in v),
+            any(c.isupper() for c in v),
+            any(c.isdigit() for c in v),
+            any(not c.isalnum() for c in v),
+        )
+    )
     return classes >= 3 or (classes >= 2 and shannon_entropy(v) >= 3.0)
 
 
@@ -734,7 +854,8 @@ def pem_private_key(value: str) -> bool | None:
 
 
 # --------------------------------------------------------------------------- people / IP markers
-_NAME_STOP = frozenset("""
+_NAME_STOP = frozenset(
+    """
 patient patients name names subject subjects employee employees date dob male female unknown not none see
 the and for with from this that study site trial visit department dept production warehouse engineering quality
 qa qc total page number id mrn member signature signed approved reviewed checked verified yes no n/a tbd
@@ -747,7 +868,8 @@ ministry government county city national international federal general annual fi
 manual procedure protocol amendment agreement contract invoice order time table figure appendix street road avenue
 network model areas area system systems data enterprise enterprises solutions technologies products product team
 support assistance relations resources compensation payroll handbook portal account accounts number
-""".split())
+""".split()
+)
 
 
 def person_name(value: str) -> bool:
@@ -756,8 +878,14 @@ def person_name(value: str) -> bool:
     # "Date", "Unknown") and no digits.
     words = [w for w in _r(r"[\s]+").split(value.strip()) if w]
     # Titles: "Dr.", "Dott.", "Sig.ra", "Ing.", "Mme", "Herr" ... (short, capitalised, dotted).
-    words = [w for w in words if not (_r(r"\p{Lu}\p{Ll}{0,4}\.(?:\p{Ll}{1,3}\.?)?").fullmatch(w)
-                                      or w in ("Herr", "Frau", "Mme", "Mlle", "Mr", "Mrs", "Ms", "Mx", "Dr"))]
+    words = [
+        w
+        for w in words
+        if not (
+            _r(r"\p{Lu}\p{Ll}{0,4}\.(?:\p{Ll}{1,3}\.?)?").fullmatch(w)
+            or w in ("Herr", "Frau", "Mme", "Mlle", "Mr", "Mrs", "Ms", "Mx", "Dr")
+        )
+    ]
     if not 2 <= len(words) <= 5 or any(c.isdigit() for c in value):
         return False
     caps = 0
@@ -767,15 +895,17 @@ def person_name(value: str) -> bool:
         if w[0].isupper():
             caps += 1
             if len(w) > 1 and w.isupper() and len(w) > 3:
-                return False          # "PATIENT", "CONFIDENTIAL": headings, not names
+                return False  # "PATIENT", "CONFIDENTIAL": headings, not names
     return caps >= 2
 
 
-_CODE_DENY = frozenset("""
+_CODE_DENY = frozenset(
+    """
 SOP DOC DOCS CAPA DEV DEVN CC CR CHG ISO HEPA PH EQ EQP TRN PO REF REV VER FORM FRM WI QA QC LIMS ELN LAB
 NCT IND NDA ANDA BLA DMF COVID USP EP JP BP RT QP IT ID PID TEL FAX ZIP DIN EN IEC ASTM ICH GMP OOS OOT
 ROOM RM BLDG UNIT CAT TMP TEMP PN SN MRN
-""".split())
+""".split()
+)
 
 
 def compound_code(value: str) -> bool:
@@ -881,5 +1011,6 @@ def _cached(fn: Validator) -> Validator:
 
 
 # date_of_birth depends on today's date, so it is not cached across calls.
-REGISTRY: dict[str, Validator] = {name: (fn if name == "date_of_birth" else _cached(fn))
-                                  for name, fn in _REGISTRY.items()}
+REGISTRY: dict[str, Validator] = {
+    name: (fn if name == "date_of_birth" else _cached(fn)) for name, fn in _REGISTRY.items()
+}

@@ -41,7 +41,8 @@ def read_member_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context
                 if len(out) > _MiB and len(out) / compressed > limits.archive_ratio:
                     raise Unscannable(
                         f"member {info.filename!r} compression ratio above {limits.archive_ratio:.0f}:1 "
-                        "(possible zip bomb)")
+                        "(possible zip bomb)"
+                    )
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
         raise Unscannable(f"damaged ZIP member {info.filename!r}: {exc}") from exc
     except RuntimeError as exc:  # zipfile says "File ... is encrypted, password required"

@@ -30,7 +30,7 @@ class Unscannable(Exception):
 class Source:
     """A document's bytes: a file on disk (top level) or bytes in memory (a member)."""
 
-    name: str                      # file name or member name: extension tie-breaks only
+    name: str  # file name or member name: extension tie-breaks only
     path: Path | None = None
     data: bytes | None = None
 
@@ -89,8 +89,8 @@ Splitter = Callable[[int], "int | None"]
 @dataclass(slots=True)
 class Context:
     limits: Limits
-    doc: str = ""                  # member path of the document being extracted
-    depth: int = 0                 # 0 for the top-level file
+    doc: str = ""  # member path of the document being extracted
+    depth: int = 0  # 0 for the top-level file
     budget: Budget = field(default_factory=Budget)
     # Page splitting of one big top-level PDF across workers (``scanner.pipeline.page_split``):
     # ``pages`` is the [start, stop) range a later part reads (page text only, plus the
@@ -98,8 +98,7 @@ class Context:
     pages: tuple[int, int] | None = None
     split: Splitter | None = None
 
-    def segment(self, text: str, location: Location, context: str | None = None,
-                engine: str | None = None) -> Segment:
+    def segment(self, text: str, location: Location, context: str | None = None, engine: str | None = None) -> Segment:
         return Segment(text=text, location=location, doc=self.doc, context=context, engine=engine)
 
     def note(self, key: str, value: object) -> DocNote:
@@ -116,7 +115,8 @@ class Context:
         self.budget.expanded_bytes += n
         if self.budget.expanded_bytes > self.limits.archive_total_bytes:
             raise Unscannable(
-                f"archive expands to more than {self.limits.archive_total_bytes // (1024 * 1024)} MiB in total")
+                f"archive expands to more than {self.limits.archive_total_bytes // (1024 * 1024)} MiB in total"
+            )
 
     def member(self, name: str, data: bytes) -> Iterator[Event]:
         """Scan a nested document (archive member, embedded package, PDF attachment)."""

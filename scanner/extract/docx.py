@@ -34,9 +34,15 @@ _STRICT_MATH = "http://purl.oclc.org/ooxml/officeDocument/math"
 
 
 def extract_docx(src: Source, ctx: Context) -> Iterator[Event]:
-    return extract_package(src, ctx, "DOCX", "word/document.xml", "word/embeddings/",
-                           lambda pkg, c, main: _Document(pkg, c, main).events(),
-                           "unsupported format: Word binary document inside an OOXML package")
+    return extract_package(
+        src,
+        ctx,
+        "DOCX",
+        "word/document.xml",
+        "word/embeddings/",
+        lambda pkg, c, main: _Document(pkg, c, main).events(),
+        "unsupported format: Word binary document inside an OOXML package",
+    )
 
 
 class _Unit(NamedTuple):
@@ -44,9 +50,9 @@ class _Unit(NamedTuple):
 
     text: str
     deleted: str
-    para: int                   # index of the (first) paragraph within the part
-    table: int | None = None    # table number within the part (1-based), for cells
-    cell: str | None = None     # "B3": column B, row 3 of that table
+    para: int  # index of the (first) paragraph within the part
+    table: int | None = None  # table number within the part (1-based), for cells
+    cell: str | None = None  # "B3": column B, row 3 of that table
     context: str | None = None  # column header and row label of a cell
 
 
@@ -71,8 +77,19 @@ class _Tags:
         self.FALLBACK, self.CHOICE = f"{{{MC}}}Fallback", f"{{{MC}}}Choice"
         self.TEXTPATH = f"{{{VML}}}textpath"
         # Elements that never hold document text: skip without looking inside.
-        self.no_text = {self.SECTPR, self.SDTPR, self.TBLPR, self.TBLGRID, self.TRPR, self.TCPR,
-                        w("pPr"), w("rPr"), w("bookmarkStart"), w("bookmarkEnd"), w("proofErr")}
+        self.no_text = {
+            self.SECTPR,
+            self.SDTPR,
+            self.TBLPR,
+            self.TBLGRID,
+            self.TRPR,
+            self.TCPR,
+            w("pPr"),
+            w("rPr"),
+            w("bookmarkStart"),
+            w("bookmarkEnd"),
+            w("proofErr"),
+        }
         self.run_text = (self.T, self.DELTEXT, self.TAB, self.BR, self.CR, self.NBH, self.PTAB, self.MATH_T)
 
 
@@ -164,13 +181,13 @@ class _PartWalker:
                 if el.text:
                     deleted.append(el.text)
             elif tag == t.TAB:
-                if el.getparent().tag != t.TABS:   # w:tabs/w:tab is a tab stop, not a character
+                if el.getparent().tag != t.TABS:  # w:tabs/w:tab is a tab stop, not a character
                     out.append("\t")
             elif tag == t.NBH:
                 out.append("-")
             elif tag == t.PTAB:
                 out.append("\t")
-            else:                                   # w:br, w:cr
+            else:  # w:br, w:cr
                 out.append("\n")
         return "".join(out), "".join(deleted)
 
@@ -264,9 +281,11 @@ class _Document:
             for part in sorted(by_kind.get(kind, []), key=_natural):
                 proot, pdata = self._load(part)
                 yield from self._flow_part(proot, pdata, kind, part)
-        for kind, part_name, tag in (("footnotes", "footnote", self.tags.FOOTNOTE),
-                                     ("endnotes", "endnote", self.tags.ENDNOTE),
-                                     ("comments", "comment", self.tags.COMMENT)):
+        for kind, part_name, tag in (
+            ("footnotes", "footnote", self.tags.FOOTNOTE),
+            ("endnotes", "endnote", self.tags.ENDNOTE),
+            ("comments", "comment", self.tags.COMMENT),
+        ):
             for part in by_kind.get(kind, []):
                 yield from self._notes_part(part, part_name, tag)
         for part in by_kind.get("glossarydocument", []):

@@ -113,9 +113,12 @@ def local_name(tag: object) -> str:
 # --- XML safety -----------------------------------------------------------------
 
 PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False,
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "load_dtd": False,
 }
-_PROLOG_SCAN = 64 * 1024   # the DOCTYPE must come before the root element: look this far
+_PROLOG_SCAN = 64 * 1024  # the DOCTYPE must come before the root element: look this far
 
 
 def _ascii_head(head: bytes) -> bytes:
@@ -153,10 +156,9 @@ def check_prolog(head: bytes, part: str) -> None:
         elif data.startswith(b"<!--", lt):
             end = data.find(b"-->", lt + 4)
             pos = end + 3 if end >= 0 else n
-        elif data[lt:lt + 9].upper() == b"<!DOCTYPE":
+        elif data[lt : lt + 9].upper() == b"<!DOCTYPE":
             if re.search(rb"<!ENTITY", data[lt:], re.IGNORECASE):
-                raise Unscannable(
-                    f"XML part {part} declares entities (possible entity bomb or XXE); refused")
+                raise Unscannable(f"XML part {part} declares entities (possible entity bomb or XXE); refused")
             end = _doctype_end(data, lt)
             if end < 0:
                 raise Unscannable(f"XML part {part} has a document type declaration too long to check; refused")
@@ -196,8 +198,13 @@ def parse_xml(data: bytes, part: str, kind: str) -> Any:
         raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {short_reason(exc)})") from exc
 
 
-def iterparse(stream: IO[bytes] | io.RawIOBase, part: str, kind: str, tags: tuple[str, ...] | None,
-              events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
+def iterparse(
+    stream: IO[bytes] | io.RawIOBase,
+    part: str,
+    kind: str,
+    tags: tuple[str, ...] | None,
+    events: tuple[str, ...] = ("end",),
+) -> Iterator[tuple[str, Any]]:
     """Stream (event, element) pairs of a big part with the same safe options."""
     try:
         yield from etree.iterparse(stream, events=events, tag=tags, **PARSER_OPTIONS)
@@ -209,7 +216,7 @@ def release(el: Any) -> None:
     """Free a streamed element and the finished siblings before it (iterparse keeps them otherwise)."""
     el.clear()
     parent = el.getparent()
-    if parent is None:      # the root (or a node beside it, such as a comment before the root)
+    if parent is None:  # the root (or a node beside it, such as a comment before the root)
         return
     while el.getprevious() is not None:
         del parent[0]
@@ -222,12 +229,13 @@ def short_reason(exc: BaseException) -> str:
 
 # --- package --------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Rel:
     id: str
-    kind: str          # last segment of the type, lower-case, no dashes: "officedocument", "comments"
+    kind: str  # last segment of the type, lower-case, no dashes: "officedocument", "comments"
     type: str
-    target: str        # resolved part name ("word/header1.xml"), or the raw URL when external
+    target: str  # resolved part name ("word/header1.xml"), or the raw URL when external
     external: bool
 
 
@@ -249,8 +257,7 @@ class PartStream(io.RawIOBase):
     a 50 MB sheet costs a few hundred KB of buffers instead of two copies of itself.
     """
 
-    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context, max_bytes: int,
-                 kind: str) -> None:
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context, max_bytes: int, kind: str) -> None:
         super().__init__()
         if info.flag_bits & 0x1:
             raise Unscannable("encrypted ZIP member")
@@ -282,8 +289,9 @@ class PartStream(io.RawIOBase):
                 raise Unscannable(f"member {self._info.filename!r} expands beyond {self._max // _MiB} MiB")
             ratio_limit = self._ctx.limits.archive_ratio
             if self._count > _MiB and self._count / self._compressed > ratio_limit:
-                raise Unscannable(f"member {self._info.filename!r} compression ratio above "
-                                  f"{ratio_limit:.0f}:1 (possible zip bomb)")
+                raise Unscannable(
+                    f"member {self._info.filename!r} compression ratio above {ratio_limit:.0f}:1 (possible zip bomb)"
+                )
         return block
 
     def read(self, n: int | None = -1) -> bytes:
@@ -305,10 +313,10 @@ class Package:
     def __init__(self, zf: zipfile.ZipFile, ctx: Context, kind: str) -> None:
         self.zf = zf
         self.ctx = ctx
-        self.kind = kind          # "DOCX" / "XLSX" / "PPTX": the word users see in reasons
+        self.kind = kind  # "DOCX" / "XLSX" / "PPTX": the word users see in reasons
         self._infos: dict[str, zipfile.ZipInfo] = {}
         self._rels: dict[str, list[Rel]] = {}
-        self.visited: set[str] = set()     # lower-case names of the parts read so far
+        self.visited: set[str] = set()  # lower-case names of the parts read so far
         for info in zf.infolist():
             if info.is_dir():
                 continue
@@ -462,7 +470,7 @@ def drawing_paragraphs(root: Any, names: Names) -> list[str]:
 
 # --- properties, labels, macros, embeddings ----------------------------------------
 
-_CORE_SKIP = {"created", "modified", "lastPrinted", "revision"}   # dates and counters: no one's data
+_CORE_SKIP = {"created", "modified", "lastPrinted", "revision"}  # dates and counters: no one's data
 _APP_KEEP = ("Company", "Manager", "HyperlinkBase")
 
 
@@ -478,8 +486,7 @@ def _prop_parts(pkg: Package) -> dict[str, str]:
             found.setdefault("app", r.target)
         elif r.kind == "customproperties":
             found.setdefault("custom", r.target)
-    for key, usual in (("core", "docProps/core.xml"), ("app", "docProps/app.xml"),
-                       ("custom", "docProps/custom.xml")):
+    for key, usual in (("core", "docProps/core.xml"), ("app", "docProps/app.xml"), ("custom", "docProps/custom.xml")):
         if key not in found and pkg.has(usual):
             found[key] = usual
     return found
@@ -554,8 +561,9 @@ def existing_label(props: dict[str, str], label_info: list[dict[str, str]] | Non
         guid = normalise_guid(entry.get("id", ""))
         found = ExistingLabel(None, guid, "msip", None, entry.get("method"), normalise_guid(entry.get("siteId", "")))
         if from_props is not None and from_props.guid == guid:
-            found = ExistingLabel(from_props.name, guid, from_props.source, from_props.set_date, found.method,
-                                  found.site_id)
+            found = ExistingLabel(
+                from_props.name, guid, from_props.source, from_props.set_date, found.method, found.site_id
+            )
         return found.to_dict()
     return from_props.to_dict() if from_props is not None else None
 
@@ -568,7 +576,8 @@ _STRUCTURAL = re.compile(
     r"|commentauthors|authors|style\d*|colors\d*|quickstyle\d*|layout\d*|fonts?\d*)\.xml$"
     r"|/(slidelayouts|slidemasters|notesmasters|handoutmasters|printersettings|theme|_xmlsignatures"
     r"|customxml/_rels|webextensions|activex|ink)/"
-    r"|/diagrams/drawing\d*\.xml$")
+    r"|/diagrams/drawing\d*\.xml$"
+)
 _UNREAD_ATTRS = ("v", "connection", "command")
 _UNREAD_CHUNK = 65536
 
@@ -584,8 +593,13 @@ def iter_unread_parts(pkg: Package, ctx: Context) -> Iterator[Event]:
     """
     for name in sorted(pkg.names):
         low = name.lower()
-        if (low in pkg.visited or not low.endswith(".xml") or "_rels/" in low or low == "[content_types].xml"
-                or _STRUCTURAL.search("/" + low)):
+        if (
+            low in pkg.visited
+            or not low.endswith(".xml")
+            or "_rels/" in low
+            or low == "[content_types].xml"
+            or _STRUCTURAL.search("/" + low)
+        ):
             continue
         with pkg.stream(name) as stream:
             bits: list[str] = []
@@ -668,16 +682,16 @@ def _parse_ole10native(blob: bytes) -> tuple[str, bytes] | None:
         pos = 6
         label_end = blob.index(b"\x00", pos)
         label = blob[pos:label_end].decode("latin-1", "replace")
-        pos = blob.index(b"\x00", label_end + 1) + 1     # original path
-        pos += 4                                         # two u16 of reserved/unknown
+        pos = blob.index(b"\x00", label_end + 1) + 1  # original path
+        pos += 4  # two u16 of reserved/unknown
         (n,) = struct.unpack_from("<I", blob, pos)
-        pos += 4 + n                                     # temp path (with its NUL)
+        pos += 4 + n  # temp path (with its NUL)
         (size,) = struct.unpack_from("<I", blob, pos)
         pos += 4
         if size > len(blob) - pos:
             return None
         name = label.replace("\\", "/").rsplit("/", 1)[-1] or "embedded"
-        return name, blob[pos:pos + size]
+        return name, blob[pos : pos + size]
     except (ValueError, struct.error):
         return None
 
@@ -692,9 +706,15 @@ def column_letters(index: int) -> str:
     return out
 
 
-def extract_package(src: Source, ctx: Context, kind: str, main_default: str, embeddings: str,
-                    read_main: Callable[[Package, Context, str], Iterator[Event]],
-                    binary_reason: str | None = None) -> Iterator[Event]:
+def extract_package(
+    src: Source,
+    ctx: Context,
+    kind: str,
+    main_default: str,
+    embeddings: str,
+    read_main: Callable[[Package, Context, str], Iterator[Event]],
+    binary_reason: str | None = None,
+) -> Iterator[Event]:
     """The shape every OOXML extractor shares: open safely, read the main document, then
     the properties, any part nothing else read, and the embedded packages."""
     with open_package(src, ctx, kind) as pkg:

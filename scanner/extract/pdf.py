@@ -53,12 +53,22 @@ for _name in ("pdfminer", "pypdf"):
 # PDFium marks a hyphen it thinks is a line-end soft hyphen with U+FFFE (get_text_range)
 # or U+0002 (bounded text) and drops the line break: "212-67-\n4431" comes out as
 # "212-67\ufffe4431". The glyph was visible on the page, so it becomes a hyphen again.
-_CLEAN = str.maketrans({
-    "\ufffe": "-", "\u0002": "-", "\u00ad": "-",
-    "\u0000": None, "\ufeff": None,
-    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-    "\ufb05": "st", "\ufb06": "st",
-})
+_CLEAN = str.maketrans(
+    {
+        "\ufffe": "-",
+        "\u0002": "-",
+        "\u00ad": "-",
+        "\u0000": None,
+        "\ufeff": None,
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+    }
+)
 _PDFMINER_CID = re.compile(r"\(cid:\d+\)")
 
 
@@ -74,8 +84,14 @@ def _visible(text: str) -> int:
 
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
-    return (0x3000 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF
-            or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0xAC00 <= o <= 0xD7AF)
+    return (
+        0x3000 <= o <= 0x30FF
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF00 <= o <= 0xFFEF
+        or 0xAC00 <= o <= 0xD7AF
+    )
 
 
 def looks_like_vertical_cjk(text: str) -> bool:
@@ -94,7 +110,8 @@ def looks_like_vertical_cjk(text: str) -> bool:
 # by junk (NULs, a mail footer); PDF syntax after the last %%EOF is a cut-off revision.
 
 _AFTER_EOF_SYNTAX = re.compile(
-    rb"\d+\s+\d+\s+obj\b|\bendobj\b|\bendstream\b|\bstream\r?\n|\bxref\b|\btrailer\b|\bstartxref\b")
+    rb"\d+\s+\d+\s+obj\b|\bendobj\b|\bendstream\b|\bstream\r?\n|\bxref\b|\btrailer\b|\bstartxref\b"
+)
 _EOF = b"%%EOF"
 
 
@@ -108,7 +125,7 @@ def find_truncation(fh: IO[bytes]) -> str | None:
         fh.seek(start)
         block = fh.read(pos - start) + carry
         eof = block.rfind(_EOF)
-        tail = block[eof + len(_EOF):] if eof >= 0 else block
+        tail = block[eof + len(_EOF) :] if eof >= 0 else block
         if _AFTER_EOF_SYNTAX.search(tail):
             if eof >= 0:
                 return "PDF objects follow its last end-of-file marker (an update was cut off)"
@@ -186,7 +203,7 @@ _GLYPH_CODES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ue000-\uf8ff]")
 # A word whose every letter is doubled ("MMuunniicciippaalliittéé"): text overprinted a
 # hair to one side for a bold look, which PDFium merges letter by letter.
 _DOUBLED_WORD = re.compile(r"(?<!\w)(?:(\w)\1){3,}(?!\w)")
-_SHORT_OBJECTS = 4.0   # characters per text object below which a page may be fake bold
+_SHORT_OBJECTS = 4.0  # characters per text object below which a page may be fake bold
 _CJK_CHAR = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\uac00-\ud7af]")
 
 
@@ -516,7 +533,7 @@ def markup_text(markup: str, attributes: bool = False) -> str:
     out: list[str] = []
     pos = 0
     for m in _MARKUP.finditer(markup):
-        out.append(markup[pos:m.start()])
+        out.append(markup[pos : m.start()])
         pos = m.end()
         if m.group(1) is not None:
             out.append(m.group(1))
@@ -561,10 +578,10 @@ class _Structure:
     encrypted: bool
     items: list[_Item] = field(default_factory=list)
     attachments: list[_Attachment] = field(default_factory=list)
-    pages: int = 0              # page objects found in the page tree
-    missing_pages: int = 0      # page references that lead nowhere
+    pages: int = 0  # page objects found in the page tree
+    missing_pages: int = 0  # page references that lead nowhere
     declared_pages: int | None = None
-    broken: set[str] = field(default_factory=set)   # keys of objects that could not be read
+    broken: set[str] = field(default_factory=set)  # keys of objects that could not be read
 
 
 # Sensitivity-label fields (ours and Office's MSIP keys) are metadata about the file,
@@ -661,8 +678,11 @@ class _Walker:
         signature = self.o.get(node, "V")
         if self.o.is_dict(signature):  # a signature value names who signed, where and why
             words = [self.o.text(self.o.get(signature, k)) for k in ("Name", "Reason", "Location", "ContactInfo")]
-            self._add(Location("form_field", name=f"{name} (signature)" if name else "signature"),
-                      "\n".join(w for w in words if w), context)
+            self._add(
+                Location("form_field", name=f"{name} (signature)" if name else "signature"),
+                "\n".join(w for w in words if w),
+                context,
+            )
         rich = self._rich_text(self.o.get(node, "RV"))
         self._add(Location("form_field", name=f"{name} (rich text)" if name else None), rich, context)
 
@@ -841,8 +861,9 @@ def _read_structure(src: Source, max_pages: int, stack: contextlib.ExitStack) ->
         return structure
     if decrypt_failures == len(failures):
         raise Unscannable("encrypted PDF (password required for its metadata, form fields or attachments)")
-    raise Unscannable(f"damaged PDF: its structure (metadata, form fields, annotations) cannot be read "
-                      f"({'; '.join(failures)})")
+    raise Unscannable(
+        f"damaged PDF: its structure (metadata, form fields, annotations) cannot be read ({'; '.join(failures)})"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -914,7 +935,7 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
             yield from _page_events(pdf, miner, ctx, start, min(stop, readable), problems)
         else:
             stop = readable
-            if ctx.split is not None:   # offered to top-level files only (members get no splitter)
+            if ctx.split is not None:  # offered to top-level files only (members get no splitter)
                 # Said before the structure walk, so other workers start on their pages
                 # while this one walks the page tree.
                 stop = ctx.split(readable) or readable
@@ -923,8 +944,17 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
         raise Unscannable("; ".join(dict.fromkeys(problems)))
 
 
-def _whole_document(src: Source, ctx: Context, pdf: Any, miner: _PdfminerPages, stack: contextlib.ExitStack,
-                    page_count: int, linearized_pages: int | None, stop: int, problems: list[str]) -> Iterator[Event]:
+def _whole_document(
+    src: Source,
+    ctx: Context,
+    pdf: Any,
+    miner: _PdfminerPages,
+    stack: contextlib.ExitStack,
+    page_count: int,
+    linearized_pages: int | None,
+    stop: int,
+    problems: list[str],
+) -> Iterator[Event]:
     """Structure, pages [0, stop), page-tree checks and attachments: the whole file, or the
     first part of a split one."""
     structure = _read_structure(src, ctx.limits.max_pages, stack)
@@ -932,8 +962,7 @@ def _whole_document(src: Source, ctx: Context, pdf: Any, miner: _PdfminerPages, 
         yield ctx.note("encrypted", "owner password only")
     for item in structure.items:
         yield ctx.segment(item.text, item.location, item.context)
-    expected = max(structure.pages + structure.missing_pages, structure.declared_pages or 0,
-                   linearized_pages or 0)
+    expected = max(structure.pages + structure.missing_pages, structure.declared_pages or 0, linearized_pages or 0)
     if page_count < expected:
         problems.append(f"damaged PDF: only {page_count} of its {expected} pages can be read")
     if structure.broken:
@@ -944,8 +973,9 @@ def _whole_document(src: Source, ctx: Context, pdf: Any, miner: _PdfminerPages, 
     yield from _attachment_events(structure, ctx)
 
 
-def _page_events(pdf: Any, miner: _PdfminerPages, ctx: Context, start: int, stop: int,
-                 problems: list[str]) -> Iterator[Event]:
+def _page_events(
+    pdf: Any, miner: _PdfminerPages, ctx: Context, start: int, stop: int, problems: list[str]
+) -> Iterator[Event]:
     """The text of pages [start, stop), then which engines read them and what could not be read."""
     report = _PageReport()
     for index in range(start, stop):

@@ -21,18 +21,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-_MIN_RUNS = 8            # fewer runs: nothing to learn from
-_MIN_GUTTER = 6.0        # points; a word space is ~3, a column gutter 12 or more
-_CROSS_SHARE = 0.05      # share of runs that may cross a gutter (titles, full-width lines)
-_MIN_SIDE = 3            # runs needed on each side of a gutter
-_PROSE_FILL = 0.7        # a text column's typical line fills most of its width; a table's cells do not
-_INSET = 1.0             # points a band's query stays inside its cuts: PDFium takes any character
-                         # its box touches, and descenders reach across a tight cut
-_RUNS_PER_LINE = 1.5     # below this many runs per output line, no line joins two columns
-_MIN_COLUMN_SHARE = 0.25 # of the text's width: narrower "columns" are table columns or margin notes
+_MIN_RUNS = 8  # fewer runs: nothing to learn from
+_MIN_GUTTER = 6.0  # points; a word space is ~3, a column gutter 12 or more
+_CROSS_SHARE = 0.05  # share of runs that may cross a gutter (titles, full-width lines)
+_MIN_SIDE = 3  # runs needed on each side of a gutter
+_PROSE_FILL = 0.7  # a text column's typical line fills most of its width; a table's cells do not
+_INSET = 1.0  # points a band's query stays inside its cuts: PDFium takes any character
+# its box touches, and descenders reach across a tight cut
+_RUNS_PER_LINE = 1.5  # below this many runs per output line, no line joins two columns
+_MIN_COLUMN_SHARE = 0.25  # of the text's width: narrower "columns" are table columns or margin notes
 
 
-Rect = tuple[float, float, float, float]     # left, bottom, right, top (PDF points)
+Rect = tuple[float, float, float, float]  # left, bottom, right, top (PDF points)
 
 
 def find_gutters(rects: list[Rect]) -> list[tuple[float, float]]:
@@ -129,7 +129,7 @@ def bands(rects: list[Rect], gutters: list[tuple[float, float]]) -> list[tuple[f
     for upper, lower in zip(out, out[1:], strict=False):
         cut = (upper[0] + lower[1]) / 2
         upper[0] = lower[1] = cut
-    if out:   # the outermost edges are no cut: reach past them
+    if out:  # the outermost edges are no cut: reach past them
         out[0][1] += 2 * _INSET
         out[-1][0] -= 2 * _INSET
     return [(b, t, m) for b, t, m in out]
@@ -173,11 +173,12 @@ def column_ordered_text(textpage: Any, stream_text: str, clean: Any) -> str | No
     for bottom, top, multi in bands(rects, gutters):
         spans = zip(edges, edges[1:], strict=False) if multi else [(left, right)]
         for x0, x1 in spans:
-            piece = textpage.get_text_bounded(left=x0, bottom=bottom + _INSET, right=x1, top=top - _INSET,
-                                              errors="replace")
+            piece = textpage.get_text_bounded(
+                left=x0, bottom=bottom + _INSET, right=x1, top=top - _INSET, errors="replace"
+            )
             if piece.strip():
                 pieces.append(piece)
     text = clean("\n".join(pieces))
     if Counter(text.split()) != Counter(stream_text.split()):
-        return None     # a word lost, doubled or glued to another: keep the stream
+        return None  # a word lost, doubled or glued to another: keep the stream
     return text

@@ -22,8 +22,14 @@ from scanner.model import Event, Location
 
 
 def extract_pptx(src: Source, ctx: Context) -> Iterator[Event]:
-    return extract_package(src, ctx, "PPTX", "ppt/presentation.xml", "ppt/embeddings/",
-                           lambda pkg, c, main: _Presentation(pkg, c, main).events())
+    return extract_package(
+        src,
+        ctx,
+        "PPTX",
+        "ppt/presentation.xml",
+        "ppt/embeddings/",
+        lambda pkg, c, main: _Presentation(pkg, c, main).events(),
+    )
 
 
 class _Presentation:
@@ -104,8 +110,10 @@ class _Presentation:
             for row_no, tr in enumerate(tr for tr in tbl if tr.tag == a_tr):
                 row_label: str | None = None
                 for col, tc in enumerate(tc for tc in tr if tc.tag == a_tc):
-                    paras = ["".join("\n" if el.tag == a_br else (el.text or "") for el in p.iter(a_t, a_br))
-                             for p in tc.iter(a_p)]
+                    paras = [
+                        "".join("\n" if el.tag == a_br else (el.text or "") for el in p.iter(a_t, a_br))
+                        for p in tc.iter(a_p)
+                    ]
                     text = "\n".join(p for p in paras if p.strip()).strip()
                     if not text:
                         continue
@@ -117,8 +125,9 @@ class _Presentation:
                         context = " | ".join(bits) if bits else None
                     if col == 0:
                         row_label = text[:200]
-                    loc = Location("table", page=number, name=f"table {table_no}",
-                                   cell=f"{column_letters(col)}{row_no + 1}")
+                    loc = Location(
+                        "table", page=number, name=f"table {table_no}", cell=f"{column_letters(col)}{row_no + 1}"
+                    )
                     yield self.ctx.segment(text, loc, context=context)
 
     def _alt_texts(self, root: Any) -> Iterator[str]:

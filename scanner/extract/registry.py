@@ -22,8 +22,15 @@ _EXTRACTORS: dict[str, str] = {
     "csv": "scanner.extract.text:extract_csv",
 }
 
-_KIND_WORDS = {"pdf": "PDF", "docx": "DOCX", "xlsx": "XLSX", "pptx": "PPTX", "zip": "ZIP archive",
-               "text": "text file", "csv": "CSV file"}
+_KIND_WORDS = {
+    "pdf": "PDF",
+    "docx": "DOCX",
+    "xlsx": "XLSX",
+    "pptx": "PPTX",
+    "zip": "ZIP archive",
+    "text": "text file",
+    "csv": "CSV file",
+}
 
 _loaded: dict[str, Extractor] = {}
 
@@ -73,8 +80,13 @@ def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
         yield ctx.problem(describe_exception(_KIND_WORDS.get(kind, kind), exc))
 
 
-def extract_file(path: Path | str, limits: Limits | None = None, *, pages: tuple[int, int] | None = None,
-                 split: Splitter | None = None) -> Iterator[Event]:
+def extract_file(
+    path: Path | str,
+    limits: Limits | None = None,
+    *,
+    pages: tuple[int, int] | None = None,
+    split: Splitter | None = None,
+) -> Iterator[Event]:
     """Events for one file on disk and everything nested in it.
 
     ``pages``/``split``: a part of a big PDF read by several workers (see ``Context``).

@@ -50,16 +50,16 @@ class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
 
-Cell = tuple[str, str, str, str, str, str]    # r, s, t, formula, value, inline text
-Row = tuple[str, list[Cell]]                  # the row's r attribute, its cells
-Item = Row | Any                              # ... or an lxml element (row, headerFooter)
+Cell = tuple[str, str, str, str, str, str]  # r, s, t, formula, value, inline text
+Row = tuple[str, list[Cell]]  # the row's r attribute, its cells
+Item = Row | Any  # ... or an lxml element (row, headerFooter)
 
-_CHUNK = 32 * 1024            # bytes per read: what lxml's iterparse asks for (see ``items``)
-_MAX_FAST_ROW = 1 << 20       # longer rows go to lxml, which enforces its own text-size limits
-_MAX_PENDING = 8 << 20        # a node still open after this much text: lxml reads the rest
-_MAX_PROLOG = 8 << 20         # no <sheetData> within this much text: lxml reads the part
-_BAIL_MIN_ODD = 256           # this many nodes lxml had to read, and more than the fast rows:
-                              # the patterns do not fit this writer, and lxml alone is cheaper
+_CHUNK = 32 * 1024  # bytes per read: what lxml's iterparse asks for (see ``items``)
+_MAX_FAST_ROW = 1 << 20  # longer rows go to lxml, which enforces its own text-size limits
+_MAX_PENDING = 8 << 20  # a node still open after this much text: lxml reads the rest
+_MAX_PROLOG = 8 << 20  # no <sheetData> within this much text: lxml reads the part
+_BAIL_MIN_ODD = 256  # this many nodes lxml had to read, and more than the fast rows:
+# the patterns do not fit this writer, and lxml alone is cheaper
 
 # --- the row grammar --------------------------------------------------------------------
 # One cell: <c r= s= t=> (in that order, each optional), then an optional formula, then a
@@ -68,18 +68,20 @@ _BAIL_MIN_ODD = 256           # this many nodes lxml had to read, and more than 
 # can never start what follows it) and spare the engine its backtracking bookkeeping.
 _ATTR = r' [A-Za-z_][A-Za-z0-9_.:-]*+="[^"<]*+"'
 _SPACE = r'(?: xml:space="preserve")?+'
-_CELL = (r'<c(?: r="([A-Z]{1,3}[0-9]{1,7})")?+(?: s="([0-9]{1,9})")?+(?: t="([A-Za-z]{1,9})")?+'
-         r'(?: ?/>|>'
-         rf'(?:<f(?:{_ATTR})*+(?: ?/>|>([^<]*+)</f>))?+'
-         rf'(?:<v{_SPACE}>([^<]*+)</v>|<is><t{_SPACE}>([^<]*+)</t></is>)?+'
-         r'</c>)')
+_CELL = (
+    r'<c(?: r="([A-Z]{1,3}[0-9]{1,7})")?+(?: s="([0-9]{1,9})")?+(?: t="([A-Za-z]{1,9})")?+'
+    r"(?: ?/>|>"
+    rf"(?:<f(?:{_ATTR})*+(?: ?/>|>([^<]*+)</f>))?+"
+    rf"(?:<v{_SPACE}>([^<]*+)</v>|<is><t{_SPACE}>([^<]*+)</t></is>)?+"
+    r"</c>)"
+)
 _CELLS = re.compile(_CELL)
 # A row: r (when it comes first), the other attributes, the cells (as above, uncaptured).
 _CELL_NC = re.sub(r"[(](?![?])", "(?:", _CELL)
 _ROW = re.compile(rf'<row(?: r="([0-9]{{1,7}})")?+((?:{_ATTR})*+)(?: ?/>|>((?:{_CELL_NC})*+)</row>)')
 _ROW_R = re.compile(r' r="([0-9]{1,7})"')
 _ATTRS = re.compile(r' ([A-Za-z_][A-Za-z0-9_.:-]*)="[^"<]*"')
-_F_ATTRS = re.compile(rf'<f((?:{_ATTR})+)')
+_F_ATTRS = re.compile(rf"<f((?:{_ATTR})+)")
 _WS = re.compile(r"[ \t\r\n]*")
 
 # What makes a row's face value differ from what XML means, or makes it not XML: an entity
@@ -94,7 +96,8 @@ _REF = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9A-Fa-f]+));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 # --- a minimal XML lexer, to find where a node the patterns do not cover ends -----------
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     [^<]+                                           # text
   | <!--.*?-->                                      # comment
   | <!\[CDATA\[.*?\]\]>                             # CDATA section
@@ -104,7 +107,9 @@ _TOKEN = re.compile(r"""
   | (?P<end></[^>]*>)
   | (?P<empty><[^/>"'][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*/>)
   | (?P<start><[^/>"'][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>)
-""", re.S | re.X)
+""",
+    re.S | re.X,
+)
 _TAG_ATTR = re.compile(r"""([^\s=/<>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ROW_START = re.compile(r"<row[\s/>]")
 _NAME = re.compile(r"<([^\s/>]*)")
@@ -131,9 +136,9 @@ def _node_end(text: str, pos: int) -> int:
         if tag is not None and tag.lastgroup == "start":
             close = text.find("</row", tag.end())
             if close < 0:
-                return _NEED_MORE     # no end tag yet: a long row still arriving
+                return _NEED_MORE  # no end tag yet: a long row still arriving
             if text.startswith("</row>", close):
-                inner = text[tag.end():close]
+                inner = text[tag.end() : close]
                 if "<!" not in inner and "<?" not in inner and not _ROW_START.search(inner):
                     return close + 6
     depth = 0
@@ -195,7 +200,7 @@ def _decode(data: bytes) -> tuple[str, bool]:
     except UnicodeDecodeError:
         return data.decode("utf-8", "surrogateescape"), True
     if not suspect and not text.isascii():
-        suspect = b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data     # U+FFFE, U+FFFF
+        suspect = b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data  # U+FFFE, U+FFFF
     return text, suspect
 
 
@@ -227,8 +232,15 @@ class _Replay:
 class SheetRows:
     """The rows of one worksheet part, read fast where the patterns allow (see the module doc)."""
 
-    def __init__(self, stream: Readable, part: str, kind: str, ns: str, tags: tuple[str, str],
-                 on_damage: Callable[[SheetXMLError], Unscannable] | None = None) -> None:
+    def __init__(
+        self,
+        stream: Readable,
+        part: str,
+        kind: str,
+        ns: str,
+        tags: tuple[str, str],
+        on_damage: Callable[[SheetXMLError], Unscannable] | None = None,
+    ) -> None:
         """``tags``: the elements lxml yields (row, headerFooter). ``on_damage`` may
         restate malformed XML in the part's own coordinates (see ``SheetXMLError``)."""
         self._stream = stream
@@ -237,12 +249,12 @@ class SheetRows:
         self._kind = kind
         self._ns = ns
         self._tags = tags
-        self._head = stream.read(_CHUNK)     # PartStream gives its checked prolog block first
+        self._head = stream.read(_CHUNK)  # PartStream gives its checked prolog block first
         self._prefixes: dict[str, str] = {"xml": "http://www.w3.org/XML/1998/namespace"}
         self._attr_ok: dict[str, bool] = {}
         self._parser: Any = None
         self.fast = self._eligible(self._head)
-        self.fast_rows = 0    # counters, for tests and the bail-out rule
+        self.fast_rows = 0  # counters, for tests and the bail-out rule
         self.odd_nodes = 0
 
     def replay(self) -> _Replay:
@@ -253,8 +265,8 @@ class SheetRows:
     def _eligible(self, head: bytes) -> bool:
         """UTF-8 without a BOM, no DOCTYPE, and a root whose default namespace is the sheet's."""
         if not head.startswith(b"<") and not head[:1].isspace():
-            return False     # a BOM, UTF-16, or not XML at all
-        text = _decode(head[:_cut(head)])[0]
+            return False  # a BOM, UTF-16, or not XML at all
+        text = _decode(head[: _cut(head)])[0]
         pos = 0
         while True:
             m = _TOKEN.match(text, pos)
@@ -268,7 +280,7 @@ class SheetRows:
             elif kind in ("start", "empty"):
                 return kind == "start" and self._root_ok(token)
             elif kind is not None or not (token.startswith(("<!--", "<?")) or token.isspace()):
-                return False   # DOCTYPE, CDATA or text before the root
+                return False  # DOCTYPE, CDATA or text before the root
             pos = m.end()
 
     @staticmethod
@@ -303,8 +315,16 @@ class SheetRows:
                 prefix, _, local = name.rpartition(":")
                 uri = self._prefixes.get(prefix) if prefix else ""
                 key = (uri or "", local)
-                if (name == "r" or name == "xmlns" or prefix == "xmlns" or uri is None or ":" in prefix
-                        or not local[:1].isalpha() and local[:1] != "_" or key in seen):
+                if (
+                    name == "r"
+                    or name == "xmlns"
+                    or prefix == "xmlns"
+                    or uri is None
+                    or ":" in prefix
+                    or not local[:1].isalpha()
+                    and local[:1] != "_"
+                    or key in seen
+                ):
                     ok = False
                     break
                 seen.add(key)
@@ -319,7 +339,7 @@ class SheetRows:
         try:
             self._parser.feed(data)
         except etree.XMLSyntaxError as exc:
-            yield from self._finished()     # what precedes the damage, as iterparse would give it
+            yield from self._finished()  # what precedes the damage, as iterparse would give it
             raise self._damaged(exc) from exc
         yield from self._finished()
 
@@ -349,12 +369,12 @@ class SheetRows:
     def items(self) -> Iterator[Item]:
         """Rows (tuples) and finished elements, in document order."""
         self._parser = etree.XMLPullParser(events=("end",), tag=self._tags, **PARSER_OPTIONS)
-        raw, self._head = self._head, b""    # bytes not decoded yet
-        text = ""                            # decoded, not handled yet; starts at a node boundary
+        raw, self._head = self._head, b""  # bytes not decoded yet
+        text = ""  # decoded, not handled yet; starts at a node boundary
         in_rows = False
-        depth = 0                            # element depth, until <sheetData> is found
-        before = 0                           # characters walked before it
-        suspect = False                      # may a row in ``text`` need a closer look?
+        depth = 0  # element depth, until <sheetData> is found
+        before = 0  # characters walked before it
+        suspect = False  # may a row in ``text`` need a closer look?
         eof = False
         while True:
             cut = len(raw) if eof else _cut(raw)
@@ -365,7 +385,7 @@ class SheetRows:
             if not in_rows:
                 pos, depth, found = self._before_rows(text, depth)
                 before += pos
-                if found is None or before > _MAX_PROLOG:    # lxml reads the whole part
+                if found is None or before > _MAX_PROLOG:  # lxml reads the whole part
                     yield from self._rest_to_lxml(text, raw)
                     return
                 yield from self._feed(_encode(text[:pos]))
@@ -373,8 +393,8 @@ class SheetRows:
                 in_rows = found
             if in_rows:
                 pos = yield from self._rows(text, suspect)
-                if pos < 0:                  # </sheetData>, or lxml had better read the rest
-                    yield from self._rest_to_lxml(text[-1 - pos:], raw)
+                if pos < 0:  # </sheetData>, or lxml had better read the rest
+                    yield from self._rest_to_lxml(text[-1 - pos :], raw)
                     return
                 text = text[pos:]
             if eof or len(text) > _MAX_PENDING:
@@ -395,7 +415,7 @@ class SheetRows:
         while True:
             m = _TOKEN.match(text, pos)
             if m is None or m.lastgroup == "open":
-                return pos, depth, False       # unfinished: wait for more text
+                return pos, depth, False  # unfinished: wait for more text
             kind = m.lastgroup
             if kind == "bang":
                 return pos, depth, None
@@ -410,7 +430,7 @@ class SheetRows:
                         return pos, depth, None
                     return m.end(), depth + 1, True
                 if name not in _BEFORE_SHEET_DATA:
-                    return pos, depth, None    # past where <sheetData> can be (or wrapped in mc:)
+                    return pos, depth, None  # past where <sheetData> can be (or wrapped in mc:)
                 if kind == "start":
                     depth += 1
             elif kind == "start":
@@ -451,7 +471,7 @@ class SheetRows:
                 handed_back += 1
                 yield el
             if not handed_back and text.startswith("<row", pos):
-                return -1 - end    # lxml kept the row back: from here on it reads everything, in order
+                return -1 - end  # lxml kept the row back: from here on it reads everything, in order
             pos = end
             if self.odd_nodes >= _BAIL_MIN_ODD and self.odd_nodes > self.fast_rows:
                 return -1 - pos
@@ -461,11 +481,11 @@ class SheetRows:
         """A row the pattern matched, as (r, cells); None when lxml must read it after all."""
         r, extra, body = m.groups()
         if extra:
-            if r is None and ' r="' in extra:    # r= after other attributes (older openpyxl)
+            if r is None and ' r="' in extra:  # r= after other attributes (older openpyxl)
                 found = _ROW_R.search(extra)
                 if found is None:
                     return None
-                r, extra = found[1], extra[:found.start()] + extra[found.end():]
+                r, extra = found[1], extra[: found.start()] + extra[found.end() :]
             if not self._attrs_ok(extra):
                 return None
         if m.end() - m.start() > _MAX_FAST_ROW:

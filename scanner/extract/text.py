@@ -58,7 +58,7 @@ def _chars(src: Source, ctx: Context) -> Iterator[str]:
                 pending = pending[cut:]
                 continue
             yield pending[: cut + 1]
-            pending = pending[cut + 1:]
+            pending = pending[cut + 1 :]
         if pending:
             yield pending
 
@@ -99,7 +99,6 @@ def extract_csv(src: Source, ctx: Context) -> Iterator[Event]:
                     header = row
                     yield ctx.segment(text, Location("table", line=lineno))
                     continue
-                yield ctx.segment(text, Location("table", line=lineno),
-                                  context=" | ".join(header) if header else None)
+                yield ctx.segment(text, Location("table", line=lineno), context=" | ".join(header) if header else None)
         except csv.Error as exc:
             raise Unscannable(f"malformed CSV: {exc}") from exc

@@ -52,9 +52,15 @@ FAST_SHEETS = True
 
 
 def extract_xlsx(src: Source, ctx: Context) -> Iterator[Event]:
-    return extract_package(src, ctx, "XLSX", "xl/workbook.xml", "xl/embeddings/",
-                           lambda pkg, c, main: _Workbook(pkg, c, main).events(),
-                           "unsupported format: Excel binary workbook (.xlsb)")
+    return extract_package(
+        src,
+        ctx,
+        "XLSX",
+        "xl/workbook.xml",
+        "xl/embeddings/",
+        lambda pkg, c, main: _Workbook(pkg, c, main).events(),
+        "unsupported format: Excel binary workbook (.xlsb)",
+    )
 
 
 # --- number formats ------------------------------------------------------------------
@@ -62,27 +68,62 @@ def extract_xlsx(src: Source, ctx: Context) -> Iterator[Event]:
 # ECMA-376 Part 1, 18.8.30: built-in number formats (ids absent from styles.xml), as Excel
 # shows them in an en-US locale. The CJK date ids (27-36, 50-58) become ISO dates.
 BUILTIN_FORMATS: dict[int, str] = {
-    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00",
-    5: '"$"#,##0_);\\("$"#,##0\\)', 6: '"$"#,##0_);[Red]\\("$"#,##0\\)',
-    7: '"$"#,##0.00_);\\("$"#,##0.00\\)', 8: '"$"#,##0.00_);[Red]\\("$"#,##0.00\\)',
-    9: "0%", 10: "0.00%", 11: "0.00E+00", 12: "# ?/?", 13: "# ??/??",
-    14: "m/d/yyyy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
-    19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yyyy h:mm",
-    37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)",
+    0: "General",
+    1: "0",
+    2: "0.00",
+    3: "#,##0",
+    4: "#,##0.00",
+    5: '"$"#,##0_);\\("$"#,##0\\)',
+    6: '"$"#,##0_);[Red]\\("$"#,##0\\)',
+    7: '"$"#,##0.00_);\\("$"#,##0.00\\)',
+    8: '"$"#,##0.00_);[Red]\\("$"#,##0.00\\)',
+    9: "0%",
+    10: "0.00%",
+    11: "0.00E+00",
+    12: "# ?/?",
+    13: "# ??/??",
+    14: "m/d/yyyy",
+    15: "d-mmm-yy",
+    16: "d-mmm",
+    17: "mmm-yy",
+    18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM",
+    20: "h:mm",
+    21: "h:mm:ss",
+    22: "m/d/yyyy h:mm",
+    37: "#,##0 ;(#,##0)",
+    38: "#,##0 ;[Red](#,##0)",
+    39: "#,##0.00;(#,##0.00)",
     40: "#,##0.00;[Red](#,##0.00)",
     41: '_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)',
     42: '_("$"* #,##0_);_("$"* \\(#,##0\\);_("$"* "-"_);_(@_)',
     43: '_(* #,##0.00_);_(* \\(#,##0.00\\);_(* "-"??_);_(@_)',
     44: '_("$"* #,##0.00_);_("$"* \\(#,##0.00\\);_("$"* "-"??_);_(@_)',
-    45: "mm:ss", 46: "[h]:mm:ss", 47: "mm:ss.0", 48: "##0.0E+0", 49: "@",
+    45: "mm:ss",
+    46: "[h]:mm:ss",
+    47: "mm:ss.0",
+    48: "##0.0E+0",
+    49: "@",
 }
 for _id in (*range(27, 32), 34, 35, 36, *range(50, 59)):
     BUILTIN_FORMATS[_id] = "yyyy-mm-dd"
 for _id in (32, 33):
     BUILTIN_FORMATS[_id] = "h:mm:ss"
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _COND = re.compile(r"^\[(<=|>=|<>|<|>|=)\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)\]$")
 _ELAPSED = re.compile(r"^\[(h+|m+|s+)\]$", re.IGNORECASE)
@@ -91,6 +132,7 @@ _MAX_SERIAL = 2958465.9999  # 9999-12-31 23:59:59
 
 # Single-character format tokens and their kinds.
 _PUNCT_TOKENS = {".": "dot", ",": "comma", "%": "pct", "/": "slash", "@": "at"}
+
 
 class _Section:
     """One ';'-separated section of a format code, tokenised."""
@@ -106,7 +148,7 @@ class _Section:
         self.has_digits = "dig" in kinds
         self.has_general = "general" in kinds
         self.plan: _FixedPlan | None = None
-        self.date_plan: _DatePlan | None = None   # built on first use
+        self.date_plan: _DatePlan | None = None  # built on first use
         if self.has_digits and not self.is_date and not kinds & {"exp", "slash"}:
             self.plan = _FixedPlan([t for t in self.tokens if t[0] != "at"])
 
@@ -119,28 +161,28 @@ class _Section:
             if ch == '"':
                 end = code.find('"', i + 1)
                 end = n if end < 0 else end
-                out.append(("lit", code[i + 1:end]))
+                out.append(("lit", code[i + 1 : end]))
                 i = end + 1
             elif ch == "\\":
-                out.append(("lit", code[i + 1:i + 2]))
+                out.append(("lit", code[i + 1 : i + 2]))
                 i += 2
             elif ch == "_":
-                out.append(("lit", " "))   # "leave the width of the next char": a space is enough
+                out.append(("lit", " "))  # "leave the width of the next char": a space is enough
                 i += 2
             elif ch == "*":
-                i += 2                      # fill character: layout only
+                i += 2  # fill character: layout only
             elif ch == "[":
                 end = code.find("]", i)
                 end = n - 1 if end < 0 else end
-                self._bracket(code[i:end + 1], out)
+                self._bracket(code[i : end + 1], out)
                 i = end + 1
-            elif code[i:i + 7].lower() == "general":
+            elif code[i : i + 7].lower() == "general":
                 out.append(("general", ""))
                 i += 7
-            elif code[i:i + 5].upper() == "AM/PM":
+            elif code[i : i + 5].upper() == "AM/PM":
                 out.append(("ampm", "AM/PM"))
                 i += 5
-            elif code[i:i + 3].upper() == "A/P":
+            elif code[i : i + 3].upper() == "A/P":
                 out.append(("ampm", "A/P"))
                 i += 3
             elif low in "ymdhse":
@@ -150,7 +192,7 @@ class _Section:
                 out.append(("date", code[i:j].lower() if low != "e" else "yyyy"))
                 i = j
             elif low in "gb" and (not out or out[-1][0] in ("date", "lit")):
-                i += 1                      # era / Buddhist-year markers: ignored
+                i += 1  # era / Buddhist-year markers: ignored
             elif ch in "0#?":
                 out.append(("dig", ch))
                 i += 1
@@ -172,8 +214,15 @@ class _Section:
             kind, val = tokens[i]
             if kind == "dig":
                 saw_digit = True
-            if (kind == "date" and val == "yyyy" and saw_digit and i + 1 < len(tokens)
-                    and tokens[i + 1][0] == "lit" and tokens[i + 1][1] in "+-" and tokens[i + 1][1]):
+            if (
+                kind == "date"
+                and val == "yyyy"
+                and saw_digit
+                and i + 1 < len(tokens)
+                and tokens[i + 1][0] == "lit"
+                and tokens[i + 1][1] in "+-"
+                and tokens[i + 1][1]
+            ):
                 out.append(("exp", "E" + tokens[i + 1][1]))
                 i += 2
                 continue
@@ -208,11 +257,11 @@ class NumberFormat:
         self.code = code
         self.sections = [_Section(s) for s in _split_sections(code)] or [_Section("General")]
         numeric = self.sections[:3]
-        self.numeric = numeric            # sections that can show a number (the 4th is for text)
+        self.numeric = numeric  # sections that can show a number (the 4th is for text)
         self.conditional = any(s.cond for s in numeric)
         self.is_date = any(s.is_date for s in numeric)
         self.is_general = len(self.sections) == 1 and self.sections[0].tokens == [("general", "")]
-        self.cache: dict[str, str] = {}   # stored text -> displayed text: columns repeat values
+        self.cache: dict[str, str] = {}  # stored text -> displayed text: columns repeat values
         # A positive whole number needs no float or rounding under a plain section without
         # decimals or scaling ("00000" zip codes and IDs, "000-00-0000"): see ``_display_uncached``.
         first = numeric[0].plan if numeric and not self.conditional else None
@@ -225,8 +274,11 @@ class NumberFormat:
         section, v, sign = self._pick(value)
         if section.is_date:
             # Excel shows ##### for a negative date; "" makes the caller keep the stored value.
-            return "" if value < 0 and not any(k == "elapsed" for k, _ in section.tokens) else (
-                _format_date(section, v, date1904) or "")
+            return (
+                ""
+                if value < 0 and not any(k == "elapsed" for k, _ in section.tokens)
+                else (_format_date(section, v, date1904) or "")
+            )
         if not section.has_digits:
             # "General", "@" (a number in a text-formatted cell) or literals only ("-" for zero).
             shown = general(abs(v)) if section.has_general or section.has_text else ""
@@ -238,11 +290,11 @@ class NumberFormat:
     def _pick(self, value: float) -> tuple[_Section, float, str]:
         numeric = self.numeric
         if value > 0 and not self.conditional:
-            return numeric[0], value, ""         # the usual case, decided without a scan
+            return numeric[0], value, ""  # the usual case, decided without a scan
         if self.conditional:
             for s in numeric[:2]:
                 if s.cond and _cond_true(s.cond, value):
-                    return s, abs(value), ""     # a conditional section shows no sign of its own
+                    return s, abs(value), ""  # a conditional section shows no sign of its own
             rest = [s for s in numeric if not s.cond] or numeric[-1:]
             return rest[0], abs(value), ""
         if value < 0 and len(numeric) >= 2:
@@ -259,11 +311,11 @@ def _split_sections(code: str) -> list[str]:
         if ch == '"':
             end = code.find('"', i + 1)
             end = len(code) if end < 0 else end
-            buf.append(code[i:end + 1])
+            buf.append(code[i : end + 1])
             i = end + 1
             continue
         if ch == "\\":
-            buf.append(code[i:i + 2])
+            buf.append(code[i : i + 2])
             i += 2
             continue
         if ch == ";":
@@ -293,8 +345,9 @@ def general(v: float) -> str:
 
 
 def _render_literals(section: _Section, general_text: str) -> str:
-    return "".join(general_text if k in ("general", "at") else (v if k in ("lit", "pct") else "")
-                   for k, v in section.tokens)
+    return "".join(
+        general_text if k in ("general", "at") else (v if k in ("lit", "pct") else "") for k, v in section.tokens
+    )
 
 
 def _round(v: float, places: int, raw: str | None = None) -> str:
@@ -317,16 +370,28 @@ def _round(v: float, places: int, raw: str | None = None) -> str:
 class _FixedPlan:
     """A plain numeric section (no exponent, no fraction) analysed once, formatted many times."""
 
-    __slots__ = ("mult", "int_toks", "frac_toks", "grouping", "decimals", "has_dot", "simple_int",
-                 "prefix", "suffix", "zeros", "simple_frac", "pad_only")
+    __slots__ = (
+        "mult",
+        "int_toks",
+        "frac_toks",
+        "grouping",
+        "decimals",
+        "has_dot",
+        "simple_int",
+        "prefix",
+        "suffix",
+        "zeros",
+        "simple_frac",
+        "pad_only",
+    )
 
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         kinds = [k for k, _ in tokens]
         dot = kinds.index("dot") if "dot" in kinds else len(tokens)
         self.has_dot = dot < len(tokens)
-        int_toks, self.frac_toks = tokens[:dot], tokens[dot + 1:]
+        int_toks, self.frac_toks = tokens[:dot], tokens[dot + 1 :]
         self.int_toks, self.grouping, scale = _thousands(int_toks)
-        self.mult = 100 ** kinds.count("pct") / 1000 ** scale
+        self.mult = 100 ** kinds.count("pct") / 1000**scale
         self.decimals = sum(1 for k, _ in self.frac_toks if k == "dig")
         holders = [i for i, (k, _) in enumerate(self.int_toks) if k == "dig"]
         # "Simple" integer part: literals, then contiguous placeholders with no '?' and every
@@ -335,8 +400,8 @@ class _FixedPlan:
         marks = "".join(self.int_toks[i][1] for i in holders)
         self.simple_int = self.simple_int and "?" not in marks and "#" not in marks.lstrip("#")
         self.zeros = marks.count("0")
-        self.prefix = "".join(v for k, v in self.int_toks[:holders[0]]) if holders else ""
-        self.suffix = "".join(v for k, v in self.int_toks[holders[-1] + 1:]) if holders else ""
+        self.prefix = "".join(v for k, v in self.int_toks[: holders[0]]) if holders else ""
+        self.suffix = "".join(v for k, v in self.int_toks[holders[-1] + 1 :]) if holders else ""
         self.simple_frac = all(t == ("dig", "0") for t in self.frac_toks)
         # ``assemble`` of a whole number is then prefix + zero-padded digits + suffix.
         self.pad_only = self.simple_int and not self.grouping and not self.has_dot
@@ -352,7 +417,7 @@ class _FixedPlan:
         if self.simple_int:
             if self.grouping:
                 body = f"{int(int_digits):,}" if int_digits else ""
-                if len(body) < self.zeros:   # "0,000" style forced zeros: rare, pad plainly
+                if len(body) < self.zeros:  # "0,000" style forced zeros: rare, pad plainly
                     body = int_digits.rjust(self.zeros, "0")
             else:
                 body = int_digits.rjust(self.zeros, "0") if self.zeros else int_digits
@@ -404,10 +469,10 @@ def _fill_integer(toks: list[tuple[str, str]], digits: str, grouping: bool) -> s
         zeros = sum(1 for k, v in toks if k == "dig" and v == "0")
         text = digits.rjust(zeros, "0") if zeros else digits
         grouped = f"{int(text):,}" if text else ""
-        if text and len(text) > len(str(int(text))):   # keep forced leading zeros
+        if text and len(text) > len(str(int(text))):  # keep forced leading zeros
             grouped = text[: len(text) - len(str(int(text)))] + grouped
-        lead = "".join(v for k, v in toks[:holders[0]] if k in ("lit", "pct"))
-        tail = "".join(v for k, v in toks[holders[-1] + 1:] if k in ("lit", "pct"))
+        lead = "".join(v for k, v in toks[: holders[0]] if k in ("lit", "pct"))
+        tail = "".join(v for k, v in toks[holders[-1] + 1 :] if k in ("lit", "pct"))
         return lead + grouped + tail
     out: list[str] = []
     k = len(digits)
@@ -450,24 +515,24 @@ def _fill_fraction(toks: list[tuple[str, str]], digits: str) -> str:
 
 def _format_scientific(tokens: list[tuple[str, str]], v: float) -> str:
     at = next(i for i, (k, _) in enumerate(tokens) if k == "exp")
-    mant, exp_toks = tokens[:at], tokens[at + 1:]
+    mant, exp_toks = tokens[:at], tokens[at + 1 :]
     sign_always = tokens[at][1].endswith("+")
     kinds = [k for k, _ in mant]
     dot = kinds.index("dot") if "dot" in kinds else len(mant)
     int_places = max(1, sum(1 for k, _ in mant[:dot] if k == "dig"))
-    decimals = sum(1 for k, _ in mant[dot + 1:] if k == "dig")
+    decimals = sum(1 for k, _ in mant[dot + 1 :] if k == "dig")
     exp = 0 if v == 0 else int(math.floor(math.log10(abs(v))))
-    if int_places > 1:       # engineering style (##0.0E+0): exponent a multiple of the places
+    if int_places > 1:  # engineering style (##0.0E+0): exponent a multiple of the places
         exp -= exp % int_places
-    mantissa = v / (10 ** exp) if v else 0.0
+    mantissa = v / (10**exp) if v else 0.0
     text = _round(mantissa, decimals)
-    if float(text) >= 10 ** int_places and int_places == 1:
+    if float(text) >= 10**int_places and int_places == 1:
         exp += 1
-        text = _round(v / (10 ** exp), decimals)
+        text = _round(v / (10**exp), decimals)
     int_digits, _, frac_digits = text.partition(".")
     out = _fill_integer(mant[:dot], "" if int_digits == "0" else int_digits, False)
     if dot < len(mant):
-        out += "." + _fill_fraction(mant[dot + 1:], frac_digits)
+        out += "." + _fill_fraction(mant[dot + 1 :], frac_digits)
     zeros = sum(1 for k, v2 in exp_toks if k == "dig" and v2 == "0")
     sign = "-" if exp < 0 else ("+" if sign_always else "")
     rest = "".join(v2 for k, v2 in exp_toks if k == "lit")
@@ -476,7 +541,7 @@ def _format_scientific(tokens: list[tuple[str, str]], v: float) -> str:
 
 def _format_fraction(tokens: list[tuple[str, str]], v: float) -> str:
     slash = next(i for i, (k, _) in enumerate(tokens) if k == "slash")
-    before, after = tokens[:slash], tokens[slash + 1:]
+    before, after = tokens[:slash], tokens[slash + 1 :]
     num_start = slash
     while num_start > 0 and before[num_start - 1][0] == "dig":
         num_start -= 1
@@ -501,14 +566,14 @@ def _format_fraction(tokens: list[tuple[str, str]], v: float) -> str:
     return f"{lead}{num}/{den}".strip()
 
 
-DateParts = tuple[int, int, int, int, int, int, int]   # year, month, day, hour, minute, second, µs
+DateParts = tuple[int, int, int, int, int, int, int]  # year, month, day, hour, minute, second, µs
 _PART_INDEX = {"year": 0, "month": 1, "day": 2, "hour": 3, "minute": 4, "second": 5, "microsecond": 6}
 _ORD_1904 = _dt.date(1904, 1, 1).toordinal()
 _ORD_1899_12_30 = _dt.date(1899, 12, 30).toordinal()
 _ORD_1899_12_31 = _dt.date(1899, 12, 31).toordinal()
 _ORD_1900_02_28 = _dt.date(1900, 2, 28).toordinal()
 _DAY_MS = 86_400_000
-_days: dict[int, tuple[int, int, int]] = {}     # ordinal -> (year, month, day): rows share days
+_days: dict[int, tuple[int, int, int]] = {}  # ordinal -> (year, month, day): rows share days
 
 
 def serial_parts(v: float, date1904: bool, keep_ms: bool) -> DateParts | None:
@@ -528,7 +593,7 @@ def serial_parts(v: float, date1904: bool, keep_ms: bool) -> DateParts | None:
         ordinal = _ORD_1904 + days
     elif days >= 61:
         ordinal = _ORD_1899_12_30 + days
-    elif days == 60:   # Lotus 1-2-3's 29 Feb 1900, kept by Excel: no such day exists
+    elif days == 60:  # Lotus 1-2-3's 29 Feb 1900, kept by Excel: no such day exists
         ordinal = _ORD_1900_02_28
     else:
         ordinal = _ORD_1899_12_31 + days
@@ -537,7 +602,7 @@ def serial_parts(v: float, date1904: bool, keep_ms: bool) -> DateParts | None:
         ms -= _DAY_MS
     ymd = _days.get(ordinal)
     if ymd is None:
-        d = _dt.date.fromordinal(ordinal)    # ValueError past 9999-12-31, as datetime + timedelta
+        d = _dt.date.fromordinal(ordinal)  # ValueError past 9999-12-31, as datetime + timedelta
         ymd = (d.year, d.month, d.day)
         if len(_days) >= 65536:
             _days.clear()
@@ -563,7 +628,7 @@ def _format_date(section: _Section, v: float, date1904: bool) -> str | None:
     if parts is None:
         return None
     if readers is None:
-        return template % fields(parts)     # numeric fields only: one C call for all of them
+        return template % fields(parts)  # numeric fields only: one C call for all of them
     dt = _dt.datetime(*parts)
     return template % tuple([read(dt, v) for read in readers])
 
@@ -604,7 +669,7 @@ def _compile_date(toks: list[tuple[str, str]]) -> _DatePlan:
                 spec, attr = field
                 parts.append(spec)
                 attrs.append(attr)
-                readers.append(_attr_reader(attr))    # used only if another field needs a reader
+                readers.append(_attr_reader(attr))  # used only if another field needs a reader
             else:
                 reader = _date_reader(toks, i, val, twelve)
         elif kind == "elapsed":
@@ -623,7 +688,7 @@ def _compile_date(toks: list[tuple[str, str]]) -> _DatePlan:
         i += 1
     fields = operator.itemgetter(*[_PART_INDEX[a] for a in attrs]) if attrs else (lambda parts: ())
     if simple and len(attrs) == 1:
-        fields = _single(fields)     # itemgetter of one index returns the value, not a tuple
+        fields = _single(fields)  # itemgetter of one index returns the value, not a tuple
     return subsec, "".join(parts), fields, (None if simple else readers)
 
 
@@ -716,13 +781,14 @@ def _neighbour(toks: list[tuple[str, str]], i: int, step: int) -> str:
 # --- workbook ---------------------------------------------------------------------------
 
 _DIGITS = "0123456789"
-_UNKNOWN_TYPE = "?"    # an explicit t="" in a cell tuple, where '' means "no t="
+_UNKNOWN_TYPE = "?"  # an explicit t="" in a cell tuple, where '' means "no t="
 _NON_DIGIT = re.compile(r"\D+")
 _HF_CODES = re.compile(r'&&|&"[^"]*"|&K[0-9A-Fa-f]{6}|&K\d\d[+-]\d{3}|&\d+|&[LCR]|&[A-Za-z]')
 
 
 def _strip_header_codes(text: str) -> str:
     """'&L&"Arial,Bold"SSN&C&P of &N' -> 'SSN   of': Excel's header/footer field codes removed."""
+
     def repl(m: re.Match[str]) -> str:
         code = m.group(0)
         if code == "&&":
@@ -745,7 +811,7 @@ class _Workbook:
         self.ctx = ctx
         self.main = main
         self.date1904 = False
-        self.formats: dict[str, NumberFormat] = {}   # cell style index (as written) -> format
+        self.formats: dict[str, NumberFormat] = {}  # cell style index (as written) -> format
         self.strings: list[str] = []
         self.general = NumberFormat("General")
 
@@ -889,19 +955,20 @@ class _Workbook:
                     if value:
                         if not t or t == "n":
                             is_text = False
-                            fmt = formats.get(s)      # None for General and for no style
+                            fmt = formats.get(s)  # None for General and for no style
                             if fmt is not None:
                                 text = fmt.cache.get(value) or _display(value, fmt, date1904)
                             elif value.isdigit() and len(value) <= 15:
-                                text = value   # an integer in General shows as stored
+                                text = value  # an integer in General shows as stored
                             else:
                                 text = general_cache.get(value) or _display_general(value, general_fmt, date1904)
                         elif t == "s":
                             try:
                                 text = strings[int(value)]
                             except (IndexError, ValueError):
-                                raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing "
-                                                  "shared string)") from None
+                                raise Unscannable(
+                                    f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared string)"
+                                ) from None
                             is_text = True
                         else:
                             text, is_text = cell_text(t, s, value, formula, inline, sheet, ref)
@@ -911,7 +978,7 @@ class _Workbook:
                     elif formula:
                         text, is_text = cell_text(t or None, s, value, formula, inline, sheet, ref)
                     else:
-                        continue    # no value: an empty or styled-only cell
+                        continue  # no value: an empty or styled-only cell
                     if not text:
                         continue
                     count += 1
@@ -926,8 +993,10 @@ class _Workbook:
                     context = header.get(ref.rstrip(digits)) if header else None
                     if row_label is not None and ref is not label_ref:
                         context = f"{context} | {row_label}" if context else row_label
-                    yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
-                                        doc, context, None))
+                    yield new(
+                        seg_cls,
+                        (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)), doc, context, None),
+                    )
                 if not count:
                     continue
                 budget.cells += count
@@ -948,8 +1017,10 @@ class _Workbook:
                     context = None if is_header else header.get(ref.rstrip(digits))
                     if row_label is not None and ref != label_ref:
                         context = f"{context} | {row_label}" if context else row_label
-                    yield new(seg_cls, (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)),
-                                        doc, context, None))
+                    yield new(
+                        seg_cls,
+                        (text, new(loc_cls, (loc_part, None, sheet, ref, None, None, None)), doc, context, None),
+                    )
 
     def _damage_in_place(self, part: str, err: SheetXMLError) -> Unscannable:
         """Malformed XML as the reference reader reports it, line and column in the part itself.
@@ -969,7 +1040,7 @@ class _Workbook:
             return found if "XML error" in str(found) else err
         finally:
             budget.expanded_bytes = spent
-        return err     # lxml reads the whole part fine: keep what SheetRows saw (never expected)
+        return err  # lxml reads the whole part fine: keep what SheetRows saw (never expected)
 
     def _element_cells(self, row: Any) -> list[Cell]:
         """A row lxml built, as the tuples ``SheetRows`` gives for the rows it reads itself.
@@ -983,8 +1054,16 @@ class _Workbook:
         for c in row:
             t = c.get("t")
             value, formula, inline = self._cell_parts(c) if len(c) else (None, None, None)
-            out.append((c.get("r") or "", c.get("s") or "", _UNKNOWN_TYPE if t == "" else t or "",
-                        formula or "", value or "", inline or ""))
+            out.append(
+                (
+                    c.get("r") or "",
+                    c.get("s") or "",
+                    _UNKNOWN_TYPE if t == "" else t or "",
+                    formula or "",
+                    value or "",
+                    inline or "",
+                )
+            )
         return out
 
     def _cell_parts(self, c: Any) -> tuple[str | None, str | None, str | None]:
@@ -1004,12 +1083,20 @@ class _Workbook:
             return value, formula, None
         t_tag = f"{{{x}}}t"
         first = inline[0] if len(inline) == 1 else None
-        if first is not None and first.tag == t_tag:    # the usual <is><t>..</t></is>
+        if first is not None and first.tag == t_tag:  # the usual <is><t>..</t></is>
             return value, formula, first.text or ""
         return value, formula, _rich_text(inline, t_tag, f"{{{x}}}r")
 
-    def _cell_text(self, t: str | None, style: str | None, value: str | None, formula: str | None,
-                   inline: str | None, sheet: str, ref: str) -> tuple[str, bool]:
+    def _cell_text(
+        self,
+        t: str | None,
+        style: str | None,
+        value: str | None,
+        formula: str | None,
+        inline: str | None,
+        sheet: str,
+        ref: str,
+    ) -> tuple[str, bool]:
         """(displayed text, is it text) of a cell's parts; None or '' for a missing part.
 
         Inline strings, formula-and-value cells, uncalculated formulas, booleans, errors,
@@ -1040,7 +1127,7 @@ class _Workbook:
             return (unescape_xstring(value) if "_x" in value else value), True
         if t == "b":
             return ("TRUE" if value.strip() in ("1", "true") else "FALSE"), False
-        return value, False   # "e" (error) and "d" (ISO 8601 date): the stored text is what shows
+        return value, False  # "e" (error) and "d" (ISO 8601 date): the stored text is what shows
 
     def _header_footer(self, el: Any, sheet: str) -> Iterator[Event]:
         for child in el:
@@ -1061,8 +1148,9 @@ class _Workbook:
                 text_el = comment.find(f"{{{x}}}text")
                 text = _rich_text(text_el, t_tag, r_tag).strip() if text_el is not None else ""
                 if text:
-                    yield ctx.segment(unescape_xstring(text), Location("cell_comment", sheet=sheet,
-                                                                        cell=comment.get("ref")))
+                    yield ctx.segment(
+                        unescape_xstring(text), Location("cell_comment", sheet=sheet, cell=comment.get("ref"))
+                    )
         for target in pkg.related(part, "threadedcomment", "threadedcomments"):
             root = pkg.xml(target)
             for comment in root.iter():
@@ -1143,7 +1231,7 @@ def _display_general(raw: str, fmt: NumberFormat, date1904: bool) -> str:
         cache = fmt.cache
         if len(cache) >= 65536:
             cache.clear()
-        cache[raw] = raw      # columns repeat values: the next one is a dictionary hit
+        cache[raw] = raw  # columns repeat values: the next one is a dictionary hit
         return raw
     return _display(raw, fmt, date1904)
 
@@ -1154,11 +1242,11 @@ def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
     if plan is not None and raw.isdigit() and len(raw) <= 15:
         digits = raw.lstrip("0")
         if digits:
-            if plan.pad_only:   # "00000": the digits zero-padded, between literals
+            if plan.pad_only:  # "00000": the digits zero-padded, between literals
                 return (plan.prefix + digits.rjust(plan.zeros, "0") + plan.suffix).strip()
             shown = plan.assemble(digits, "").strip()
             if digits in shown:
-                return shown    # every stored digit is on screen (else the full path decides)
+                return shown  # every stored digit is on screen (else the full path decides)
     try:
         number = float(raw)
     except ValueError:
@@ -1179,7 +1267,7 @@ def _display_uncached(raw: str, fmt: NumberFormat, date1904: bool) -> str:
         # General only rounds past 15 significant digits; it never hides what a user typed.
         return shown or raw
     if shown == raw or (raw in shown and raw.strip("-0.")):
-        return shown    # zero-padded or decimal-padded: every stored digit is on screen
+        return shown  # zero-padded or decimal-padded: every stored digit is on screen
     stored_digits = _NON_DIGIT.sub("", raw.split("E")[0].split("e")[0]).lstrip("0")
     if stored_digits and stored_digits in _NON_DIGIT.sub("", shown):
         return shown

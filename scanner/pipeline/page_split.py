@@ -23,12 +23,12 @@ from typing import Any
 
 from scanner.model import FINDINGS_LIMIT_NOTE, DocOutcome, Finding
 
-MIN_PAGES_PER_PART = 100   # ~0.1-0.3 s of PDFium text: reopening the file is noise beside it
-PARTS_PER_WORKER = 4       # slack for uneven pages, without a flood of tiny tasks
+MIN_PAGES_PER_PART = 100  # ~0.1-0.3 s of PDFium text: reopening the file is noise beside it
+PARTS_PER_WORKER = 4  # slack for uneven pages, without a flood of tiny tasks
 _MAX_NEAR_MISSES = 500
 
 
-PageRange = tuple[int, int]     # [start, stop), 0-based page indexes
+PageRange = tuple[int, int]  # [start, stop), 0-based page indexes
 
 
 def plan(pages: int, workers: int) -> list[PageRange]:
@@ -45,8 +45,9 @@ def describe(rng: PageRange) -> str:
     return f"pages {rng[0] + 1}-{rng[1]}"
 
 
-def merge(first: list[DocOutcome], parts: Sequence[tuple[PageRange, list[DocOutcome]]],
-          max_per_pattern: int) -> list[DocOutcome]:
+def merge(
+    first: list[DocOutcome], parts: Sequence[tuple[PageRange, list[DocOutcome]]], max_per_pattern: int
+) -> list[DocOutcome]:
     """The first part's outcomes with every later part's page results folded into the file's.
 
     ``first[0]`` is the file itself (members, e.g. PDF attachments, follow it and come

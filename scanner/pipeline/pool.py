@@ -37,7 +37,7 @@ from scanner.pipeline.worker import ScanOptions, analyse_file
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BACKGROUND = 10
 _POLL = 0.05
-_STARTUP_TIMEOUT = 120.0   # importing parsers and compiling patterns, on a slow laptop
+_STARTUP_TIMEOUT = 120.0  # importing parsers and compiling patterns, on a slow laptop
 
 
 def _worker_main(conn: Connection, opts: ScanOptions) -> None:
@@ -136,7 +136,7 @@ class _Task:
     path: str = field(compare=False)
     display: str = field(compare=False)
     future: Future[list[DocOutcome]] = field(compare=False)
-    pages: page_split.PageRange | None = field(default=None, compare=False)   # a later part of a split PDF
+    pages: page_split.PageRange | None = field(default=None, compare=False)  # a later part of a split PDF
     parts: list[tuple[page_split.PageRange, Future[list[DocOutcome]]]] = field(default_factory=list, compare=False)
 
 
@@ -205,13 +205,15 @@ class WorkerPool:
         self._seq = itertools.count()
         self._closed = False
         self._abandon = threading.Event()
-        self._threads = [threading.Thread(target=self._run, name=f"clearance-pool-{i}", daemon=True)
-                         for i in range(self.jobs)]
+        self._threads = [
+            threading.Thread(target=self._run, name=f"clearance-pool-{i}", daemon=True) for i in range(self.jobs)
+        ]
         for t in self._threads:
             t.start()
 
-    def submit(self, path: Path | str, display: str | None = None,
-               priority: int = PRIORITY_INTERACTIVE) -> Future[list[DocOutcome]]:
+    def submit(
+        self, path: Path | str, display: str | None = None, priority: int = PRIORITY_INTERACTIVE
+    ) -> Future[list[DocOutcome]]:
         if self._closed:
             raise RuntimeError("pool is closed")
         fut: Future[list[DocOutcome]] = Future()
@@ -324,7 +326,7 @@ class WorkerPool:
         """Queue a big PDF's later page ranges right behind it, ahead of later files."""
         for rng in ranges:
             fut: Future[list[DocOutcome]] = Future()
-            task.parts.append((tuple(rng), fut))   # type: ignore[arg-type]
+            task.parts.append((tuple(rng), fut))  # type: ignore[arg-type]
             if self._closed:
                 fut.cancel()
             else:
@@ -334,7 +336,7 @@ class WorkerPool:
         """Resolve a split file's future once every part is done; this thread moves on meanwhile."""
         if not healthy:
             for _, fut in task.parts:
-                fut.cancel()     # the first part failed, so the file is unscannable: spare the workers
+                fut.cancel()  # the first part failed, so the file is unscannable: spare the workers
         pending = [len(task.parts)]
         lock = threading.Lock()
 

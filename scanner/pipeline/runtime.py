@@ -45,9 +45,13 @@ class Runtime:
         return self._partners or None
 
     def options(self, keep_near_misses: bool = False) -> ScanOptions:
-        return ScanOptions(limits=self.config.limits, pattern_dirs=self.pattern_dirs,
-                           hash_key=self.config.hash_key(), keep_near_misses=keep_near_misses,
-                           partners=self.partners())
+        return ScanOptions(
+            limits=self.config.limits,
+            pattern_dirs=self.pattern_dirs,
+            hash_key=self.config.hash_key(),
+            keep_near_misses=keep_near_misses,
+            partners=self.partners(),
+        )
 
     def policy_for(self, destination: str | None) -> Any:
         return self.config.policy_for(destination)

@@ -37,8 +37,9 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str]]:
             yield p, str(raw)
 
 
-def decide_outcomes(outcomes: Sequence[DocOutcome], policy: object | None = None,
-                    destination: str | None = None) -> list[FileResult]:
+def decide_outcomes(
+    outcomes: Sequence[DocOutcome], policy: object | None = None, destination: str | None = None
+) -> list[FileResult]:
     """Decide each document, then let a container carry its worst member's verdict.
 
     An archive cannot be sent without its members, so ``a.zip`` is blocked when
@@ -55,19 +56,29 @@ def decide_outcomes(outcomes: Sequence[DocOutcome], policy: object | None = None
             continue
         child, mine = r.decision, parent.decision
         if _RANK[child.verdict] > _RANK[mine.verdict] or (
-                child.verdict is mine.verdict and child.verdict is not Verdict.ALLOW and mine.label is None):
+            child.verdict is mine.verdict and child.verdict is not Verdict.ALLOW and mine.label is None
+        ):
             member = r.path.rpartition("!")[2]
             reasons = tuple(dict.fromkeys((*mine.reasons, *(f"member {member}: {x}" for x in child.reasons[:5]))))
-            decision = Decision(child.verdict, child.label or mine.label, reasons[:30],
-                                mine.overridable and child.overridable)
+            decision = Decision(
+                child.verdict, child.label or mine.label, reasons[:30], mine.overridable and child.overridable
+            )
             # a ZIP that inherits "label" cannot carry one: the policy's unlabelable choice applies
             parent.decision = apply_unlabelable(decision, parent.outcome.type, policy)  # type: ignore[arg-type]
     return results
 
 
-def scan_paths(paths: Iterable[Path | str], opts: ScanOptions | None = None, *, policy: object | None = None,
-               destination: str | None = None, pool: WorkerPool | None = None, jobs: int | None = None,
-               cancel: threading.Event | None = None, priority: int = PRIORITY_INTERACTIVE) -> Iterator[FileResult]:
+def scan_paths(
+    paths: Iterable[Path | str],
+    opts: ScanOptions | None = None,
+    *,
+    policy: object | None = None,
+    destination: str | None = None,
+    pool: WorkerPool | None = None,
+    jobs: int | None = None,
+    cancel: threading.Event | None = None,
+    priority: int = PRIORITY_INTERACTIVE,
+) -> Iterator[FileResult]:
     """Scan files and folders; yields results file by file in input order (members after their file)."""
     opts = opts or ScanOptions()
     own_pool = pool is None
@@ -89,8 +100,9 @@ def scan_paths(paths: Iterable[Path | str], opts: ScanOptions | None = None, *, 
             pool.close()
 
 
-def scan_file_inline(path: Path | str, opts: ScanOptions | None = None, *, policy: object | None = None,
-                     destination: str | None = None) -> list[FileResult]:
+def scan_file_inline(
+    path: Path | str, opts: ScanOptions | None = None, *, policy: object | None = None, destination: str | None = None
+) -> list[FileResult]:
     """Scan in this process (no time/memory isolation): for trusted input, tests and tools."""
     from scanner.pipeline.worker import analyse_file
 

@@ -29,7 +29,7 @@ class ScanOptions:
     include_builtin: bool = True
     hash_key: bytes = b"clearance-default-key"
     keep_near_misses: bool = False
-    partners: Any = None        # scanner.decide.policy.PartnerDictionary | None
+    partners: Any = None  # scanner.decide.policy.PartnerDictionary | None
 
 
 _matchers: dict[tuple[tuple[str, ...], bool, bytes, float, bool], Matcher] = {}
@@ -48,17 +48,18 @@ def matcher_for(opts: ScanOptions) -> Matcher:
     """Compiled once per process per pattern set (Vectorscan compile is the costly part)."""
     # Near-misses cost an explanation and a mask per rejected candidate: only build them
     # when the caller asked (--explain, the GUI's "why not flagged?").
-    key = (opts.pattern_dirs, opts.include_builtin, opts.hash_key, opts.limits.regex_timeout_s,
-           opts.keep_near_misses)
+    key = (opts.pattern_dirs, opts.include_builtin, opts.hash_key, opts.limits.regex_timeout_s, opts.keep_near_misses)
     m = _matchers.get(key)
     if m is None:
-        m = _matchers[key] = Matcher(pattern_set_for(opts), opts.hash_key, opts.limits.regex_timeout_s,
-                                     keep_near_misses=opts.keep_near_misses)
+        m = _matchers[key] = Matcher(
+            pattern_set_for(opts), opts.hash_key, opts.limits.regex_timeout_s, keep_near_misses=opts.keep_near_misses
+        )
     return m
 
 
-def analyse_file(path: Path, display: str, opts: ScanOptions, *, pages: tuple[int, int] | None = None,
-                 split: Splitter | None = None) -> list[DocOutcome]:
+def analyse_file(
+    path: Path, display: str, opts: ScanOptions, *, pages: tuple[int, int] | None = None, split: Splitter | None = None
+) -> list[DocOutcome]:
     """Extract and match one file; ``pages``/``split``: one part of a big PDF (``scanner.pipeline.page_split``)."""
     matcher = matcher_for(opts)
     # A later part reads the page before its range first, as context: its findings belong
@@ -151,13 +152,16 @@ def _context_only(doc_matchers: dict[str, DocMatcher], matcher: Matcher, seg: Se
     try:
         dm.feed(seg)
     except (MatchTimeout, TimeoutError):
-        pass    # the part before reports this page; here it was only context
+        pass  # the part before reports this page; here it was only context
 
 
 def _is_label_property(seg: Segment) -> bool:
     name = seg.location.name
-    return (seg.location.part in ("property", "metadata") and name is not None
-            and (name.startswith("MSIP_Label_") or name.startswith("Clearance_")))
+    return (
+        seg.location.part in ("property", "metadata")
+        and name is not None
+        and (name.startswith("MSIP_Label_") or name.startswith("Clearance_"))
+    )
 
 
 def _label_from(props: dict[str, str]) -> dict[str, Any] | None:

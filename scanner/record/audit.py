@@ -144,8 +144,9 @@ def _jsonable(value: Any, where: str = "") -> Any:
         out = {}
         for k, v in value.items():
             if str(k).lower() in _FORBIDDEN_KEYS:
-                raise ValueError(f"audit field {where}{k!s} looks like raw document text; record masked values "
-                                 f"and keyed hashes only")
+                raise ValueError(
+                    f"audit field {where}{k!s} looks like raw document text; record masked values and keyed hashes only"
+                )
             out[str(k)] = _jsonable(v, f"{where}{k}.")
         return out
     if isinstance(value, list | tuple | set | frozenset):
@@ -183,9 +184,20 @@ class AuditRow:
         return datetime.fromisoformat(self.ts)
 
     def hashed_fields(self) -> dict[str, Any]:
-        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "actor": self.actor, "host": self.host,
-                "source": self.source, "path": self.path, "destination": self.destination,
-                "verdict": self.verdict, "label": self.label, "sha256": self.sha256, "data": self.data}
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "actor": self.actor,
+            "host": self.host,
+            "source": self.source,
+            "path": self.path,
+            "destination": self.destination,
+            "verdict": self.verdict,
+            "label": self.label,
+            "sha256": self.sha256,
+            "data": self.data,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         out = self.hashed_fields()
@@ -208,8 +220,10 @@ class VerifyReport:
         return f"audit trail BROKEN: {len(self.problems)} problem(s) in {self.rows} rows"
 
 
-_SELECT = ("SELECT seq, ts, kind, actor, host, source, path, destination, verdict, label, sha256, data, "
-           "prev_hash, row_hash FROM events")
+_SELECT = (
+    "SELECT seq, ts, kind, actor, host, source, path, destination, verdict, label, sha256, data, "
+    "prev_hash, row_hash FROM events"
+)
 
 
 def _row(r: Sequence[Any]) -> AuditRow:
@@ -247,8 +261,7 @@ class AuditLog:
     through this instance: "cli", "watcher" or "gui".
     """
 
-    def __init__(self, path: Path | str, source: str = "cli", busy_timeout_s: float = 30.0,
-                 read_only: bool = False):
+    def __init__(self, path: Path | str, source: str = "cli", busy_timeout_s: float = 30.0, read_only: bool = False):
         """``read_only``: open an existing trail without writing to it (verify/export/report
         of an evidence copy); appends then raise ``sqlite3.OperationalError``."""
         self.path = Path(path)
@@ -260,12 +273,18 @@ class AuditLog:
         if read_only:
             if not self.path.is_file():
                 raise FileNotFoundError(f"no audit database at {self.path}")
-            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                         timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_s, isolation_level=None,
-                                     check_same_thread=False)
+        self._conn = sqlite3.connect(
+            str(self.path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
         self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         # WAL: readers (GUI audit view) never block the writer. synchronous=FULL: an
         # acknowledged audit row survives a power cut, not just a process crash.
@@ -317,36 +336,72 @@ class AuditLog:
         data = _jsonable(fields)
         head = conn.execute("SELECT seq, row_hash FROM chain_head WHERE id = 1").fetchone()
         seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-        row = {"seq": seq, "ts": now_utc(), "kind": kind, "actor": actor, "host": host, "source": source,
-               **cols, "data": data}
+        row = {
+            "seq": seq,
+            "ts": now_utc(),
+            "kind": kind,
+            "actor": actor,
+            "host": host,
+            "source": source,
+            **cols,
+            "data": data,
+        }
         row_hash = chain_hash(prev, row)
         conn.execute(
             "INSERT INTO events(seq, ts, kind, actor, host, source, path, destination, verdict, label, sha256, "
             "data, prev_hash, row_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (seq, row["ts"], kind, actor, host, source, cols["path"], cols["destination"], cols["verdict"],
-             cols["label"], cols["sha256"], canonical_json(data), prev, row_hash))
-        conn.execute("INSERT INTO chain_head(id, seq, row_hash) VALUES (1, ?, ?) "
-                     "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, row_hash = excluded.row_hash",
-                     (seq, row_hash))
+            (
+                seq,
+                row["ts"],
+                kind,
+                actor,
+                host,
+                source,
+                cols["path"],
+                cols["destination"],
+                cols["verdict"],
+                cols["label"],
+                cols["sha256"],
+                canonical_json(data),
+                prev,
+                row_hash,
+            ),
+        )
+        conn.execute(
+            "INSERT INTO chain_head(id, seq, row_hash) VALUES (1, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, row_hash = excluded.row_hash",
+            (seq, row_hash),
+        )
         return seq
 
-    def record_scan(self, result: FileResult, source: str | None = None, destination: str | None = None,
-                    **extra: Any) -> int:
+    def record_scan(
+        self, result: FileResult, source: str | None = None, destination: str | None = None, **extra: Any
+    ) -> int:
         """One scan verdict: what, where to, and a masked summary of what was found."""
-        return self.record("scan", **scan_fields(result, destination), **({"source": source} if source else {}),
-                           **extra)
+        return self.record(
+            "scan", **scan_fields(result, destination), **({"source": source} if source else {}), **extra
+        )
 
     def record_reveal(self, path: str, finding: Finding, reason: str | None = None, source: str | None = None) -> int:
         """Someone displayed a raw value: who, which file, which pattern — not the value."""
-        return self.record("reveal", path=path, pattern=finding.pattern, category=finding.category,
-                           masked=finding.masked, hash=finding.hash, location=finding.location.to_dict(),
-                           reason=reason, **({"source": source} if source else {}))
+        return self.record(
+            "reveal",
+            path=path,
+            pattern=finding.pattern,
+            category=finding.category,
+            masked=finding.masked,
+            hash=finding.hash,
+            location=finding.location.to_dict(),
+            reason=reason,
+            **({"source": source} if source else {}),
+        )
 
     def record_if_changed(self, kind: str, path: str, sha256: str, **fields: Any) -> int | None:
         """Record a pattern-set/config/policy state only when its hash differs from the last one."""
         with self.transaction() as tx:
-            last = tx.execute("SELECT sha256 FROM events WHERE kind = ? AND path = ? ORDER BY seq DESC LIMIT 1",
-                              (kind, path)).fetchone()
+            last = tx.execute(
+                "SELECT sha256 FROM events WHERE kind = ? AND path = ? ORDER BY seq DESC LIMIT 1", (kind, path)
+            ).fetchone()
             if last is not None and last[0] == sha256:
                 return None
             return tx.record(kind, path=path, sha256=sha256, previous_sha256=last[0] if last else None, **fields)
@@ -356,27 +411,58 @@ class AuditLog:
         if config.path is None:
             return self.record_if_changed("config_change", "<defaults>", "defaults", policies={})
         # Each policy's own hash (of its parsed form), so a report can say which policy changed.
-        policies = {name: hashlib.sha256(repr(p).encode("utf-8")).hexdigest()[:16]
-                    for name, p in sorted(config.policies.items())}
-        return self.record_if_changed("config_change", str(config.path), config.sha256 or "",
-                                      policies=policies, destinations=sorted(config.destinations))
+        policies = {
+            name: hashlib.sha256(repr(p).encode("utf-8")).hexdigest()[:16]
+            for name, p in sorted(config.policies.items())
+        }
+        return self.record_if_changed(
+            "config_change",
+            str(config.path),
+            config.sha256 or "",
+            policies=policies,
+            destinations=sorted(config.destinations),
+        )
 
-    def record_label_change(self, path: Path | str, label: str | None, previous: str | None = None,
-                            sha256: str | None = None, source: str | None = None, **extra: Any) -> int:
+    def record_label_change(
+        self,
+        path: Path | str,
+        label: str | None,
+        previous: str | None = None,
+        sha256: str | None = None,
+        source: str | None = None,
+        **extra: Any,
+    ) -> int:
         """A label was written (or replaced) on a file outside a release (``clearance label``)."""
-        return self.record("label_change", path=str(path), label=label, previous_label=previous, sha256=sha256,
-                           **({"source": source} if source else {}), **extra)
+        return self.record(
+            "label_change",
+            path=str(path),
+            label=label,
+            previous_label=previous,
+            sha256=sha256,
+            **({"source": source} if source else {}),
+            **extra,
+        )
 
-    def note_pattern_set(self, path: Path | str, sha256: str, name: str | None = None,
-                         patterns: int | None = None) -> int | None:
+    def note_pattern_set(
+        self, path: Path | str, sha256: str, name: str | None = None, patterns: int | None = None
+    ) -> int | None:
         return self.record_if_changed("pattern_set_change", str(path), sha256, name=name, patterns=patterns)
 
     # ---------------------------------------------------------------- reading
 
-    def query(self, since: datetime | date | str | None = None, until: datetime | date | str | None = None,
-              verdict: str | None = None, destination: str | None = None, user: str | None = None,
-              pattern: str | None = None, kind: str | None = None, path_contains: str | None = None,
-              limit: int | None = None, newest_first: bool = False) -> list[AuditRow]:
+    def query(
+        self,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        verdict: str | None = None,
+        destination: str | None = None,
+        user: str | None = None,
+        pattern: str | None = None,
+        kind: str | None = None,
+        path_contains: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditRow]:
         """Rows matching every given filter (the GUI audit view's query)."""
         sql = _SELECT + " WHERE 1=1"
         params: list[Any] = []
@@ -394,8 +480,10 @@ class AuditLog:
             sql += " AND instr(lower(path), lower(?)) > 0"
             params.append(path_contains)
         if pattern is not None:
-            sql += (" AND (json_extract(data, '$.pattern') = ? OR EXISTS (SELECT 1 FROM json_each(data, "
-                    "'$.findings') WHERE json_extract(value, '$.pattern') = ?))")
+            sql += (
+                " AND (json_extract(data, '$.pattern') = ? OR EXISTS (SELECT 1 FROM json_each(data, "
+                "'$.findings') WHERE json_extract(value, '$.pattern') = ?))"
+            )
             params += [pattern, pattern]
         sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
         if limit is not None:
@@ -450,8 +538,10 @@ class AuditLog:
                     if prev_seq is None and seq == 1:
                         problems.add(f"row {seq}: chain broken (does not start the chain)")
                     elif prev_seq is not None and seq == prev_seq + 1:
-                        problems.add(f"row {seq}: chain broken (does not follow row {prev_seq}; "
-                                     f"row rewritten or row before it changed)")
+                        problems.add(
+                            f"row {seq}: chain broken (does not follow row {prev_seq}; "
+                            f"row rewritten or row before it changed)"
+                        )
                     else:
                         problems.add(f"row {seq}: chain broken after the missing row(s)")
                 expected, prev_seq, prev_hash = seq + 1, seq, row_hash
@@ -462,13 +552,17 @@ class AuditLog:
         for p in _check_head(head, last):
             problems.add(p)
         h = head[0] if len(head) == 1 else None
-        return VerifyReport(problems.total == 0, problems.listed(), count, h[0] if h else None,
-                            h[1] if h else None)
+        return VerifyReport(problems.total == 0, problems.listed(), count, h[0] if h else None, h[1] if h else None)
 
     # ---------------------------------------------------------------- exporting
 
-    def export(self, fmt: str, since: datetime | date | str | None = None,
-               until: datetime | date | str | None = None, out: Path | str | IO[str] | None = None) -> int:
+    def export(
+        self,
+        fmt: str,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        out: Path | str | IO[str] | None = None,
+    ) -> int:
         """Write rows as CSV or JSON lines to ``out`` (a path or a text stream); returns the count.
 
         CSV cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``
@@ -482,8 +576,22 @@ class AuditLog:
                 for r in rows:
                     fh.write(json.dumps(r.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
             else:
-                cols = ["seq", "ts", "kind", "actor", "host", "source", "path", "destination", "verdict", "label",
-                        "sha256", "data", "prev_hash", "row_hash"]
+                cols = [
+                    "seq",
+                    "ts",
+                    "kind",
+                    "actor",
+                    "host",
+                    "source",
+                    "path",
+                    "destination",
+                    "verdict",
+                    "label",
+                    "sha256",
+                    "data",
+                    "prev_hash",
+                    "row_hash",
+                ]
                 w = csv.writer(fh)
                 w.writerow(cols)
                 for r in rows:
@@ -492,8 +600,12 @@ class AuditLog:
                     w.writerow([_csv_safe(d[c]) for c in cols])
         return len(rows)
 
-    def report_html(self, since: datetime | date | str | None = None, until: datetime | date | str | None = None,
-                    out: Path | str | IO[str] | None = None) -> str:
+    def report_html(
+        self,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        out: Path | str | IO[str] | None = None,
+    ) -> str:
         """A self-contained HTML summary (inline SVG charts, no scripts); returns the HTML."""
         rows = self.query(since=since, until=until)
         doc = render_report(rows, self.verify(), since, until, str(self.path))
@@ -510,12 +622,21 @@ def scan_fields(result: FileResult, destination: str | None = None) -> dict[str,
     """The audit fields of one scan: verdict, reasons and a masked summary of findings."""
     o, d = result.outcome, result.decision
     return {
-        "path": o.path, "sha256": o.sha256, "bytes": o.bytes, "type": o.type,
-        "verdict": d.verdict.value, "label": d.label, "reasons": list(d.reasons), "overridable": d.overridable,
+        "path": o.path,
+        "sha256": o.sha256,
+        "bytes": o.bytes,
+        "type": o.type,
+        "verdict": d.verdict.value,
+        "label": d.label,
+        "reasons": list(d.reasons),
+        "overridable": d.overridable,
         "destination": destination if destination is not None else result.destination,
-        "error": o.error, "findings": summarise_findings(o.findings),
-        "partner_hits": [{k: h.get(k) for k in ("partner", "kind", "masked", "id_hash", "count")}
-                         for h in (_as_dict(h) for h in (o.notes.get("partner_hits") or []))],
+        "error": o.error,
+        "findings": summarise_findings(o.findings),
+        "partner_hits": [
+            {k: h.get(k) for k in ("partner", "kind", "masked", "id_hash", "count")}
+            for h in (_as_dict(h) for h in (o.notes.get("partner_hits") or []))
+        ],
         "pages_without_text": o.notes.get("pages_without_text"),
         "existing_label": (o.existing_label or {}).get("name") if isinstance(o.existing_label, dict) else None,
     }
@@ -535,13 +656,19 @@ def summarise_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     for pid, fs in sorted(groups.items()):
         hashes = list(dict.fromkeys(f.hash for f in fs if f.hash))
         masked = list(dict.fromkeys(f.masked for f in fs))
-        out.append({
-            "pattern": pid, "category": fs[0].category, "count": len(fs), "unique": len(hashes) or len(masked),
-            "severity": max((f.severity for f in fs), key=lambda s: s.rank).value,
-            "confidence": max((f.confidence for f in fs), key=lambda c: c.rank).value,
-            "hashes": hashes[:_HASHES_PER_PATTERN], "masked": masked[:_MASKED_PER_PATTERN],
-            "locations": list(dict.fromkeys(f.location.describe() for f in fs))[:5],
-        })
+        out.append(
+            {
+                "pattern": pid,
+                "category": fs[0].category,
+                "count": len(fs),
+                "unique": len(hashes) or len(masked),
+                "severity": max((f.severity for f in fs), key=lambda s: s.rank).value,
+                "confidence": max((f.confidence for f in fs), key=lambda c: c.rank).value,
+                "hashes": hashes[:_HASHES_PER_PATTERN],
+                "masked": masked[:_MASKED_PER_PATTERN],
+                "locations": list(dict.fromkeys(f.location.describe() for f in fs))[:5],
+            }
+        )
     return out
 
 
@@ -560,7 +687,7 @@ def time_bound(value: datetime | date | str, end: bool = False) -> str:
         day = value + timedelta(days=1) if end else value
         value = datetime.combine(day, time.min)
     if value.tzinfo is None:
-        value = value.astimezone()          # local time zone
+        value = value.astimezone()  # local time zone
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -598,8 +725,10 @@ def _check_head(head: list[Any], last: tuple[int, str] | None) -> list[str]:
         return [f"all rows missing (chain head records {seq} rows)"] if seq > 0 else []
     last_seq, last_hash = last
     if seq > last_seq:
-        return [f"{_gap(last_seq + 1, seq).replace(' (sequence gap)', '')} at the end "
-                f"(chain head records {seq} rows): the tail was deleted"]
+        return [
+            f"{_gap(last_seq + 1, seq).replace(' (sequence gap)', '')} at the end "
+            f"(chain head records {seq} rows): the tail was deleted"
+        ]
     if seq < last_seq:
         return [f"rows {seq + 1}–{last_seq} are not covered by the chain head (written outside Clearance?)"]
     if row_hash != last_hash:
@@ -640,7 +769,6 @@ def _split_sql(script: str) -> list[str]:
     return out
 
 
-
 # --------------------------------------------------------------------------- HTML report
 
 _VERDICT_COLOURS = {"allow": "#2e7d32", "label": "#f9a825", "block": "#c62828"}
@@ -653,8 +781,7 @@ text-align:left;vertical-align:top}th{background:#f5f5f5}.ok{color:#2e7d32}.bad{
 """
 
 
-def _bar_chart(items: Sequence[tuple[str, int]], colour: str | Mapping[str, str] = "#1565c0",
-               width: int = 560) -> str:
+def _bar_chart(items: Sequence[tuple[str, int]], colour: str | Mapping[str, str] = "#1565c0", width: int = 560) -> str:
     """Horizontal bars as inline SVG (no scripts, no external files)."""
     if not items:
         return '<p class="muted">nothing in this period</p>'
@@ -667,10 +794,12 @@ def _bar_chart(items: Sequence[tuple[str, int]], colour: str | Mapping[str, str]
         w = max(1, int((width - label_w - num_w) * value / top)) if value else 0
         fill = colour.get(label, "#1565c0") if isinstance(colour, Mapping) else colour
         short = label if len(label) <= 30 else label[:29] + "…"
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(short)}</text>'
-                     f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}">'
-                     f'<title>{html.escape(label)}: {value}</title></rect>'
-                     f'<text x="{label_w + w + 6}" y="{y + 13}">{value}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(short)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}">'
+            f"<title>{html.escape(label)}: {value}</title></rect>"
+            f'<text x="{label_w + w + 6}" y="{y + 13}">{value}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -679,8 +808,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     if not rows:
         return '<p class="muted">none in this period</p>'
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -701,18 +831,26 @@ def render_report(rows: Sequence[AuditRow], report: VerifyReport, since: Any, un
     reveals = [r for r in rows if r.kind == "reveal"]
     changes = [r for r in rows if r.kind in ("config_change", "pattern_set_change", "policy_change")]
     period = f"{since or 'beginning'} — {until or 'now'}"
-    status = (f'<p class="ok">Audit trail intact ({report.rows} rows; head {report.head_seq} '
-              f'<code>{html.escape(report.head_hash or "")}</code>).</p>' if report.ok else
-              '<p class="bad">Audit trail BROKEN:</p><ul>' +
-              "".join(f"<li>{html.escape(p)}</li>" for p in report.problems[:50]) + "</ul>")
-    dest_rows = [(d, c.get("allow", 0), c.get("label", 0), c.get("block", 0), sum(c.values()))
-                 for d, c in sorted(by_dest.items())]
+    status = (
+        f'<p class="ok">Audit trail intact ({report.rows} rows; head {report.head_seq} '
+        f"<code>{html.escape(report.head_hash or '')}</code>).</p>"
+        if report.ok
+        else '<p class="bad">Audit trail BROKEN:</p><ul>'
+        + "".join(f"<li>{html.escape(p)}</li>" for p in report.problems[:50])
+        + "</ul>"
+    )
+    dest_rows = [
+        (d, c.get("allow", 0), c.get("label", 0), c.get("block", 0), sum(c.values()))
+        for d, c in sorted(by_dest.items())
+    ]
     out = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<title>Clearance audit report</title>", f"<style>{_CSS}</style></head><body>",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        "<title>Clearance audit report</title>",
+        f"<style>{_CSS}</style></head><body>",
         "<h1>Clearance audit report</h1>",
         f'<p class="muted">Period: {html.escape(period)} · generated {html.escape(now_utc())} · '
-        f"database {html.escape(db)}</p>", status,
+        f"database {html.escape(db)}</p>",
+        status,
         f"<h2>Files by verdict ({len(scans)} scanned)</h2>",
         _bar_chart([(v, verdicts.get(v, 0)) for v in ("allow", "label", "block")], _VERDICT_COLOURS),
         "<h2>Files by destination</h2>",
@@ -720,25 +858,48 @@ def render_report(rows: Sequence[AuditRow], report: VerifyReport, since: Any, un
         _table(["Destination", "Allowed", "Labelled", "Blocked", "Total"], dest_rows),
         "<h2>Top patterns (files containing them)</h2>",
         _bar_chart(files_per_pattern.most_common(15)),
-        _table(["Pattern", "Files", "Findings"],
-               [(p, n, findings_per_pattern[p]) for p, n in files_per_pattern.most_common(15)]),
+        _table(
+            ["Pattern", "Files", "Findings"],
+            [(p, n, findings_per_pattern[p]) for p, n in files_per_pattern.most_common(15)],
+        ),
         f"<h2>Blocked files ({verdicts.get('block', 0)}; latest 100)</h2>",
-        _table(["Time (UTC)", "File", "Destination", "Reason"],
-               [(r.ts[:19].replace("T", " "), r.path, r.destination, (r.data.get("reasons") or [""])[0])
-                for r in [r for r in scans if r.verdict == "block"][-100:]]),
+        _table(
+            ["Time (UTC)", "File", "Destination", "Reason"],
+            [
+                (r.ts[:19].replace("T", " "), r.path, r.destination, (r.data.get("reasons") or [""])[0])
+                for r in [r for r in scans if r.verdict == "block"][-100:]
+            ],
+        ),
         f"<h2>Overrides ({len(overrides)})</h2>",
-        _table(["Time (UTC)", "Who", "File", "Destination", "Justification", "Reasons overridden"],
-               [(r.ts[:19].replace("T", " "), r.data.get("who") or r.actor, r.path, r.destination,
-                 r.data.get("justification"), "; ".join(r.data.get("reasons") or [])) for r in overrides]),
+        _table(
+            ["Time (UTC)", "Who", "File", "Destination", "Justification", "Reasons overridden"],
+            [
+                (
+                    r.ts[:19].replace("T", " "),
+                    r.data.get("who") or r.actor,
+                    r.path,
+                    r.destination,
+                    r.data.get("justification"),
+                    "; ".join(r.data.get("reasons") or []),
+                )
+                for r in overrides
+            ],
+        ),
         "<h2>Actions</h2>",
         _table(["Action", "Count"], sorted(actions.items())),
         f"<h2>Revealed values ({len(reveals)})</h2>",
-        _table(["Time (UTC)", "Who", "File", "Pattern", "Masked"],
-               [(r.ts[:19].replace("T", " "), r.actor, r.path, r.data.get("pattern"), r.data.get("masked"))
-                for r in reveals]),
+        _table(
+            ["Time (UTC)", "Who", "File", "Pattern", "Masked"],
+            [
+                (r.ts[:19].replace("T", " "), r.actor, r.path, r.data.get("pattern"), r.data.get("masked"))
+                for r in reveals
+            ],
+        ),
         f"<h2>Configuration and pattern-set changes ({len(changes)})</h2>",
-        _table(["Time (UTC)", "Who", "Kind", "File", "SHA-256"],
-               [(r.ts[:19].replace("T", " "), r.actor, r.kind, r.path, r.sha256) for r in changes]),
+        _table(
+            ["Time (UTC)", "Who", "Kind", "File", "SHA-256"],
+            [(r.ts[:19].replace("T", " "), r.actor, r.kind, r.path, r.sha256) for r in changes],
+        ),
         "</body></html>",
     ]
     return "\n".join(out)

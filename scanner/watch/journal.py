@@ -36,8 +36,10 @@ from scanner.record.audit import now_utc
 SCHEMA_VERSION = 1
 ACTIVE_STATES = ("seen", "scanning", "decided", "acting")
 UNFINISHED_STATES = (*ACTIVE_STATES, "failed")
-_COLS = ("id, path, destination, state, sha256, size, mtime_ns, ino, verdict, outcome, target, attempts, error, "
-         "source_kept, created, updated")
+_COLS = (
+    "id, path, destination, state, sha256, size, mtime_ns, ino, verdict, outcome, target, attempts, error, "
+    "source_kept, created, updated"
+)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -75,7 +77,7 @@ class Item:
     mtime_ns: int | None
     ino: int | None
     verdict: str | None
-    outcome: str | None      # released | quarantined | unchanged | ...
+    outcome: str | None  # released | quarantined | unchanged | ...
     target: str | None
     attempts: int
     error: str | None
@@ -93,8 +95,9 @@ class Item:
 
 
 def _item(r: tuple[Any, ...]) -> Item:
-    return Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], bool(r[13]),
-                r[14], r[15])
+    return Item(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], bool(r[13]), r[14], r[15]
+    )
 
 
 class WatchJournal:
@@ -112,8 +115,9 @@ class WatchJournal:
             try:
                 for stmt in _SCHEMA:
                     self._conn.execute(stmt)
-                self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                                   (str(SCHEMA_VERSION),))
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
                 row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -121,8 +125,10 @@ class WatchJournal:
             self._conn.execute("COMMIT")
         if row is None or int(row[0]) > SCHEMA_VERSION:
             self._conn.close()
-            raise ValueError(f"watch journal {self.path} was written by a newer Clearance "
-                             f"(schema {row[0] if row else '?'}); upgrade Clearance")
+            raise ValueError(
+                f"watch journal {self.path} was written by a newer Clearance "
+                f"(schema {row[0] if row else '?'}); upgrade Clearance"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -131,8 +137,9 @@ class WatchJournal:
     # ------------------------------------------------------------------ reading
     def latest(self, path: str) -> Item | None:
         with self._lock:
-            r = self._conn.execute(f"SELECT {_COLS} FROM items WHERE path = ? ORDER BY id DESC LIMIT 1",
-                                   (path,)).fetchone()
+            r = self._conn.execute(
+                f"SELECT {_COLS} FROM items WHERE path = ? ORDER BY id DESC LIMIT 1", (path,)
+            ).fetchone()
         return _item(r) if r else None
 
     def get(self, item_id: int) -> Item:
@@ -145,8 +152,9 @@ class WatchJournal:
     def unfinished(self) -> list[Item]:
         marks = ",".join("?" * len(UNFINISHED_STATES))
         with self._lock:
-            rows = self._conn.execute(f"SELECT {_COLS} FROM items WHERE state IN ({marks}) ORDER BY id",
-                                      UNFINISHED_STATES).fetchall()
+            rows = self._conn.execute(
+                f"SELECT {_COLS} FROM items WHERE state IN ({marks}) ORDER BY id", UNFINISHED_STATES
+            ).fetchall()
         return [_item(r) for r in rows]
 
     def items(self, path: str | None = None) -> list[Item]:
@@ -154,8 +162,7 @@ class WatchJournal:
             if path is None:
                 rows = self._conn.execute(f"SELECT {_COLS} FROM items ORDER BY id").fetchall()
             else:
-                rows = self._conn.execute(f"SELECT {_COLS} FROM items WHERE path = ? ORDER BY id",
-                                          (path,)).fetchall()
+                rows = self._conn.execute(f"SELECT {_COLS} FROM items WHERE path = ? ORDER BY id", (path,)).fetchall()
         return [_item(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
@@ -170,22 +177,26 @@ class WatchJournal:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                r = self._conn.execute(f"SELECT {_COLS} FROM items WHERE path = ? ORDER BY id DESC LIMIT 1",
-                                       (path,)).fetchone()
+                r = self._conn.execute(
+                    f"SELECT {_COLS} FROM items WHERE path = ? ORDER BY id DESC LIMIT 1", (path,)
+                ).fetchone()
                 last = _item(r) if r else None
                 if last is not None and not last.finished:
                     attempts = last.attempts
                     if last.state == "failed" and not last.same_file(size, mtime_ns, ino):
-                        attempts = 0          # changed since it failed: a fresh start
+                        attempts = 0  # changed since it failed: a fresh start
                     self._conn.execute(
                         "UPDATE items SET state = 'seen', destination = ?, size = ?, mtime_ns = ?, ino = ?, "
                         "attempts = ?, updated = ? WHERE id = ?",
-                        (destination, size, mtime_ns, ino, attempts, now, last.id))
+                        (destination, size, mtime_ns, ino, attempts, now, last.id),
+                    )
                     item_id = last.id
                 else:
                     cur = self._conn.execute(
                         "INSERT INTO items(path, destination, state, size, mtime_ns, ino, created, updated) "
-                        "VALUES (?,?,?,?,?,?,?,?)", (path, destination, "seen", size, mtime_ns, ino, now, now))
+                        "VALUES (?,?,?,?,?,?,?,?)",
+                        (path, destination, "seen", size, mtime_ns, ino, now, now),
+                    )
                     item_id = int(cur.lastrowid or 0)
                 r = self._conn.execute(f"SELECT {_COLS} FROM items WHERE id = ?", (item_id,)).fetchone()
             except BaseException:
@@ -196,17 +207,30 @@ class WatchJournal:
 
     def advance(self, item_id: int, state: str, **cols: Any) -> None:
         """Move an item to ``state``, setting other columns (sha256, verdict, outcome, ...) with it."""
-        allowed = {"sha256", "verdict", "outcome", "target", "attempts", "error", "source_kept", "size",
-                   "mtime_ns", "ino"}
+        allowed = {
+            "sha256",
+            "verdict",
+            "outcome",
+            "target",
+            "attempts",
+            "error",
+            "source_kept",
+            "size",
+            "mtime_ns",
+            "ino",
+        }
         unknown = set(cols) - allowed
         if unknown:
             raise ValueError(f"unknown journal column(s): {', '.join(sorted(unknown))}")
-        values = {k: (int(v) if isinstance(v, bool) else (str(v) if isinstance(v, Path) else v))
-                  for k, v in cols.items()}
+        values = {
+            k: (int(v) if isinstance(v, bool) else (str(v) if isinstance(v, Path) else v)) for k, v in cols.items()
+        }
         sets = "".join(f", {k} = ?" for k in values)
         with self._lock:
-            self._conn.execute(f"UPDATE items SET state = ?, updated = ?{sets} WHERE id = ?",
-                               (state, now_utc(), *values.values(), item_id))
+            self._conn.execute(
+                f"UPDATE items SET state = ?, updated = ?{sets} WHERE id = ?",
+                (state, now_utc(), *values.values(), item_id),
+            )
 
 
 class LockedError(Exception):
@@ -240,9 +264,10 @@ class InstanceLock:
                 other = fh.read(32).decode("ascii", "replace").strip()
             fh.close()
             who = f" (process {other})" if other.isdigit() else ""
-            raise LockedError(f"another Clearance watcher is already running for this audit trail{who}; "
-                              f"lock file {self.path}") from None
-        if sys.platform != "win32":   # Windows: the locked byte cannot be rewritten by others anyway
+            raise LockedError(
+                f"another Clearance watcher is already running for this audit trail{who}; lock file {self.path}"
+            ) from None
+        if sys.platform != "win32":  # Windows: the locked byte cannot be rewritten by others anyway
             fh.seek(0)
             fh.truncate()
             fh.write(str(os.getpid()).encode("ascii"))

@@ -54,31 +54,53 @@ class WatchEvent:
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"time": self.time, "kind": self.kind, "path": self.path, "destination": self.destination,
-                "verdict": self.verdict, "detail": self.detail}
+        return {
+            "time": self.time,
+            "kind": self.kind,
+            "path": self.path,
+            "destination": self.destination,
+            "verdict": self.verdict,
+            "detail": self.detail,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> WatchEvent:
-        return cls(str(d.get("time", "")), str(d.get("kind", "")), str(d.get("path", "")), d.get("destination"),
-                   d.get("verdict"), str(d.get("detail", "")))
+        return cls(
+            str(d.get("time", "")),
+            str(d.get("kind", "")),
+            str(d.get("path", "")),
+            d.get("destination"),
+            d.get("verdict"),
+            str(d.get("detail", "")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class FolderStatus:
     path: str
     destination: str
-    state: str                 # ok | missing | permission-denied | error
+    state: str  # ok | missing | permission-denied | error
     detail: str = ""
     since: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "destination": self.destination, "state": self.state, "detail": self.detail,
-                "since": self.since}
+        return {
+            "path": self.path,
+            "destination": self.destination,
+            "state": self.state,
+            "detail": self.detail,
+            "since": self.since,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FolderStatus:
-        return cls(str(d.get("path", "")), str(d.get("destination", "")), str(d.get("state", "")),
-                   str(d.get("detail", "")), str(d.get("since", "")))
+        return cls(
+            str(d.get("path", "")),
+            str(d.get("destination", "")),
+            str(d.get("state", "")),
+            str(d.get("detail", "")),
+            str(d.get("since", "")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +109,12 @@ class WatchStatus:
 
     state: str
     folders: tuple[FolderStatus, ...] = ()
-    waiting: int = 0            # files seen, not yet complete (stability stage)
-    queued: int = 0             # complete, waiting for a worker (bounded queue)
-    in_flight: int = 0          # submitted to the worker pool or being acted on
-    processed: dict[str, int] = field(default_factory=dict)   # by verdict: allow / label / block
-    outcomes: dict[str, int] = field(default_factory=dict)    # released / quarantined / failed / skipped
-    files_per_s: float = 0.0    # over the last minute
+    waiting: int = 0  # files seen, not yet complete (stability stage)
+    queued: int = 0  # complete, waiting for a worker (bounded queue)
+    in_flight: int = 0  # submitted to the worker pool or being acted on
+    processed: dict[str, int] = field(default_factory=dict)  # by verdict: allow / label / block
+    outcomes: dict[str, int] = field(default_factory=dict)  # released / quarantined / failed / skipped
+    files_per_s: float = 0.0  # over the last minute
     events: tuple[WatchEvent, ...] = ()
     errors: tuple[WatchEvent, ...] = ()
     started: str | None = None
@@ -104,26 +126,40 @@ class WatchStatus:
         return self.waiting + self.queued
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": STATUS_SCHEMA, "state": self.state, "folders": [f.to_dict() for f in self.folders],
-                "waiting": self.waiting, "queued": self.queued, "in_flight": self.in_flight,
-                "processed": dict(self.processed), "outcomes": dict(self.outcomes),
-                "files_per_s": round(self.files_per_s, 2), "events": [e.to_dict() for e in self.events],
-                "errors": [e.to_dict() for e in self.errors], "started": self.started, "updated": self.updated,
-                "pid": self.pid}
+        return {
+            "schema": STATUS_SCHEMA,
+            "state": self.state,
+            "folders": [f.to_dict() for f in self.folders],
+            "waiting": self.waiting,
+            "queued": self.queued,
+            "in_flight": self.in_flight,
+            "processed": dict(self.processed),
+            "outcomes": dict(self.outcomes),
+            "files_per_s": round(self.files_per_s, 2),
+            "events": [e.to_dict() for e in self.events],
+            "errors": [e.to_dict() for e in self.errors],
+            "started": self.started,
+            "updated": self.updated,
+            "pid": self.pid,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> WatchStatus:
         return cls(
             state=str(d.get("state", "unknown")),
             folders=tuple(FolderStatus.from_dict(f) for f in d.get("folders") or ()),
-            waiting=int(d.get("waiting") or 0), queued=int(d.get("queued") or 0),
+            waiting=int(d.get("waiting") or 0),
+            queued=int(d.get("queued") or 0),
             in_flight=int(d.get("in_flight") or 0),
             processed={str(k): int(v) for k, v in (d.get("processed") or {}).items()},
             outcomes={str(k): int(v) for k, v in (d.get("outcomes") or {}).items()},
             files_per_s=float(d.get("files_per_s") or 0.0),
             events=tuple(WatchEvent.from_dict(e) for e in d.get("events") or ()),
             errors=tuple(WatchEvent.from_dict(e) for e in d.get("errors") or ()),
-            started=d.get("started"), updated=str(d.get("updated") or ""), pid=int(d.get("pid") or 0))
+            started=d.get("started"),
+            updated=str(d.get("updated") or ""),
+            pid=int(d.get("pid") or 0),
+        )
 
     def age_seconds(self, now: datetime | None = None) -> float | None:
         """Seconds since the writer last refreshed this status (None: unknown)."""
@@ -187,9 +223,19 @@ def read_status(path: Path) -> WatchStatus | None:
     return WatchStatus.from_dict(data)
 
 
-def receipt_text(name: str, outcome: str, destination: str, verdict: str | None, label: str | None,
-                  reasons: Iterable[str], reference: int | None, sha256: str | None, *,
-                  released_as: str | None = None, note: str | None = None) -> str:
+def receipt_text(
+    name: str,
+    outcome: str,
+    destination: str,
+    verdict: str | None,
+    label: str | None,
+    reasons: Iterable[str],
+    reference: int | None,
+    sha256: str | None,
+    *,
+    released_as: str | None = None,
+    note: str | None = None,
+) -> str:
     """The note the person who dropped the file reads. Reasons carry masked values only."""
     reasons = [r for r in reasons if r]
     lines = [f"Clearance — {name}", f"Time: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}", ""]
@@ -199,9 +245,11 @@ def receipt_text(name: str, outcome: str, destination: str, verdict: str | None,
         if released_as and released_as != name:
             lines.append(f"(A file of the same name was already there; it was sent as {released_as}.)")
     elif outcome == "quarantined":
-        lines += [f"NOT SENT to {destination}: the file was moved to quarantine.",
-                  "If you believe this is wrong, ask your data-protection officer to review it"
-                  + (f" and quote reference {reference}." if reference else ".")]
+        lines += [
+            f"NOT SENT to {destination}: the file was moved to quarantine.",
+            "If you believe this is wrong, ask your data-protection officer to review it"
+            + (f" and quote reference {reference}." if reference else "."),
+        ]
     elif outcome == "waiting":
         lines.append(f"NOT SENT YET to {destination}. The file is still here; Clearance will try again.")
     else:

@@ -109,21 +109,57 @@ _RECEIPT_TMP_PREFIX = ".clearance-receipt-"
 # Names never taken: writers' temp and lock files, OS litter, and our own receipts.
 # Matched case-insensitively against the file name (Windows and macOS names are).
 IGNORE_PATTERNS: tuple[str, ...] = (
-    "~$*", ".~lock.*#", "*.tmp", "*.temp", "*.part", "*.partial", "*.crdownload", "*.download",
-    ".ds_store", "._*", "thumbs.db", "desktop.ini", "*.swp", "*~", ".clearance-*", "*" + RECEIPT_SUFFIX,
+    "~$*",
+    ".~lock.*#",
+    "*.tmp",
+    "*.temp",
+    "*.part",
+    "*.partial",
+    "*.crdownload",
+    "*.download",
+    ".ds_store",
+    "._*",
+    "thumbs.db",
+    "desktop.ini",
+    "*.swp",
+    "*~",
+    ".clearance-*",
+    "*" + RECEIPT_SUFFIX,
 )
 # Folders never descended into.
-IGNORE_DIRS: tuple[str, ...] = ("$recycle.bin", "system volume information", ".trash*", ".trashes",
-                                ".clearance-*", ".fseventsd", ".spotlight-v100")
-_OFFICE_EXTS = frozenset({".doc", ".docx", ".docm", ".dot", ".dotx", ".xls", ".xlsx", ".xlsm", ".xlsb", ".ppt",
-                          ".pptx", ".pptm", ".rtf", ".vsdx"})
+IGNORE_DIRS: tuple[str, ...] = (
+    "$recycle.bin",
+    "system volume information",
+    ".trash*",
+    ".trashes",
+    ".clearance-*",
+    ".fseventsd",
+    ".spotlight-v100",
+)
+_OFFICE_EXTS = frozenset(
+    {
+        ".doc",
+        ".docx",
+        ".docm",
+        ".dot",
+        ".dotx",
+        ".xls",
+        ".xlsx",
+        ".xlsm",
+        ".xlsb",
+        ".ppt",
+        ".pptx",
+        ".pptm",
+        ".rtf",
+        ".vsdx",
+    }
+)
 # An editor lock file older than this is taken to be stale (the editor crashed).
 EDITOR_LOCK_MAX_AGE_S = 2 * 3600.0
-MAX_ATTEMPTS = 5                      # scan/act failures before a file is left until it changes
+MAX_ATTEMPTS = 5  # scan/act failures before a file is left until it changes
 _EVENTS_KEPT = 50
 _ERRORS_KEPT = 20
-_EVENT_FILTER = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent, DirCreatedEvent,
-                 DirMovedEvent]
+_EVENT_FILTER = [FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent, DirCreatedEvent, DirMovedEvent]
 
 
 class WatchError(Exception):
@@ -189,8 +225,12 @@ def scan_options(config: Config) -> ScanOptions:
     from scanner.decide.policy import PartnerDictionary
 
     partners = PartnerDictionary.from_config(config)
-    return ScanOptions(limits=config.limits, pattern_dirs=tuple(str(p) for p in config.scan.pattern_dirs),
-                       hash_key=config.hash_key(), partners=partners if partners else None)
+    return ScanOptions(
+        limits=config.limits,
+        pattern_dirs=tuple(str(p) for p in config.scan.pattern_dirs),
+        hash_key=config.hash_key(),
+        partners=partners if partners else None,
+    )
 
 
 def journal_path_for(config: Config) -> Path:
@@ -234,14 +274,14 @@ def _sha256(path: Path) -> str:
 
 @dataclass(slots=True)
 class _Folder:
-    path: Path                       # as configured
-    real: str                        # realpath: macOS FSEvents reports /private/var for /var
+    path: Path  # as configured
+    real: str  # realpath: macOS FSEvents reports /private/var for /var
     destination: str
     state: str = "unknown"
     detail: str = ""
     since: str = ""
-    ident: tuple[int, int] | None = None   # (st_dev, st_ino): a folder replaced meanwhile needs a new watch
-    watch: Any = None                # watchdog ObservedWatch while scheduled
+    ident: tuple[int, int] | None = None  # (st_dev, st_ino): a folder replaced meanwhile needs a new watch
+    watch: Any = None  # watchdog ObservedWatch while scheduled
 
 
 @dataclass(slots=True)
@@ -251,13 +291,13 @@ class _Candidate:
     path: Path
     folder: _Folder
     last_event: float
-    sig: tuple[int, int] | None = None     # (size, mtime_ns) at the last poll
+    sig: tuple[int, int] | None = None  # (size, mtime_ns) at the last poll
     stable_since: float = 0.0
     next_check: float = 0.0
-    not_before: float = 0.0                # retry back-off after a failure
-    waiting_for: str = ""                  # why it is not taken yet (status)
+    not_before: float = 0.0  # retry back-off after a failure
+    waiting_for: str = ""  # why it is not taken yet (status)
     open_failures: int = 0
-    told: bool = False                     # a "not sent yet" receipt was written for this wait
+    told: bool = False  # a "not sent yet" receipt was written for this wait
 
 
 @dataclass(slots=True)
@@ -266,15 +306,16 @@ class _Job:
     folder: _Folder
     item: Item
     future: Future[list[DocOutcome]] | None = None
-    rescanned: bool = False          # scanned a second time after its worker died
+    rescanned: bool = False  # scanned a second time after its worker died
 
 
 @dataclass(slots=True)
 class _Counters:
     processed: dict[str, int] = field(default_factory=lambda: {"allow": 0, "label": 0, "block": 0})
-    outcomes: dict[str, int] = field(default_factory=lambda: {"released": 0, "quarantined": 0, "failed": 0,
-                                                              "skipped": 0})
-    done_times: deque[float] = field(default_factory=deque)     # monotonic times within the last minute
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: {"released": 0, "quarantined": 0, "failed": 0, "skipped": 0}
+    )
+    done_times: deque[float] = field(default_factory=deque)  # monotonic times within the last minute
 
 
 class _Handler(FileSystemEventHandler):
@@ -292,7 +333,7 @@ class _Handler(FileSystemEventHandler):
         path = os.fsdecode(raw)
         if event.is_directory:
             if kind in ("created", "moved"):
-                self._watcher._note_dir(path)   # a folder dropped in: walk it (not every OS reports its files)
+                self._watcher._note_dir(path)  # a folder dropped in: walk it (not every OS reports its files)
             return
         self._watcher._note(path, from_event=True)
 
@@ -310,11 +351,23 @@ class Watcher:
     thread): it must return quickly; the GUI re-emits it as a queued Qt signal.
     """
 
-    def __init__(self, config: Config, pool: WorkerPool | None = None, audit: AuditLog | None = None,
-                 on_event: Callable[[WatchEvent], None] | None = None, *,
-                 write_status_file: bool = True, status_interval: float = 1.0, rescan_interval: float = 30.0,
-                 supervise_interval: float = 2.0, retry_delay: float = 5.0, polling: bool = False,
-                 max_in_flight: int | None = None, queue_size: int | None = None, actors: int = 2):
+    def __init__(
+        self,
+        config: Config,
+        pool: WorkerPool | None = None,
+        audit: AuditLog | None = None,
+        on_event: Callable[[WatchEvent], None] | None = None,
+        *,
+        write_status_file: bool = True,
+        status_interval: float = 1.0,
+        rescan_interval: float = 30.0,
+        supervise_interval: float = 2.0,
+        retry_delay: float = 5.0,
+        polling: bool = False,
+        max_in_flight: int | None = None,
+        queue_size: int | None = None,
+        actors: int = 2,
+    ):
         if not config.watch.folders:
             raise WatchError("no watched folders are configured (add [[watch.folders]] to the configuration)")
         self.config = config
@@ -325,7 +378,7 @@ class Watcher:
         self.status_interval = status_interval
         self.rescan_interval = rescan_interval
         self.supervise_interval = supervise_interval
-        self.retry_delay = retry_delay              # first back-off after a failure; doubles, max 10 min
+        self.retry_delay = retry_delay  # first back-off after a failure; doubles, max 10 min
         self.polling = polling
         self._pool = pool
         self._own_pool = pool is None
@@ -342,30 +395,29 @@ class Watcher:
         # queue.Queue, not SimpleQueue: with two actors in SimpleQueue.get(timeout=0.1) one was
         # seen (CPython 3.11.7) to stay blocked for over 30 s after the queue emptied.
         self._completions: queue.Queue[_Job] = queue.Queue()
-        self._folders = [_Folder(wf.path, os.path.realpath(wf.path), wf.destination)
-                         for wf in config.watch.folders]
+        self._folders = [_Folder(wf.path, os.path.realpath(wf.path), wf.destination) for wf in config.watch.folders]
         self._policies = {f.destination: config.policy_for(f.destination) for f in self._folders}
         # Each folder as configured and as the OS may report it (macOS: /var -> /private/var).
         roots = {(os.path.normcase(r), id(f)): f for f in self._folders for r in (str(f.path), f.real)}
         self._roots = sorted(((r, f) for (r, _), f in roots.items()), key=lambda rf: -len(rf[0]))
 
-        self._lock = threading.Lock()                 # guards the maps below and the counters
+        self._lock = threading.Lock()  # guards the maps below and the counters
         self._waiting: dict[str, _Candidate] = {}
-        self._active: set[str] = set()                # queued, in the pool, or being acted on
-        self._dirty: set[str] = set()                 # changed again while active: look again after
+        self._active: set[str] = set()  # queued, in the pool, or being acted on
+        self._dirty: set[str] = set()  # changed again while active: look again after
         self._dir_requests: set[str] = set()
         self._in_flight: dict[str, _Job] = {}
         self._acting = 0
         self._counters = _Counters()
         self._events: deque[WatchEvent] = deque(maxlen=_EVENTS_KEPT)
         self._errors: deque[WatchEvent] = deque(maxlen=_ERRORS_KEPT)
-        self._walk_pending: set[str] = set()          # folders whose catch-up walk has not run yet
-        self._links_refused: set[str] = set()         # symbolic links already reported
-        self._dest_probe: dict[str, tuple[float, str | None]] = {}   # destination -> (when, problem)
-        self._backoff: dict[str, int] = {}            # uncounted retries per file (growing delay)
+        self._walk_pending: set[str] = set()  # folders whose catch-up walk has not run yet
+        self._links_refused: set[str] = set()  # symbolic links already reported
+        self._dest_probe: dict[str, tuple[float, str | None]] = {}  # destination -> (when, problem)
+        self._backoff: dict[str, int] = {}  # uncounted retries per file (growing delay)
 
         self._stop = threading.Event()
-        self._wake = threading.Event()                # the dispatcher has something to do
+        self._wake = threading.Event()  # the dispatcher has something to do
         self._paused = threading.Event()
         self._first_round = threading.Event()
         self._state = "stopped"
@@ -411,18 +463,26 @@ class Watcher:
         self._stop.clear()
         self._started_at = now_iso()
         self._started_mono = time.monotonic()
-        self._threads = [threading.Thread(target=self._guard(self._scheduler_loop), name="clearance-watch-scheduler",
-                                          daemon=True),
-                         threading.Thread(target=self._guard(self._dispatch_loop), name="clearance-watch-dispatch",
-                                          daemon=True)]
-        self._threads += [threading.Thread(target=self._guard(self._actor_loop), name=f"clearance-watch-actor-{i}",
-                                           daemon=True) for i in range(self.actors)]
+        self._threads = [
+            threading.Thread(target=self._guard(self._scheduler_loop), name="clearance-watch-scheduler", daemon=True),
+            threading.Thread(target=self._guard(self._dispatch_loop), name="clearance-watch-dispatch", daemon=True),
+        ]
+        self._threads += [
+            threading.Thread(target=self._guard(self._actor_loop), name=f"clearance-watch-actor-{i}", daemon=True)
+            for i in range(self.actors)
+        ]
         for t in self._threads:
             t.start()
         self._set_state("paused" if self._paused.is_set() else "running")
         self._emit("started", "", detail=f"watching {len(self._folders)} folder(s)")
-        _log(logging.INFO, "watch_started", folders=len(self._folders), jobs=self._jobs,
-             stable_seconds=self.stable_seconds, poll_interval=self.poll_interval)
+        _log(
+            logging.INFO,
+            "watch_started",
+            folders=len(self._folders),
+            jobs=self._jobs,
+            stable_seconds=self.stable_seconds,
+            poll_interval=self.poll_interval,
+        )
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop watching; the file being acted on is finished, scans in progress are abandoned
@@ -446,13 +506,12 @@ class Watcher:
         if stuck:
             # Say where: a service that cannot stop must tell the admin what it is waiting for.
             frames = sys._current_frames()
-            where = {t.name: "".join(traceback.format_stack(frames[t.ident])[-6:])
-                     for t in alive if t.ident in frames}
+            where = {t.name: "".join(traceback.format_stack(frames[t.ident])[-6:]) for t in alive if t.ident in frames}
             _log(logging.ERROR, "watch_stop_timeout", threads=",".join(stuck), stacks=json.dumps(where))
         with self._lock:
             jobs = list(self._in_flight.values())
             self._in_flight.clear()
-        for job in jobs:   # queued in the pool: cancelled; running: result dropped, redone next start
+        for job in jobs:  # queued in the pool: cancelled; running: result dropped, redone next start
             if job.future is not None:
                 job.future.cancel()
         self._emit("stopped", "", detail="watcher stopped")
@@ -486,17 +545,25 @@ class Watcher:
 
     def status(self) -> WatchStatus:
         with self._lock:
-            folders = tuple(FolderStatus(str(f.path), f.destination, f.state, f.detail, f.since)
-                            for f in self._folders)
+            folders = tuple(FolderStatus(str(f.path), f.destination, f.state, f.detail, f.since) for f in self._folders)
             now = time.monotonic()
             span = min(60.0, max(1e-3, now - self._started_mono)) if self._started_mono else 60.0
             recent = sum(1 for t in self._counters.done_times if now - t <= 60.0)
             return WatchStatus(
-                state=self._state, folders=folders, waiting=len(self._waiting), queued=self._ready.qsize(),
-                in_flight=len(self._in_flight) + self._acting, processed=dict(self._counters.processed),
-                outcomes=dict(self._counters.outcomes), files_per_s=recent / span if recent else 0.0,
-                events=tuple(self._events), errors=tuple(self._errors), started=self._started_at,
-                updated=now_iso(), pid=os.getpid())
+                state=self._state,
+                folders=folders,
+                waiting=len(self._waiting),
+                queued=self._ready.qsize(),
+                in_flight=len(self._in_flight) + self._acting,
+                processed=dict(self._counters.processed),
+                outcomes=dict(self._counters.outcomes),
+                files_per_s=recent / span if recent else 0.0,
+                events=tuple(self._events),
+                errors=tuple(self._errors),
+                started=self._started_at,
+                updated=now_iso(),
+                pid=os.getpid(),
+            )
 
     def waiting_reasons(self) -> dict[str, str]:
         """Why each waiting file is not taken yet ('' while its stability clock runs)."""
@@ -510,8 +577,9 @@ class Watcher:
             return False
         while time.monotonic() < deadline:
             with self._lock:
-                busy = bool(self._waiting or self._active or self._in_flight or self._dir_requests
-                            or self._walk_pending)
+                busy = bool(
+                    self._waiting or self._active or self._in_flight or self._dir_requests or self._walk_pending
+                )
             if not busy and self._ready.empty():
                 return True
             if self._stop.wait(0.05):
@@ -555,8 +623,7 @@ class Watcher:
         assert self._audit is not None
         for r in actions.recover(actions.Journal(self._audit)):
             self._emit("recovered", str(r.source), detail=r.message)
-            _log(logging.WARNING, "move_recovered", op=r.op, outcome=r.outcome, path=str(r.source),
-                 where=str(r.where))
+            _log(logging.WARNING, "move_recovered", op=r.op, outcome=r.outcome, path=str(r.source), where=str(r.where))
         for p in actions.sweep_stale_temp_files([self.config.quarantine.folder]):
             _log(logging.INFO, "stale_temp_removed", path=str(p))
         self._reconcile()
@@ -579,10 +646,22 @@ class Watcher:
                 e = done[-1]
                 kept = _same_content(path, e.source_sha256)
                 outcome = "released" if e.op == "release" else "quarantined"
-                self._journal.advance(item.id, "done", outcome=outcome, target=str(e.target),
-                                      sha256=e.source_sha256, source_kept=kept, **_stat_cols(path if kept else None))
-                self._emit("recovered", item.path, item.destination, e.audit_fields.get("verdict"),
-                           f"{outcome} before the interruption: {e.target.name}")
+                self._journal.advance(
+                    item.id,
+                    "done",
+                    outcome=outcome,
+                    target=str(e.target),
+                    sha256=e.source_sha256,
+                    source_kept=kept,
+                    **_stat_cols(path if kept else None),
+                )
+                self._emit(
+                    "recovered",
+                    item.path,
+                    item.destination,
+                    e.audit_fields.get("verdict"),
+                    f"{outcome} before the interruption: {e.target.name}",
+                )
                 self._receipt_after_recovery(path, item, e, outcome)
                 _log(logging.INFO, "item_reconciled", path=item.path, outcome=outcome)
             elif not path.exists():
@@ -616,6 +695,7 @@ class Watcher:
 
     def _guard(self, loop: Callable[[], None]) -> Callable[[], None]:
         """A thread body that turns an unexpected crash into a reported, fatal stop (never silent)."""
+
         def run() -> None:
             try:
                 loop()
@@ -625,17 +705,18 @@ class Watcher:
                 self._emit("error", "", detail=f"the watcher stopped working: {self.fatal}")
                 self._stop.set()
                 self._set_state("failed")
+
         return run
 
     # ------------------------------------------------------------------ stage 1: noting paths
     def _locate(self, raw: str) -> tuple[Path, _Folder] | None:
         """The path as spelled under its configured folder, and that folder (None: not ours)."""
-        norm = os.path.normcase(raw)      # Windows: case-insensitive, either slash (same length)
-        for root, f in self._roots:       # longest first: a folder watched inside another is its own
+        norm = os.path.normcase(raw)  # Windows: case-insensitive, either slash (same length)
+        for root, f in self._roots:  # longest first: a folder watched inside another is its own
             if norm == root:
                 return None
-            if norm.startswith(root) and norm[len(root):len(root) + 1] in (os.sep, "/"):
-                rel = raw[len(root) + 1:]
+            if norm.startswith(root) and norm[len(root) : len(root) + 1] in (os.sep, "/"):
+                rel = raw[len(root) + 1 :]
                 parts = Path(rel).parts
                 if any(is_ignored_dir(p) for p in parts[:-1]) or is_ignored(parts[-1]):
                     return None
@@ -695,14 +776,15 @@ class Watcher:
             if state == FOLDER_OK and (f.watch is None or f.ident != ident):
                 self._unschedule(f)
                 try:
-                    f.watch = self._observer.schedule(self._handler, str(f.path), recursive=True,
-                                                      event_filter=_EVENT_FILTER)
+                    f.watch = self._observer.schedule(
+                        self._handler, str(f.path), recursive=True, event_filter=_EVENT_FILTER
+                    )
                     f.ident = ident
                 except OSError as exc:
                     state, detail = _classify(exc)
                 else:
                     with self._lock:
-                        self._walk_pending.add(str(f.path))   # catch-up: files dropped while not watched
+                        self._walk_pending.add(str(f.path))  # catch-up: files dropped while not watched
             elif state != FOLDER_OK and f.watch is not None:
                 self._unschedule(f)
             if state != f.state or (state != FOLDER_OK and detail != f.detail):
@@ -732,7 +814,7 @@ class Watcher:
             if self._stop.is_set():
                 return
             if root in dirs and os.path.islink(root):
-                continue         # a linked folder dropped in: never followed (see _check_one)
+                continue  # a linked folder dropped in: never followed (see _check_one)
             self._walk(root)
 
     def _walk(self, root: str) -> None:
@@ -761,7 +843,7 @@ class Watcher:
             if self._stop.is_set():
                 return
             if self._ready.full():
-                return           # back-pressure: stays waiting, looked at again next tick
+                return  # back-pressure: stays waiting, looked at again next tick
             try:
                 self._check_one(cand, now)
             except Exception as exc:
@@ -785,7 +867,7 @@ class Watcher:
             # Never follow a link: it would send (and "move") a file the person who dropped
             # the link may not be allowed to read, with the service's rights.
             self._drop(key, cand)
-            self._refuse_link(cand, receipt=not through)   # no receipt written through a link either
+            self._refuse_link(cand, receipt=not through)  # no receipt written through a link either
             return
         if not stat_mod.S_ISREG(st.st_mode):
             self._drop(key, cand)
@@ -826,9 +908,20 @@ class Watcher:
             if not cand.told:
                 cand.told = True
                 self._emit("retrying", key, cand.folder.destination, detail=unavailable, error=True)
-                self._write_receipt(cand.path, receipt_text(
-                    cand.path.name, "waiting", self._title(cand.folder.destination), None, None, (), None, None,
-                    note=unavailable))
+                self._write_receipt(
+                    cand.path,
+                    receipt_text(
+                        cand.path.name,
+                        "waiting",
+                        self._title(cand.folder.destination),
+                        None,
+                        None,
+                        (),
+                        None,
+                        None,
+                        note=unavailable,
+                    ),
+                )
             return
         self._take(key, cand, st)
 
@@ -843,8 +936,9 @@ class Watcher:
         if cached is not None and now - cached[0] < self.retry_delay:
             return cached[1]
         folder = self.config.destinations[destination].folder
-        why = None if folder.is_dir() else f"the release folder of {self._title(destination)} is not available " \
-                                           f"({folder})"
+        why = (
+            None if folder.is_dir() else f"the release folder of {self._title(destination)} is not available ({folder})"
+        )
         self._dest_probe[destination] = (time.monotonic(), why)
         return why
 
@@ -853,9 +947,14 @@ class Watcher:
         assert self._journal is not None
         ino = int(st.st_ino)
         last = self._journal.latest(key)
-        if last is not None and last.same_file(st.st_size, st.st_mtime_ns, ino) and (
+        if (
+            last is not None
+            and last.same_file(st.st_size, st.st_mtime_ns, ino)
+            and (
                 (last.state == "done" and last.source_kept)
-                or (last.state == "failed" and last.attempts >= MAX_ATTEMPTS)):
+                or (last.state == "failed" and last.attempts >= MAX_ATTEMPTS)
+            )
+        ):
             # Released but the source could not be removed, or given up on: not again until it changes.
             self._drop(key, cand)
             return
@@ -865,7 +964,7 @@ class Watcher:
                 return
             del self._waiting[key]
             self._active.add(key)
-        self._ready.put_nowait(_Job(cand.path, cand.folder, item))   # only this thread puts: never full here
+        self._ready.put_nowait(_Job(cand.path, cand.folder, item))  # only this thread puts: never full here
         self._wake.set()
 
     def _refuse_link(self, cand: _Candidate, receipt: bool) -> None:
@@ -878,10 +977,21 @@ class Watcher:
         self._emit("skipped", key, cand.folder.destination, detail="a link, not a file: not sent", error=True)
         _log(logging.WARNING, "link_refused", path=key)
         if receipt:
-            self._write_receipt(cand.path, receipt_text(
-                cand.path.name, "failed", self._title(cand.folder.destination), None, None, (), None, None,
-                note="this is a link (shortcut) to another file, not the file itself: links are never sent. "
-                     "Copy the file itself into the folder."))
+            self._write_receipt(
+                cand.path,
+                receipt_text(
+                    cand.path.name,
+                    "failed",
+                    self._title(cand.folder.destination),
+                    None,
+                    None,
+                    (),
+                    None,
+                    None,
+                    note="this is a link (shortcut) to another file, not the file itself: links are never sent. "
+                    "Copy the file itself into the folder.",
+                ),
+            )
 
     def _drop(self, key: str, cand: _Candidate) -> None:
         with self._lock:
@@ -891,7 +1001,7 @@ class Watcher:
     # ------------------------------------------------------------------ stages 3 and 4: dispatch, act
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()          # before looking: a slot freed meanwhile sets it again
+            self._wake.clear()  # before looking: a slot freed meanwhile sets it again
             self._submit_ready()
             self._wake.wait(0.1)
 
@@ -934,14 +1044,14 @@ class Watcher:
         key = str(job.path)
         with self._lock:
             if self._in_flight.get(key) is not job:
-                return           # abandoned by stop()
+                return  # abandoned by stop()
             del self._in_flight[key]
             self._acting += 1
-        self._wake.set()                # a pool slot is free: the dispatcher may submit the next file
+        self._wake.set()  # a pool slot is free: the dispatcher may submit the next file
         kept = False
         try:
             if self._stop.is_set():
-                return           # abandoned: journal says "scanning", redone on the next start
+                return  # abandoned: journal says "scanning", redone on the next start
             assert job.future is not None
             if job.future.cancelled():
                 self._retry(job, "the scan was cancelled (worker pool closed)", count=False)
@@ -972,7 +1082,7 @@ class Watcher:
         itself hears it: that must not send a clean file to quarantine.
         """
         if self._stop.is_set():
-            return True          # stopping: abandon (redone on the next start)
+            return True  # stopping: abandon (redone on the next start)
         assert self._pool is not None
         key = str(job.path)
         _log(logging.WARNING, "worker_died_rescanning", path=key, error=outcomes[0].error if outcomes else None)
@@ -981,7 +1091,7 @@ class Watcher:
             self._in_flight[key] = job
         try:
             job.future = self._pool.submit(job.path, key, PRIORITY_BACKGROUND)
-        except RuntimeError:     # the shared pool was closed
+        except RuntimeError:  # the shared pool was closed
             with self._lock:
                 self._in_flight.pop(key, None)
             return False
@@ -991,7 +1101,7 @@ class Watcher:
     def _process(self, job: _Job, outcomes: list[DocOutcome]) -> None:
         assert self._journal is not None and self._audit is not None
         key, dest = str(job.path), job.folder.destination
-        if not outcomes:   # fail closed: nothing came back means nothing was checked
+        if not outcomes:  # fail closed: nothing came back means nothing was checked
             outcomes = [DocOutcome(key, "unsupported", "", 0, errors=["the scanner returned no result"])]
         results = decide_outcomes(outcomes, self._policies[dest], dest)
         top = next((r for r in results if r.path == key), results[0])
@@ -1006,8 +1116,9 @@ class Watcher:
         prev = self._previous_kept(key, job.item.id)
         if prev is not None and prev.sha256 == top.outcome.sha256:
             # The same content we already released/quarantined (its source could not be removed).
-            self._journal.advance(job.item.id, "done", outcome="unchanged", target=prev.target, source_kept=True,
-                                  **_stat_cols(job.path))
+            self._journal.advance(
+                job.item.id, "done", outcome="unchanged", target=prev.target, source_kept=True, **_stat_cols(job.path)
+            )
             self._count("skipped")
             return
         if not job.path.exists():
@@ -1031,9 +1142,10 @@ class Watcher:
             return
         folder = self.config.destinations[dest].folder
         if not folder.is_dir():
-            self._dest_probe.pop(dest, None)     # went away since the file was taken
-            self._retry(job, f"the release folder of {self._title(dest)} is not available ({folder})", count=False,
-                        result=top)
+            self._dest_probe.pop(dest, None)  # went away since the file was taken
+            self._retry(
+                job, f"the release folder of {self._title(dest)} is not available ({folder})", count=False, result=top
+            )
             return
         try:
             moved = actions.release(job.path, top, dest, self.config, self._audit, decision=top.decision)
@@ -1043,15 +1155,21 @@ class Watcher:
             elif not _same_content(job.path, top.outcome.sha256):
                 self._again(job, "changed while it was being scanned")
             elif not folder.is_dir():
-                self._retry(job, f"the release folder of {self._title(dest)} is not available ({folder})",
-                            count=False, result=top)
+                self._retry(
+                    job,
+                    f"the release folder of {self._title(dest)} is not available ({folder})",
+                    count=False,
+                    result=top,
+                )
             else:
                 # Fail closed: a file that should leave but cannot (e.g. its label cannot be
                 # written) is held in quarantine with the reason, not left in limbo.
                 why = f"could not be released to {self._title(dest)}: {exc}"
-                held = FileResult(top.outcome, Decision(Verdict.BLOCK, top.decision.label,
-                                                        (*top.decision.reasons, why), top.decision.overridable),
-                                  dest)
+                held = FileResult(
+                    top.outcome,
+                    Decision(Verdict.BLOCK, top.decision.label, (*top.decision.reasons, why), top.decision.overridable),
+                    dest,
+                )
                 _log(logging.WARNING, "release_failed", path=str(job.path), error=str(exc))
                 self._quarantine(job, held)
             return
@@ -1075,15 +1193,33 @@ class Watcher:
         title = self._title(dest)
         # The receipt before the journal says "done": a crash in between is reconciled at
         # the next start, which writes the receipt again; never a done file without one.
-        self._write_receipt(job.path, receipt_text(
-            job.path.name, outcome, title, result.verdict.value, result.decision.label, result.decision.reasons,
-            moved.audit_seq, result.outcome.sha256, released_as=moved.target.name if outcome == "released" else None,
-            note=moved.source_kept))
+        self._write_receipt(
+            job.path,
+            receipt_text(
+                job.path.name,
+                outcome,
+                title,
+                result.verdict.value,
+                result.decision.label,
+                result.decision.reasons,
+                moved.audit_seq,
+                result.outcome.sha256,
+                released_as=moved.target.name if outcome == "released" else None,
+                note=moved.source_kept,
+            ),
+        )
         with self._lock:
             self._backoff.pop(key, None)
         kept = moved.source_kept is not None and job.path.exists()
-        self._journal.advance(job.item.id, "done", outcome=outcome, target=str(moved.target), source_kept=kept,
-                              error=moved.source_kept, **_stat_cols(job.path if kept else None))
+        self._journal.advance(
+            job.item.id,
+            "done",
+            outcome=outcome,
+            target=str(moved.target),
+            source_kept=kept,
+            error=moved.source_kept,
+            **_stat_cols(job.path if kept else None),
+        )
         self._count(outcome, done=True)
         if outcome == "released":
             label = f", labelled {result.decision.label}" if result.verdict is Verdict.LABEL else ""
@@ -1093,9 +1229,17 @@ class Watcher:
         if moved.source_kept:
             detail += f" ({moved.source_kept})"
         self._emit(outcome, key, dest, result.verdict.value, detail)
-        _log(logging.INFO, "file_" + outcome, path=key, destination=dest, verdict=result.verdict.value,
-             label=result.decision.label, target=str(moved.target), audit=moved.audit_seq,
-             source_kept=moved.source_kept)
+        _log(
+            logging.INFO,
+            "file_" + outcome,
+            path=key,
+            destination=dest,
+            verdict=result.verdict.value,
+            label=result.decision.label,
+            target=str(moved.target),
+            audit=moved.audit_seq,
+            source_kept=moved.source_kept,
+        )
 
     def _gone(self, job: _Job) -> None:
         assert self._journal is not None
@@ -1116,32 +1260,55 @@ class Watcher:
         key, dest = str(job.path), job.folder.destination
         attempts = job.item.attempts if count else max(0, job.item.attempts - 1)
         gave_up = count and attempts >= MAX_ATTEMPTS
-        self._journal.advance(job.item.id, "failed", error=why, attempts=attempts,
-                              **_stat_cols(job.path if job.path.exists() else None))
+        self._journal.advance(
+            job.item.id, "failed", error=why, attempts=attempts, **_stat_cols(job.path if job.path.exists() else None)
+        )
         if gave_up:
             self._count("failed")
-            self._emit("failed", key, dest, result.verdict.value if result else None,
-                       f"{why}; gave up after {attempts} attempts — the file stays in the folder "
-                       f"(save or copy it again to retry)", error=True)
+            self._emit(
+                "failed",
+                key,
+                dest,
+                result.verdict.value if result else None,
+                f"{why}; gave up after {attempts} attempts — the file stays in the folder "
+                f"(save or copy it again to retry)",
+                error=True,
+            )
             _log(logging.ERROR, "file_failed", path=key, reason=why, attempts=attempts)
         else:
             with self._lock:
                 n = self._backoff[key] = self._backoff.get(key, 0) + 1
             delay = min(600.0, self.retry_delay * (2 ** (n - 1)))
-            self._emit("retrying", key, dest, result.verdict.value if result else None,
-                       f"{why}; will retry in {delay:.0f} s", error=True)
+            self._emit(
+                "retrying",
+                key,
+                dest,
+                result.verdict.value if result else None,
+                f"{why}; will retry in {delay:.0f} s",
+                error=True,
+            )
             _log(logging.WARNING, "file_retry", path=key, reason=why, attempts=attempts, delay_s=round(delay, 1))
             with self._lock:
                 if key not in self._waiting:
-                    self._waiting[key] = _Candidate(job.path, job.folder, last_event=0.0,
-                                                    not_before=time.monotonic() + delay)
+                    self._waiting[key] = _Candidate(
+                        job.path, job.folder, last_event=0.0, not_before=time.monotonic() + delay
+                    )
                     self._dirty.discard(key)
         if job.path.exists():
-            self._write_receipt(job.path, receipt_text(
-                job.path.name, "failed" if gave_up else "waiting", self._title(dest),
-                result.verdict.value if result else None, result.decision.label if result else None,
-                result.decision.reasons if result else (), None, result.outcome.sha256 if result else None,
-                note=why))
+            self._write_receipt(
+                job.path,
+                receipt_text(
+                    job.path.name,
+                    "failed" if gave_up else "waiting",
+                    self._title(dest),
+                    result.verdict.value if result else None,
+                    result.decision.label if result else None,
+                    result.decision.reasons if result else (),
+                    None,
+                    result.outcome.sha256 if result else None,
+                    note=why,
+                ),
+            )
 
     def _release(self, key: str) -> None:
         """The file is no longer active; if it changed meanwhile, look at it again."""
@@ -1167,8 +1334,15 @@ class Watcher:
                 while times and now - times[0] > 60.0:
                     times.popleft()
 
-    def _emit(self, kind: str, path: str, destination: str | None = None, verdict: str | None = None,
-              detail: str = "", error: bool = False) -> None:
+    def _emit(
+        self,
+        kind: str,
+        path: str,
+        destination: str | None = None,
+        verdict: str | None = None,
+        detail: str = "",
+        error: bool = False,
+    ) -> None:
         ev = WatchEvent(now_iso(), kind, path, destination, verdict, detail)
         with self._lock:
             self._events.append(ev)
@@ -1210,11 +1384,21 @@ class Watcher:
         f = e.audit_fields
         if not path.parent.is_dir():
             return
-        self._write_receipt(path, receipt_text(
-            path.name, outcome, self._title(item.destination), f.get("verdict"), f.get("label"),
-            tuple(f.get("reasons") or ()), None, e.source_sha256,
-            released_as=e.target.name if outcome == "released" else None,
-            note="completed after the watcher was interrupted"))
+        self._write_receipt(
+            path,
+            receipt_text(
+                path.name,
+                outcome,
+                self._title(item.destination),
+                f.get("verdict"),
+                f.get("label"),
+                tuple(f.get("reasons") or ()),
+                None,
+                e.source_sha256,
+                released_as=e.target.name if outcome == "released" else None,
+                note="completed after the watcher was interrupted",
+            ),
+        )
 
 
 # --------------------------------------------------------------------------- module helpers
@@ -1252,8 +1436,12 @@ def _stat_cols(path: Path | None) -> dict[str, int | None]:
 
 # How ``pool`` words a worker that died or never started (as opposed to a file's own
 # problem such as a timeout or the memory limit, which a second scan would repeat).
-_WORKER_DEATH = ("scanner worker was killed by signal", "scanner worker stopped unexpectedly",
-                 "scanner worker did not start", "scanner worker could not be started")
+_WORKER_DEATH = (
+    "scanner worker was killed by signal",
+    "scanner worker stopped unexpectedly",
+    "scanner worker did not start",
+    "scanner worker could not be started",
+)
 
 
 def _worker_died(outcomes: list[DocOutcome]) -> bool:

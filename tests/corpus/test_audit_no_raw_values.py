@@ -22,10 +22,29 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_audit_database_holds_no_planted_raw_value(corpus: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.sqlite"
     cfg = tmp_path / "clearance.toml"
-    cfg.write_text(f'schema_version = 1\n[audit]\ndatabase = "{db.as_posix()}"\n'
-                   f'hash_key_file = "{(tmp_path / "hash.key").as_posix()}"\n', encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--reveal", "--config", str(cfg),
-                        str(corpus / "dev")], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    cfg.write_text(
+        f'schema_version = 1\n[audit]\ndatabase = "{db.as_posix()}"\n'
+        f'hash_key_file = "{(tmp_path / "hash.key").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scanner",
+            "scan",
+            "--format",
+            "jsonl",
+            "--reveal",
+            "--config",
+            str(cfg),
+            str(corpus / "dev"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode in (0, 1), r.stderr[-2000:]
     scanned = [json.loads(x) for x in r.stdout.splitlines()]
     assert sum(len(o["findings"]) for o in scanned) > 700, "the scan really found the planted values"

@@ -41,15 +41,20 @@ def nrm(s: str) -> str:
 @pytest.fixture(scope="module")
 def extracted(corpus: Path) -> dict[str, list[tuple[str, str]]]:
     dev = corpus / "dev"
-    r = subprocess.run([sys.executable, "-m", "scanner", "extract", "--format", "jsonl", str(dev)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=1200)
+    r = subprocess.run(
+        [sys.executable, "-m", "scanner", "extract", "--format", "jsonl", str(dev)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert "Traceback" not in r.stderr, r.stderr[-2000:]
     by_file: dict[str, list[tuple[str, str]]] = defaultdict(list)
     prefix = str(dev) + "/"
     for line in r.stdout.splitlines():
         o = json.loads(line)
         path = o["path"].replace("\\", "/")
-        path = path[len(prefix):] if path.startswith(prefix) else path
+        path = path[len(prefix) :] if path.startswith(prefix) else path
         if "text" in o:
             by_file[path].append((o["location"]["part"], nrm(o["text"])))
     return by_file

@@ -37,14 +37,35 @@ def score(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("devscore")
     findings = tmp / "findings.jsonl"
     with findings.open("wb") as out:
-        proc = subprocess.run([sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--reveal", "--no-audit",
-                               str(DEV)], cwd=ROOT, stdout=out, stderr=subprocess.PIPE, timeout=900)
+        proc = subprocess.run(
+            [sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--reveal", "--no-audit", str(DEV)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            timeout=900,
+        )
     # exit 1 = something was blocked (expected on this corpus); 2 = usage/config error
     assert proc.returncode in (0, 1), proc.stderr.decode(errors="replace")[-2000:]
     details = tmp / "details.json"
-    res = subprocess.run([sys.executable, str(SCORER), "--truth", str(DEV / "truth.jsonl"), "--findings",
-                          str(findings), "--map", str(MAP), "--quiet", "--json-out", str(details)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(SCORER),
+            "--truth",
+            str(DEV / "truth.jsonl"),
+            "--findings",
+            str(findings),
+            "--map",
+            str(MAP),
+            "--quiet",
+            "--json-out",
+            str(details),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     summary = json.loads(res.stdout.strip().splitlines()[-1])
     return {"summary": summary, "details": json.loads(details.read_text())}

@@ -14,10 +14,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pages(path: Path) -> list[dict]:
-    r = subprocess.run([sys.executable, "-m", "scanner", "extract", "--format", "jsonl", str(path)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
-    return [o for o in map(json.loads, r.stdout.splitlines())
-            if o.get("location", {}).get("part") == "body" and "page" in o["location"] and "!" not in o["path"]]
+    r = subprocess.run(
+        [sys.executable, "-m", "scanner", "extract", "--format", "jsonl", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return [
+        o
+        for o in map(json.loads, r.stdout.splitlines())
+        if o.get("location", {}).get("part") == "body" and "page" in o["location"] and "!" not in o["path"]
+    ]
 
 
 def test_vertical_japanese_goes_to_pdfminer_and_latin_text_to_pdfium(corpus: Path) -> None:

@@ -31,8 +31,8 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / ".." / "shared" / "corpus"
-TOLERANCE = 0.999   # 0.1 %: leader dots and ligatures the engines read differently (31 of 237,103 in one book)
-PDFMINER_SECONDS = 45.0      # per file; pdfminer's layout analysis is slow on big books
+TOLERANCE = 0.999  # 0.1 %: leader dots and ligatures the engines read differently (31 of 237,103 in one book)
+PDFMINER_SECONDS = 45.0  # per file; pdfminer's layout analysis is slow on big books
 OURS_SECONDS = 60.0
 
 # name -> why our page text is shorter than pdfminer's. Each was read by hand. The first
@@ -42,21 +42,21 @@ OURS_SECONDS = 60.0
 SHORTFALLS: dict[str, str] = {
     # No text lost.
     "pdfjs__SimFang-variant.pdf": "pdfminer shows GBK-coded Chinese as Latin-1 byte pairs (two characters "
-                                  "per character); ours decodes it, and re-decoding pdfminer's gives our text",
+    "per character); ours decodes it, and re-decoding pdfminer's gives our text",
     "pdfjs__XiaoBiaoSong.pdf": "pdfminer shows GBK-coded Chinese as Latin-1 byte pairs; re-decoded, pdfminer's "
-                               "text has fewer characters than ours",
+    "text has fewer characters than ours",
     "pdfsamples__google-doc-document.pdf": "913 of 917: the 4 missing are icon glyphs in the supplementary "
-                                           "private use area (U+F0388, U+F03B2, U+F03D9, U+F0457) that "
-                                           "PDFium does not report; every letter is in our text",
+    "private use area (U+F0388, U+F03B2, U+F03D9, U+F0457) that "
+    "PDFium does not report; every letter is in our text",
     "tika__testPDF_acroform3.pdf": "one watermark line drawn five times over itself; PDFium reads it once, "
-                                   "pdfminer five times; every word is in our text",
+    "pdfminer five times; every word is in our text",
     # Fail closed: the file is reported unscannable (never clean), while pdfminer reads it.
     "pdfjs__issue15893_reduced.pdf": "PDFium refuses the encryption (password error) and we report 'encrypted PDF'; "
-                                     "pdfminer opens it with the empty user password",
+    "pdfminer opens it with the empty user password",
     "pypdf__r5-user-password.pdf": "revision 5 (AES-256 pre-release) encryption: PDFium asks for a password and we "
-                                   "report 'encrypted PDF'; pdfminer opens it with the empty user password",
+    "report 'encrypted PDF'; pdfminer opens it with the empty user password",
     "pypdf__r6-user-password.pdf": "as r5: PDFium asks for a password and we report 'encrypted PDF'; pdfminer "
-                                   "opens it with the empty user password",
+    "opens it with the empty user password",
 }
 
 
@@ -152,7 +152,7 @@ def parity() -> dict[str, tuple[Any, Any]]:
 
 def _shortfall(miner: Any, ours: Any) -> bool:
     if not isinstance(miner, int) or miner == 0:
-        return False        # pdfminer read nothing, failed or timed out: nothing to compare
+        return False  # pdfminer read nothing, failed or timed out: nothing to compare
     return not isinstance(ours, tuple) or ours[0] < TOLERANCE * miner
 
 
@@ -163,13 +163,14 @@ def test_pdfium_path_reads_at_least_what_pdfminer_reads(parity: dict[str, tuple[
     unexplained = {n: v for n, v in short.items() if n not in SHORTFALLS}
     stale = [n for n in SHORTFALLS if n in parity and not _shortfall(*parity[n])]
     skipped = {n: m for n, (m, _) in parity.items() if not isinstance(m, int)}
-    print(f"\n{len(compared)} PDFs compared; pdfminer skipped {len(skipped)} ({skipped}); "
-          f"{len(short)} listed shortfalls")
+    print(
+        f"\n{len(compared)} PDFs compared; pdfminer skipped {len(skipped)} ({skipped}); {len(short)} listed shortfalls"
+    )
     assert not unexplained, f"our page text is short of pdfminer's (ours, problem) vs pdfminer: {unexplained}"
     assert not stale, f"listed shortfalls that no longer fall short (remove them): {stale}"
 
 
-if __name__ == "__main__":   # python tests/corpus/test_pdf_text_parity.py: print the table
+if __name__ == "__main__":  # python tests/corpus/test_pdf_text_parity.py: print the table
     folder = CORPUS / "realworld" / "pdf"
     names = sorted(str(p) for p in folder.glob("*.pdf"))
     t0 = time.monotonic()

@@ -21,8 +21,13 @@ def test_realworld_sweep(corpus: Path, tmp_path: Path) -> None:
     files = sorted(p for p in rw.rglob("*") if p.is_file() and p.name not in ("SOURCES.md", "MANIFEST.tsv"))
     assert len(files) >= 600
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--no-audit", "--jobs", "2",
-                        *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=1500)
+    r = subprocess.run(
+        [sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--no-audit", "--jobs", "2", *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     elapsed = time.monotonic() - t0
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     lines = [json.loads(x) for x in r.stdout.splitlines()]
@@ -42,8 +47,10 @@ def test_realworld_sweep(corpus: Path, tmp_path: Path) -> None:
         if o["type"] == "unsupported" and o["verdict"] == "allow":
             bad_allow.append(o["path"])
     slow = sorted(lines, key=lambda o: -o.get("seconds", 0))[:5]
-    print(f"\nrealworld: {len(files)} files in {elapsed:.0f} s; " + "; ".join(f"{k}: {v}" for k, v in
-                                                                          outcome.most_common()))
+    print(
+        f"\nrealworld: {len(files)} files in {elapsed:.0f} s; "
+        + "; ".join(f"{k}: {v}" for k, v in outcome.most_common())
+    )
     print("slowest:", ", ".join(f"{Path(o['path']).name} {o.get('seconds', 0):.1f}s" for o in slow))
     assert not bad_allow, f"unreadable files allowed: {bad_allow[:10]}"
     # no file needs the per-file limit: each one finishes (or fails) well inside it

@@ -52,7 +52,7 @@ def workbooks(corpus: Path) -> list[Path]:
 
 def _first_difference(fast: list[object], ref: list[object]) -> str:
     at = next((i for i, (a, b) in enumerate(zip(fast, ref, strict=False)) if a != b), min(len(fast), len(ref)))
-    return f"event {at} of {len(fast)}/{len(ref)}: {fast[at:at + 1]!r} != {ref[at:at + 1]!r}"
+    return f"event {at} of {len(fast)}/{len(ref)}: {fast[at : at + 1]!r} != {ref[at : at + 1]!r}"
 
 
 def test_fast_path_gives_the_reference_events(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,8 +77,10 @@ def test_fast_path_gives_the_reference_events(corpus: Path, monkeypatch: pytest.
     rows = sum(r.fast_rows for r in readers)
     odd = sum(r.odd_nodes for r in readers)
     whole = sum(not r.fast for r in readers)
-    print(f"\n{len(files)} workbooks, {len(readers)} sheet parts: {rows:,} rows read by the patterns, "
-          f"{odd} nodes by lxml, {whole} parts by iterparse; {len(differ)} differ")
+    print(
+        f"\n{len(files)} workbooks, {len(readers)} sheet parts: {rows:,} rows read by the patterns, "
+        f"{odd} nodes by lxml, {whole} parts by iterparse; {len(differ)} differ"
+    )
     assert not differ, "\n".join(differ)
     # The comparison means something only if every reader was exercised.
     assert rows > 100_000 and odd > 0 and whole > 0

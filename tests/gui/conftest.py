@@ -76,7 +76,7 @@ must_not_match = ["LNB-24-42"]
 class Workspace:
     root: Path
     config: Path
-    files: Path          # where tests write the documents they scan
+    files: Path  # where tests write the documents they scan
     acme: Path
     borealis: Path
     quarantine: Path
@@ -99,8 +99,10 @@ def write_workspace(root: Path, hash_key_file: Path) -> Workspace:
         d.mkdir(parents=True, exist_ok=True)
     (admin / "local.toml").write_text(ADMIN_SET, encoding="utf-8")
     config = root / "clearance.toml"
-    config.write_text(CONFIG_TEMPLATE.format(pattern_dirs=f'"{admin.as_posix()}"',
-                                             hash_key=hash_key_file.as_posix()), encoding="utf-8")
+    config.write_text(
+        CONFIG_TEMPLATE.format(pattern_dirs=f'"{admin.as_posix()}"', hash_key=hash_key_file.as_posix()),
+        encoding="utf-8",
+    )
     return Workspace(root, config, files, acme, borealis, root / "Quarantine", admin)
 
 
@@ -153,7 +155,7 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         allowed = max(workers_before, pool.jobs if pool is not None else 0)
         if (not extra and len(workers) <= allowed) or time.monotonic() > deadline:
             break
-        time.sleep(0.05)     # a thread that was told to stop may need a moment to finish
+        time.sleep(0.05)  # a thread that was told to stop may need a moment to finish
     assert not extra, f"threads left running: {extra}"
     assert len(workers) <= allowed, f"{len(workers)} worker processes left running (expected at most {allowed})"
 
@@ -191,12 +193,12 @@ def _drop_files(target, paths: list[Path]) -> None:  # type: ignore[no-untyped-d
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(target.width() / 2, target.height() / 2)
-    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     target.dragEnterEvent(enter)
     assert enter.isAccepted(), "the drop target refused the drag"
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     target.dropEvent(drop)
     assert drop.isAccepted(), "the drop target refused the drop"
 

@@ -25,8 +25,14 @@ def audited(qtbot, window, workspace, scan_and_wait):  # type: ignore[no-untyped
     combo.setCurrentIndex(combo.findData("acme"))
     scan_and_wait(window, [workspace.files / "employee.txt", workspace.files / "minutes.txt"])
     window.controller.audit_writer.wait_idle()
-    window.controller.audit.record("scan", path="/elsewhere/report.pdf", verdict="label", destination="borealis",
-                                   actor="auditor-2", findings=[{"pattern": "fin-iban", "count": 1}])
+    window.controller.audit.record(
+        "scan",
+        path="/elsewhere/report.pdf",
+        verdict="label",
+        destination="borealis",
+        actor="auditor-2",
+        findings=[{"pattern": "fin-iban", "count": 1}],
+    )
     window.tabs.setCurrentIndex(window.AUDIT)
     return window.audit_view
 
@@ -82,8 +88,9 @@ def test_export_csv_writes_the_rows(qtbot, audited, workspace, monkeypatch) -> N
     target = workspace.root / "export.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     view.use_since.setChecked(True)
-    view.since.setDateTime(QDateTime.fromString((datetime.now() - timedelta(hours=1)).isoformat(timespec="seconds"),
-                                                Qt.DateFormat.ISODate))
+    view.since.setDateTime(
+        QDateTime.fromString((datetime.now() - timedelta(hours=1)).isoformat(timespec="seconds"), Qt.DateFormat.ISODate)
+    )
     qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Exported" in view.status.text(), timeout=10_000)
     with open(target, newline="", encoding="utf-8") as fh:

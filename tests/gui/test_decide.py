@@ -68,7 +68,7 @@ def test_release_writes_the_copy_to_the_partner_folder(qtbot, window, workspace,
     assert "released to" in blocker.args[1]
     released = workspace.acme / "minutes.txt"
     assert released.read_text(encoding="utf-8") == CLEAN_TEXT
-    assert doc.exists()                      # the GUI releases a copy; the original stays
+    assert doc.exists()  # the GUI releases a copy; the original stays
     assert "released to" in window.scan_view.model.index(0, ResultsModel.STATUS).data()
     rows = actions(window, "release")
     assert len(rows) == 1 and rows[0].destination == "acme" and rows[0].source == "gui"
@@ -101,8 +101,7 @@ def test_quarantine_moves_the_file_with_a_reason_record(qtbot, window, workspace
     scan_and_wait(window, [doc])
     detail = select(window, doc)
     asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(window.controller.action_finished, timeout=30_000):
         qtbot.mouseClick(detail.quarantine_button, Qt.MouseButton.LeftButton)
     assert asked, "quarantine must ask first"
@@ -111,7 +110,7 @@ def test_quarantine_moves_the_file_with_a_reason_record(qtbot, window, workspace
     record = json.loads((workspace.quarantine / "employee.txt.clearance.json").read_text(encoding="utf-8"))
     assert record["verdict"] == "block" and "212-67-4431" not in json.dumps(record)
     assert actions(window, "quarantine")
-    assert not detail.quarantine_button.isEnabled()       # nothing left to quarantine
+    assert not detail.quarantine_button.isEnabled()  # nothing left to quarantine
 
 
 def test_override_asks_for_a_justification_and_is_audited(qtbot, window, workspace, monkeypatch, scan_and_wait) -> None:  # type: ignore[no-untyped-def]
@@ -181,7 +180,7 @@ def test_archive_member_rows_act_on_their_archive(qtbot, window, workspace, scan
     model = window.scan_view.model
     names = [model.row(i).name for i in range(model.rowCount())]
     assert names[0] == "bundle.zip" and "bundle.zip!hr/employee.txt" in names
-    assert model.row(0).result.verdict.value == "block"          # the worst member decides
+    assert model.row(0).result.verdict.value == "block"  # the worst member decides
     member = next(i for i in range(model.rowCount()) if model.row(i).name == "bundle.zip!hr/employee.txt")
     window.scan_view.table.selectRow(window.scan_view.proxy.mapFromSource(model.index(member, 0)).row())
     detail = window.scan_view.detail

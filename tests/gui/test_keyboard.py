@@ -17,8 +17,13 @@ def active(qtbot, window):  # type: ignore[no-untyped-def]
 
 
 def test_ctrl_number_switches_views(qtbot, active) -> None:  # type: ignore[no-untyped-def]
-    for n, expected in ((3, active.PATTERNS), (4, active.AUDIT), (5, active.SETTINGS), (2, active.WATCHER),
-                        (1, active.SCAN)):
+    for n, expected in (
+        (3, active.PATTERNS),
+        (4, active.AUDIT),
+        (5, active.SETTINGS),
+        (2, active.WATCHER),
+        (1, active.SCAN),
+    ):
         qtbot.keyClick(active, Qt.Key(Qt.Key.Key_0 + n), Qt.KeyboardModifier.ControlModifier)
         assert active.tabs.currentIndex() == expected
 
@@ -36,11 +41,25 @@ def test_find_focuses_the_filter_and_escape_cancels(qtbot, active, monkeypatch) 
 
 def test_buttons_have_mnemonics_and_views_have_accessible_names(window) -> None:  # type: ignore[no-untyped-def]
     d = window.scan_view.detail
-    for button in (d.release_button, d.quarantine_button, d.override_button, d.reveal_button, d.explain_button,
-                   window.scan_view.drop_zone.add_files, window.scan_view.drop_zone.add_folder):
+    for button in (
+        d.release_button,
+        d.quarantine_button,
+        d.override_button,
+        d.reveal_button,
+        d.explain_button,
+        window.scan_view.drop_zone.add_files,
+        window.scan_view.drop_zone.add_folder,
+    ):
         assert "&" in button.text(), button.text()
-    for widget in (window.scan_view.table, window.scan_view.destination, d.findings_view, d.context_view,
-                   window.audit_view.table, window.watcher_view.events, window.pattern_view.test):
+    for widget in (
+        window.scan_view.table,
+        window.scan_view.destination,
+        d.findings_view,
+        d.context_view,
+        window.audit_view.table,
+        window.watcher_view.events,
+        window.pattern_view.test,
+    ):
         assert widget.accessibleName()
 
 
@@ -75,10 +94,11 @@ def test_every_icon_renders_sharp_at_high_dpi(qapp) -> None:  # type: ignore[no-
     from gui.icons import icon, icon_dir
 
     names = sorted(p.stem for p in icon_dir().glob("*.svg"))
-    assert {"app", "tray", "allow", "label", "block", "error", "release", "quarantine", "override",
-            "reveal"} <= set(names)
+    assert {"app", "tray", "allow", "label", "block", "error", "release", "quarantine", "override", "reveal"} <= set(
+        names
+    )
     for name in names:
-        pm = icon(name).pixmap(QSize(32, 32), 3.0)          # a 300 % display
+        pm = icon(name).pixmap(QSize(32, 32), 3.0)  # a 300 % display
         assert not pm.isNull(), name
         assert pm.width() == 96 and pm.height() == 96, (name, pm.size())
         img = pm.toImage()

@@ -31,8 +31,12 @@ def scanned(path: Path, keep_near_misses: bool = False, destination: str | None 
 def files(tmp_path: Path) -> dict[str, Path]:
     import zipfile
 
-    out = {"ssn": tmp_path / "ssn.txt", "clean": tmp_path / "clean.txt", "zip": tmp_path / "bundle.zip",
-           "many": tmp_path / "many.txt"}
+    out = {
+        "ssn": tmp_path / "ssn.txt",
+        "clean": tmp_path / "clean.txt",
+        "zip": tmp_path / "bundle.zip",
+        "many": tmp_path / "many.txt",
+    }
     out["ssn"].write_text("SSN: 212-67-4431\n", encoding="utf-8")
     out["clean"].write_text("Nothing to see here.\n", encoding="utf-8")
     out["many"].write_text("\n".join(f"SSN: 212-67-{4431 + i}" for i in range(10)), encoding="utf-8")
@@ -46,8 +50,8 @@ def test_results_model_invariants_while_streaming(qtmodeltester, files) -> None:
     model = ResultsModel()
     qtmodeltester.check(model, force_py=True)
     for name in ("ssn", "clean", "zip", "many"):
-        model.add_file(scanned(files[name]))        # rowsInserted checked by the tester
-    assert model.rowCount() == 6                     # the archive and its two members
+        model.add_file(scanned(files[name]))  # rowsInserted checked by the tester
+    assert model.rowCount() == 6  # the archive and its two members
     qtmodeltester.check(model, force_py=True)
     proxy = SortFilterProxyModel()
     proxy.setSourceModel(model)
@@ -117,10 +121,14 @@ def test_audit_and_events_models(qtmodeltester, tmp_path: Path) -> None:  # type
 
     events = WatchEventsModel()
     now = datetime.now(UTC).isoformat()
-    events.set_events([WatchEvent(now, "released", "/in/a.txt", "acme", "allow", "released to /out/a.txt"),
-                       WatchEvent(now, "quarantined", "/in/b.txt", "acme", "block", "SSN")])
+    events.set_events(
+        [
+            WatchEvent(now, "released", "/in/a.txt", "acme", "allow", "released to /out/a.txt"),
+            WatchEvent(now, "quarantined", "/in/b.txt", "acme", "block", "SSN"),
+        ]
+    )
     qtmodeltester.check(events, force_py=True)
-    assert events.index(0, WatchEventsModel.FILE).data() == "b.txt"           # newest first
+    assert events.index(0, WatchEventsModel.FILE).data() == "b.txt"  # newest first
     assert events.index(0, WatchEventsModel.FILE).data(Qt.ItemDataRole.ToolTipRole) == "/in/b.txt"
     events.set_titles({"acme": "Acme Pharma"})
     assert events.index(0, WatchEventsModel.DESTINATION).data() == "Acme Pharma"

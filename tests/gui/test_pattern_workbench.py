@@ -55,7 +55,7 @@ def test_compile_errors_and_engine_are_shown_inline(qtbot, bench) -> None:  # ty
     assert "regex does not compile" in wb.errors.text()
     assert wb.current_pattern is None and wb.examples.count() == 0
 
-    wb.form.regex.setPlainText(r"(LNB)-\d{4}-(?1)?\d{4}")     # recursion: Vectorscan cannot compile it
+    wb.form.regex.setPlainText(r"(LNB)-\d{4}-(?1)?\d{4}")  # recursion: Vectorscan cannot compile it
     settle(qtbot, wb)
     assert "compiles" in wb.errors.text()
     assert "Regex fallback" in wb.engine.text()
@@ -77,9 +77,11 @@ def test_test_pane_highlights_findings_with_explanations(qtbot, bench) -> None: 
 
     # every loaded pattern at once (built-in sets plus this admin set)
     wb.test.setPlainText("Employee SSN: 212-67-4431, notebook LNB-2024-0042")
-    wb.all_patterns.setChecked(True)        # compiled in the background, then shown
-    qtbot.waitUntil(lambda: {"phi-us-ssn", "ip-lab-notebook"} <= {pid for kind, pid in wb.test_findings()
-                                                                   if kind == "finding"}, timeout=30_000)
+    wb.all_patterns.setChecked(True)  # compiled in the background, then shown
+    qtbot.waitUntil(
+        lambda: {"phi-us-ssn", "ip-lab-notebook"} <= {pid for kind, pid in wb.test_findings() if kind == "finding"},
+        timeout=30_000,
+    )
 
 
 def test_dropped_file_is_extracted_into_the_test_pane(qtbot, bench, window, workspace, drop_files) -> None:  # type: ignore[no-untyped-def]
@@ -118,7 +120,7 @@ def test_save_rewrites_only_what_changed_and_keeps_comments(qtbot, bench, window
     assert "# Notebook ids look like LNB-2024-0042 (year, then a 4-digit page)" in text
     assert "score = 0.7   # strong shape on its own" in text
     assert text.index("id = ") < text.index("regex = ") < text.index("score = ")
-    assert "regex = '''\\bLNB[-/]\\d{4}[-/]\\d{4}\\b'''" in text       # a literal string, readable
+    assert "regex = '''\\bLNB[-/]\\d{4}[-/]\\d{4}\\b'''" in text  # a literal string, readable
     # defaults the file never spelled out are not added
     assert "validator_mode" not in text and "far_window" not in text
     raw = tomllib.loads(text)["patterns"][0]
@@ -142,7 +144,7 @@ def test_save_with_failing_examples_asks_first(qtbot, bench, workspace, monkeypa
     wb = bench
     path = workspace.admin_patterns / "local.toml"
     before = path.read_text(encoding="utf-8")
-    wb.form.must_not_match.setPlainText("LNB-2024-0042")      # contradicts must_match
+    wb.form.must_not_match.setPlainText("LNB-2024-0042")  # contradicts must_match
     settle(qtbot, wb)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     assert wb.save() is False
@@ -164,7 +166,7 @@ def test_builtin_sets_are_read_only_save_as_goes_to_the_admin_folder(qtbot, wind
     assert builtin.read_text(encoding="utf-8") == original
     saved = tomllib.loads(target.read_text(encoding="utf-8"))
     assert [p["id"] for p in saved["patterns"]] == ["phi-us-ssn"]
-    assert "replaces it" in target.read_text(encoding="utf-8")      # the header explains the override
+    assert "replaces it" in target.read_text(encoding="utf-8")  # the header explains the override
     # the admin copy now overrides the built-in one
     pset = load_pattern_set([workspace.admin_patterns])
     assert pset.by_id("phi-us-ssn").source == str(target)
@@ -181,7 +183,7 @@ def test_save_as_outside_the_pattern_folders_offers_to_add_the_folder(qtbot, win
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     assert wb.save_as()
     config = workspace.config.read_text(encoding="utf-8")
-    assert str(other) in config and "# Partners" in config        # added, comments kept
+    assert str(other) in config and "# Partners" in config  # added, comments kept
     assert other in window.controller.session.admin_pattern_dirs()
 
 

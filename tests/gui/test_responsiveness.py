@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 
 pytestmark = [pytest.mark.gui, pytest.mark.corpus]
 
-MAX_GAP_MS = 250     # generous: one missed frame is ~16 ms; a blocking call would be seconds
+MAX_GAP_MS = 250  # generous: one missed frame is ~16 ms; a blocking call would be seconds
 
 
 def test_event_loop_stays_responsive_while_scanning_the_dev_corpus(qtbot, window, corpus) -> None:  # type: ignore[no-untyped-def]
@@ -37,8 +37,10 @@ def test_event_loop_stays_responsive_while_scanning_the_dev_corpus(qtbot, window
     rows = window.scan_view.model.rowCount()
     worst = max(gaps)
     p99 = sorted(gaps)[int(len(gaps) * 0.99)]
-    print(f"\ndev corpus: {summary.files} files ({rows} verdicts incl. archive members) in {elapsed:.1f} s; "
-          f"GUI timer ticks {len(gaps)}, longest gap {worst:.0f} ms, p99 {p99:.0f} ms")
+    print(
+        f"\ndev corpus: {summary.files} files ({rows} verdicts incl. archive members) in {elapsed:.1f} s; "
+        f"GUI timer ticks {len(gaps)}, longest gap {worst:.0f} ms, p99 {p99:.0f} ms"
+    )
     assert summary.files == len(list(dev.iterdir()))
     assert rows >= summary.files
     assert worst < MAX_GAP_MS, f"the event loop stalled for {worst:.0f} ms"

@@ -90,7 +90,7 @@ def test_finding_detail_context_reveal_is_audited(qtbot, window, workspace, monk
     reveals = window.controller.audit.query(kind="reveal")
     assert len(reveals) == 1
     assert reveals[0].path == str(ssn.resolve()) and reveals[0].data["pattern"] == "phi-us-ssn"
-    assert "212-67-4431" not in str(reveals[0].to_dict())        # the trail never holds the value
+    assert "212-67-4431" not in str(reveals[0].to_dict())  # the trail never holds the value
 
     # another file: masked again (a reveal covers one file, once)
     clean = workspace.files / "other.txt"
@@ -139,8 +139,7 @@ def test_progress_and_cancel_for_a_long_batch(qtbot, window, workspace, drop_fil
     for i in range(300):
         (folder / f"note{i:03d}.txt").write_text(f"note {i}\n" + page, encoding="utf-8")
     scan = window.controller.scan
-    with qtbot.waitSignal(scan.progress_changed, timeout=30_000,
-                          check_params_cb=lambda done, total: done >= 1):
+    with qtbot.waitSignal(scan.progress_changed, timeout=30_000, check_params_cb=lambda done, total: done >= 1):
         drop_files(window.scan_view.drop_zone, [folder])
     assert window.scan_view.progress.isVisible() and window.scan_view.cancel_button.isVisible()
     with qtbot.waitSignal(scan.scan_finished, timeout=60_000) as blocker:
@@ -175,8 +174,9 @@ def test_drop_zone_ignores_non_file_drags(qtbot, window) -> None:  # type: ignor
 
     mime = QMimeData()
     mime.setText("just text")
-    ev = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                         Qt.KeyboardModifier.NoModifier)
+    ev = QDragEnterEvent(
+        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     ev.setAccepted(False)
     window.scan_view.drop_zone.dragEnterEvent(ev)
     assert not ev.isAccepted()

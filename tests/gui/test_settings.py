@@ -32,8 +32,10 @@ def dest_rows(view) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
 def test_form_shows_the_file(settings, workspace) -> None:  # type: ignore[no-untyped-def]
     view = settings
     assert str(workspace.config) in view.path_label.text()
-    assert dest_rows(view) == {"acme": ["Acme Pharma", "Released/Acme", ""],
-                               "borealis": ["Borealis Biologics", "Released/Borealis", ""]}
+    assert dest_rows(view) == {
+        "acme": ["Acme Pharma", "Released/Acme", ""],
+        "borealis": ["Borealis Biologics", "Released/Borealis", ""],
+    }
     assert view.quarantine.text() == "Quarantine"
     assert view.jobs.value() == 2
     assert view.limits["timeout_s"].value() == 120.0
@@ -45,7 +47,7 @@ def test_edit_and_save_keeps_comments_and_identifiers(qtbot, settings, window, w
     (workspace.root / "Released" / "Cedar").mkdir()
     view.quarantine.setText("Held")
     view.limits["timeout_s"].setValue(60.0)
-    view.limits["max_file_bytes"].setValue(512)           # MiB
+    view.limits["max_file_bytes"].setValue(512)  # MiB
     view._append_destination("cedar", "Cedar Therapeutics", "Released/Cedar", "")
     view.destinations.item(0, 1).setText("ACME Pharma GmbH")
     assert settle(qtbot, view) == ""
@@ -54,14 +56,18 @@ def test_edit_and_save_keeps_comments_and_identifiers(qtbot, settings, window, w
         qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
 
     text = workspace.config.read_text(encoding="utf-8")
-    for comment in ("# Clearance test configuration", "# Partners", "# relative to this file",
-                    "# release folder of Acme"):
+    for comment in (
+        "# Clearance test configuration",
+        "# Partners",
+        "# relative to this file",
+        "# release folder of Acme",
+    ):
         assert comment in text
     data = tomllib.loads(text)
     assert data["quarantine"]["folder"] == "Held"
     assert data["limits"] == {"timeout_s": 60.0, "max_file_bytes": 512 * 1024 * 1024}
     assert data["destinations"]["acme"]["display_name"] == "ACME Pharma GmbH"
-    assert data["destinations"]["acme"]["identifiers"] == ["PRJ-4711"]          # not in the form: kept
+    assert data["destinations"]["acme"]["identifiers"] == ["PRJ-4711"]  # not in the form: kept
     assert data["destinations"]["cedar"] == {"folder": "Released/Cedar", "display_name": "Cedar Therapeutics"}
     # the app now runs on the new file, and the audit trail has its hash
     session = window.controller.session
@@ -126,8 +132,7 @@ def test_someone_elses_edit_is_not_overwritten(qtbot, settings, workspace, monke
     view = settings
     view.quarantine.setText("Held")
     settle(qtbot, view)
-    workspace.config.write_text(workspace.config.read_text(encoding="utf-8") + "\n# edited by hand\n",
-                                encoding="utf-8")
+    workspace.config.write_text(workspace.config.read_text(encoding="utf-8") + "\n# edited by hand\n", encoding="utf-8")
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
     assert view.save() is False
@@ -139,7 +144,7 @@ def test_reload_replaces_the_app_owned_pool_without_leaking(qtbot, workspace) ->
     """New pattern sets need new workers: the old pool is closed in the background, nothing leaks."""
     from gui.app import AppController
 
-    controller = AppController(workspace.config)          # owns its pool, as the real app does
+    controller = AppController(workspace.config)  # owns its pool, as the real app does
     try:
         doc = workspace.files / "employee.txt"
         doc.write_text("SSN: 212-67-4431\n", encoding="utf-8")

@@ -46,8 +46,15 @@ must_not_match = ["A-1"]
 
 
 def form(**changes):  # type: ignore[no-untyped-def]
-    base = {"id": "ip-a", "name": "A", "category": "ip", "severity": "low", "regex": r"\bA-\d+\b", "score": 0.6,
-            "examples": {"must_match": ["A-1"], "must_not_match": ["B-1"]}}
+    base = {
+        "id": "ip-a",
+        "name": "A",
+        "category": "ip",
+        "severity": "low",
+        "regex": r"\bA-\d+\b",
+        "score": 0.6,
+        "examples": {"must_match": ["A-1"], "must_not_match": ["B-1"]},
+    }
     base.update(changes)
     return base
 
@@ -57,15 +64,21 @@ def test_unchanged_form_leaves_the_file_byte_identical() -> None:
 
 
 def test_changed_values_keep_comments_order_and_other_keys() -> None:
-    out = toml_edit.update_pattern(SET, "ip-a", form(score=0.8, keywords=["alpha", "a number"],
-                                                     examples={"must_match": ["A-1", "A-22"],
-                                                               "must_not_match": ["B-1"]}))
+    out = toml_edit.update_pattern(
+        SET,
+        "ip-a",
+        form(
+            score=0.8,
+            keywords=["alpha", "a number"],
+            examples={"must_match": ["A-1", "A-22"], "must_not_match": ["B-1"]},
+        ),
+    )
     assert "# header comment" in out and "# why this regex" in out
     assert "score = 0.8   # inline note" in out
-    assert "prefilter = '''A-\\d'''" in out                     # not in the form: untouched
+    assert "prefilter = '''A-\\d'''" in out  # not in the form: untouched
     raw = tomllib.loads(out)["patterns"]
     assert raw[0]["keywords"] == ["alpha", "a number"] and raw[0]["examples"]["must_match"] == ["A-1", "A-22"]
-    assert raw[1] == tomllib.loads(SET)["patterns"][1]           # the other pattern is untouched
+    assert raw[1] == tomllib.loads(SET)["patterns"][1]  # the other pattern is untouched
     assert not parse_set_text(out, "x.toml")[1]
 
 
@@ -88,8 +101,9 @@ def test_add_and_replace_patterns() -> None:
 
 
 def test_new_set_file_loads() -> None:
-    text = toml_edit.replace_or_add_pattern(toml_edit.new_set_text("site", "Site patterns", note="first line"),
-                                            form(id="ip-site"))
+    text = toml_edit.replace_or_add_pattern(
+        toml_edit.new_set_text("site", "Site patterns", note="first line"), form(id="ip-site")
+    )
     pats, errors = parse_set_text(text, "site.toml")
     assert not errors and [p.id for p in pats] == ["ip-site"]
     assert text.startswith("# Pattern set 'site'")
@@ -115,4 +129,4 @@ def test_config_paths_and_atomic_write(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "clearance.toml"
     toml_edit.write_atomic(target, text)
     assert target.read_text(encoding="utf-8") == text
-    assert [p.name for p in target.parent.iterdir()] == ["clearance.toml"]   # no temp file left
+    assert [p.name for p in target.parent.iterdir()] == ["clearance.toml"]  # no temp file left

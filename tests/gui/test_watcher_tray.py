@@ -52,7 +52,7 @@ def tray(qtbot, window):  # type: ignore[no-untyped-def]
 
 
 def menu_actions(tray):  # type: ignore[no-untyped-def]
-    tray.menu.aboutToShow.emit()        # what opening the menu does: rebuilt for the current state
+    tray.menu.aboutToShow.emit()  # what opening the menu does: rebuilt for the current state
     return tray.actions_by_text()
 
 
@@ -71,8 +71,7 @@ def test_in_process_watcher_releases_and_quarantines(qtbot, window, watched, tra
     (watched / "minutes.txt").write_text("The canteen reopens on Monday.\n", encoding="utf-8")
     (watched / "employee.txt").write_text("Employee SSN: 212-67-4431\n", encoding="utf-8")
     kinds = lambda: {(e.kind, os.path.basename(e.path)) for e in w.events()}  # noqa: E731
-    qtbot.waitUntil(lambda: {("released", "minutes.txt"), ("quarantined", "employee.txt")} <= kinds(),
-                    timeout=60_000)
+    qtbot.waitUntil(lambda: {("released", "minutes.txt"), ("quarantined", "employee.txt")} <= kinds(), timeout=60_000)
     assert (workspace.acme / "minutes.txt").exists()
     assert (workspace.quarantine / "employee.txt").exists()
     # the blocked file raised a tray notification; the table shows the events newest first
@@ -102,12 +101,21 @@ def test_a_running_service_is_shown_from_its_status_file(qtbot, window, watched,
 
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     status = WatchStatus(
-        state="running", folders=(FolderStatus(str(watched), "acme", "ok"),), waiting=2, queued=1, in_flight=1,
+        state="running",
+        folders=(FolderStatus(str(watched), "acme", "ok"),),
+        waiting=2,
+        queued=1,
+        in_flight=1,
         outcomes={"released": 5, "quarantined": 1},
-        events=(WatchEvent(now, "released", str(watched / "a.txt"), "acme", "allow", "released to Released/Acme"),
-                WatchEvent(now, "quarantined", str(watched / "b.txt"), "acme", "block", "US SSN ***-**-4431")),
+        events=(
+            WatchEvent(now, "released", str(watched / "a.txt"), "acme", "allow", "released to Released/Acme"),
+            WatchEvent(now, "quarantined", str(watched / "b.txt"), "acme", "block", "US SSN ***-**-4431"),
+        ),
         errors=(WatchEvent(now, "failed", str(watched / "c.txt"), "acme", None, "cannot be opened (locked)"),),
-        started=now, updated=now, pid=os.getpid())
+        started=now,
+        updated=now,
+        pid=os.getpid(),
+    )
     write_status(status_path_for(window.controller.session.config), status)
     w = window.controller.watcher
     with qtbot.waitSignal(w.state_changed, timeout=5_000, check_params_cb=lambda s: s == "service"):
@@ -123,7 +131,7 @@ def test_a_running_service_is_shown_from_its_status_file(qtbot, window, watched,
 def test_tray_menu_open_and_quit(qtbot, window, tray, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     acts = menu_actions(tray)
     assert list(acts) == ["Open Clearance", "Start watching", "Quit Clearance"]
-    assert not acts["Start watching"].isEnabled()          # no watched folders configured
+    assert not acts["Start watching"].isEnabled()  # no watched folders configured
     window.hide()
     acts["Open Clearance"].trigger()
     assert window.isVisible()
@@ -144,7 +152,7 @@ def test_without_a_tray_closing_the_window_closes_it(qtbot, window, watched) -> 
     with qtbot.waitSignal(w.state_changed, timeout=30_000, check_params_cb=lambda s: s == "running"):
         w.start()
     assert window.tray is None
-    assert window.close()                     # accepted: never hide the only window
+    assert window.close()  # accepted: never hide the only window
     assert not window.isVisible()
 
 

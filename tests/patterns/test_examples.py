@@ -55,8 +55,9 @@ def test_example(set_name: str, pattern_id: str, kind: str, text: str) -> None:
         assert mine, f"{set_name}:{pattern_id} did not match {text!r}; near-misses: {near}"
         assert all(f.value.strip() for f in mine)
     else:
-        assert not mine, (f"{set_name}:{pattern_id} matched {text!r}: "
-                          f"{[(f.value, f.explanation.summary()) for f in mine]}")
+        assert not mine, (
+            f"{set_name}:{pattern_id} matched {text!r}: {[(f.value, f.explanation.summary()) for f in mine]}"
+        )
 
 
 def test_every_builtin_pattern_has_examples_of_both_kinds() -> None:

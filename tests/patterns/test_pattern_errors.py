@@ -13,7 +13,7 @@ import pytest
 
 from scanner.detect.patterns import PatternError, PatternSetError, load_pattern_set
 
-GOOD = '''schema_version = 1
+GOOD = """schema_version = 1
 name = "custom"
 description = "site-specific patterns"
 
@@ -29,7 +29,7 @@ keywords = ["project"]
 [patterns.examples]
 must_match = ["Project PRJ-1234 kickoff"]
 must_not_match = ["PRJ-12 is too short"]
-'''
+"""
 
 
 def _load(tmp_path: Path, text: str, name: str = "custom.toml") -> list[PatternError]:
@@ -119,8 +119,12 @@ def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    second = GOOD.split("[[patterns]]", 1)[1].replace("ip-client-code", "ip-other-code").replace(
-        r"\bPRJ-\d{4}\b", "[unclosed").replace('category = "ip"', 'category = "pii"')
+    second = (
+        GOOD.split("[[patterns]]", 1)[1]
+        .replace("ip-client-code", "ip-other-code")
+        .replace(r"\bPRJ-\d{4}\b", "[unclosed")
+        .replace('category = "ip"', 'category = "pii"')
+    )
     text = GOOD.replace("score = 0.7", "score = 1.7") + "\n[[patterns]]" + second
     errors = _load(tmp_path, text)
     got = {(e.pattern, e.message.split(",")[0].split(":")[0]) for e in errors}
@@ -179,4 +183,4 @@ def test_admin_set_overrides_builtin_by_id(tmp_path: Path) -> None:
     pset = load_pattern_set([tmp_path])
     ssn = pset.by_id("phi-us-ssn")
     assert ssn is not None and ssn.regex.startswith("\\bPRJ") and ssn.source == str(path)
-    assert pset.by_id("ip-nct-number") is not None   # the rest of the catalogue is still there
+    assert pset.by_id("ip-nct-number") is not None  # the rest of the catalogue is still there

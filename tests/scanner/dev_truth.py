@@ -16,8 +16,9 @@ from scanner.extract.registry import extract_file
 from scanner.model import DocProblem, Segment
 
 
-def check_planted_entities(dev: Path, suffix: str, where_parts: Mapping[str, set[str]],
-                           same: Callable[[str, str], bool]) -> int:
+def check_planted_entities(
+    dev: Path, suffix: str, where_parts: Mapping[str, set[str]], same: Callable[[str, str], bool]
+) -> int:
     """Every entity of the top-level ``suffix`` files is in the text, in its place; returns
     how many were checked. A file must extract without any problem, members included.
 

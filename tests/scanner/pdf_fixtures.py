@@ -19,8 +19,14 @@ from reportlab.pdfgen import canvas
 WIDTH, HEIGHT = A4
 
 
-def text_pdf(path: Path, pages: Sequence[Sequence[str]], header: str | None = None, footer: str | None = None,
-             extra: Callable[[canvas.Canvas, int], None] | None = None, **info: str) -> Path:
+def text_pdf(
+    path: Path,
+    pages: Sequence[Sequence[str]],
+    header: str | None = None,
+    footer: str | None = None,
+    extra: Callable[[canvas.Canvas, int], None] | None = None,
+    **info: str,
+) -> Path:
     """One page per entry of ``pages`` (lines of body text), optional header/footer lines.
 
     ``info`` sets document information (title, author, subject, keywords, creator);
@@ -122,14 +128,27 @@ def add_signature_field(writer: PdfWriter, signer: str, reason: str, location: s
     """A signed signature field: its value dictionary names the signer (no real signature bytes)."""
     from pypdf.generic import ArrayObject, DictionaryObject, FloatObject
 
-    value = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Sig"), NameObject("/Name"): TextStringObject(signer),
-        NameObject("/Reason"): TextStringObject(reason), NameObject("/Location"): TextStringObject(location),
-    }))
-    widget = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
-        NameObject("/FT"): NameObject("/Sig"), NameObject("/T"): TextStringObject("Approval"),
-        NameObject("/V"): value, NameObject("/Rect"): ArrayObject([FloatObject(0)] * 4),
-    }))
+    value = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Sig"),
+                NameObject("/Name"): TextStringObject(signer),
+                NameObject("/Reason"): TextStringObject(reason),
+                NameObject("/Location"): TextStringObject(location),
+            }
+        )
+    )
+    widget = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Widget"),
+                NameObject("/FT"): NameObject("/Sig"),
+                NameObject("/T"): TextStringObject("Approval"),
+                NameObject("/V"): value,
+                NameObject("/Rect"): ArrayObject([FloatObject(0)] * 4),
+            }
+        )
+    )
     writer.pages[0][NameObject("/Annots")] = ArrayObject([widget])
     writer.root_object[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject([widget])})

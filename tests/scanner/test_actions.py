@@ -75,11 +75,17 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def scanned(env: Env, path: Path, type_: str, destination: str | None, *, errors: list[str] | None = None,
-            notes: dict[str, object] | None = None) -> FileResult:
+def scanned(
+    env: Env,
+    path: Path,
+    type_: str,
+    destination: str | None,
+    *,
+    errors: list[str] | None = None,
+    notes: dict[str, object] | None = None,
+) -> FileResult:
     """What the scan pipeline would hand over: an outcome for the file as it is now."""
-    o = DocOutcome(str(path), type_, sha(path), path.stat().st_size, errors=list(errors or []),
-                   notes=dict(notes or {}))
+    o = DocOutcome(str(path), type_, sha(path), path.stat().st_size, errors=list(errors or []), notes=dict(notes or {}))
     return FileResult(o, decide(o, env.config.policy_for(destination), destination), destination)
 
 
@@ -175,9 +181,9 @@ def test_unlabelable_format_needing_a_label(env: Env) -> None:
     src.write_text("x", encoding="utf-8")
     notes = {"pages_without_text": 2}
     blocked = scanned(env, src, "text", "acme", notes=notes)
-    assert blocked.verdict is Verdict.BLOCK          # built-in: unlabelable -> block
+    assert blocked.verdict is Verdict.BLOCK  # built-in: unlabelable -> block
     allowed = scanned(env, src, "text", "plain", notes=notes)
-    assert allowed.verdict is Verdict.ALLOW          # lenient: release unlabelled
+    assert allowed.verdict is Verdict.ALLOW  # lenient: release unlabelled
     moved = actions.release(src, allowed, "plain", env.config, env.audit)
     assert moved.target.read_text(encoding="utf-8") == "x"
 
@@ -213,8 +219,20 @@ def test_quarantine_record_has_no_raw_values(env: Env) -> None:
     src = env.outgoing / "roster.csv"
     src.write_text("name,ssn\nJane,123-45-6789\n", encoding="utf-8")
     expl = Explanation("phi-us-ssn", "US SSN", 0.5, None, None, None, None, None, None, 0.9, "high")
-    f = Finding("phi-us-ssn", "US SSN", "phi", Severity.HIGH, Confidence.HIGH, Location("table", line=2), 5, 16,
-                "***-**-6789", "f" * 32, expl, "123-45-6789")
+    f = Finding(
+        "phi-us-ssn",
+        "US SSN",
+        "phi",
+        Severity.HIGH,
+        Confidence.HIGH,
+        Location("table", line=2),
+        5,
+        16,
+        "***-**-6789",
+        "f" * 32,
+        expl,
+        "123-45-6789",
+    )
     o = DocOutcome(str(src), "csv", sha(src), src.stat().st_size, findings=[f])
     r = FileResult(o, decide(o), None)
     moved = actions.quarantine(src, r, env.config, env.audit)
@@ -227,9 +245,15 @@ def test_quarantine_record_has_no_raw_values(env: Env) -> None:
 
 def test_override_needs_overridable_decision_and_justification(env: Env) -> None:
     src = make_docx(env.outgoing / "roster.docx", "Roster")
-    o = DocOutcome(str(src), "docx", sha(src), src.stat().st_size,
-                   notes={"partner_hits": [{"partner": "borealis", "kind": "identifier", "masked": "***-**15",
-                                            "id_hash": "1" * 32}]})
+    o = DocOutcome(
+        str(src),
+        "docx",
+        sha(src),
+        src.stat().st_size,
+        notes={
+            "partner_hits": [{"partner": "borealis", "kind": "identifier", "masked": "***-**15", "id_hash": "1" * 32}]
+        },
+    )
     r = FileResult(o, decide(o, env.config.policy_for("acme"), "acme"), "acme")
     assert r.verdict is Verdict.BLOCK and not r.decision.overridable
     with pytest.raises(OverrideRefused, match="may not be released anyway"):
@@ -249,15 +273,26 @@ def test_override_releases_with_restricted_label_and_is_audited(env: Env) -> Non
 
     src = make_docx(env.outgoing / "ae-listing.docx", "Adverse events")
     expl = Explanation("phi-us-ssn", "US SSN", 0.5, None, None, None, None, None, None, 0.9, "high")
-    f = Finding("phi-us-ssn", "US SSN", "phi", Severity.HIGH, Confidence.HIGH, Location("body"), 0, 11,
-                "***-**-6789", "e" * 32, expl, "123-45-6789")
+    f = Finding(
+        "phi-us-ssn",
+        "US SSN",
+        "phi",
+        Severity.HIGH,
+        Confidence.HIGH,
+        Location("body"),
+        0,
+        11,
+        "***-**-6789",
+        "e" * 32,
+        expl,
+        "123-45-6789",
+    )
     o = DocOutcome(str(src), "docx", sha(src), src.stat().st_size, findings=[f])
     r = FileResult(o, decide(o, env.config.policy_for("acme"), "acme"), "acme")
     assert r.verdict is Verdict.BLOCK and r.decision.overridable
     with pytest.raises(OverrideRefused, match="justification is required"):
         actions.override(src, r, "acme", "alice", "   ", env.config, env.audit)
-    moved = actions.override(src, r, "acme", "alice", "Sponsor pharmacovigilance request #88", env.config,
-                             env.audit)
+    moved = actions.override(src, r, "acme", "alice", "Sponsor pharmacovigilance request #88", env.config, env.audit)
     assert not src.exists()
     assert labels.read_label(moved.target).name == "Restricted"
     ov = env.audit.query(kind="override")[0]
@@ -297,14 +332,17 @@ def test_plan_and_apply(env: Env) -> None:
     bad.write_bytes(b"%PDF broken")
     gone = env.outgoing / "gone.txt"
     gone.write_text("x", encoding="utf-8")
-    results = [scanned(env, ok, "text", None), scanned(env, bad, "pdf", None, errors=["truncated PDF"]),
-               scanned(env, gone, "text", None)]
+    results = [
+        scanned(env, ok, "text", None),
+        scanned(env, bad, "pdf", None, errors=["truncated PDF"]),
+        scanned(env, gone, "text", None),
+    ]
     gone.unlink()
     member = FileResult(DocOutcome(f"{ok}!inner.txt", "text", "0" * 64, 1), results[0].decision)
     plan = actions.plan([*results, member], None, "acme", env.config)
     assert [a.kind for a in plan] == ["release", "quarantine", "none", "none"]
     assert "release ok.txt to acme" in plan[0].describe()
-    assert ok.exists() and bad.exists()          # a plan changes nothing
+    assert ok.exists() and bad.exists()  # a plan changes nothing
     report = actions.apply(plan, env.config, env.audit)
     assert [i.ok for i in report.items] == [True, True, True, True]
     assert len(report.released) == 1 and len(report.quarantined) == 1 and report.failed == []
@@ -336,17 +374,39 @@ print("finished")
 """
 
 
-def run_child(env: Env, op: str, src: Path, type_: str, crash_at: str | None, *,
-              notes: dict[str, object] | None = None, wait: bool = True) -> subprocess.Popen[str]:
-    spec = {"config": str(env.root / "clearance.toml"), "path": str(src), "type": type_, "sha": sha(src),
-            "bytes": src.stat().st_size, "errors": ["encrypted PDF"] if op == "quarantine" else [],
-            "notes": notes or {}, "destination": "acme", "op": op}
+def run_child(
+    env: Env,
+    op: str,
+    src: Path,
+    type_: str,
+    crash_at: str | None,
+    *,
+    notes: dict[str, object] | None = None,
+    wait: bool = True,
+) -> subprocess.Popen[str]:
+    spec = {
+        "config": str(env.root / "clearance.toml"),
+        "path": str(src),
+        "type": type_,
+        "sha": sha(src),
+        "bytes": src.stat().st_size,
+        "errors": ["encrypted PDF"] if op == "quarantine" else [],
+        "notes": notes or {},
+        "destination": "acme",
+        "op": op,
+    }
     child_env = dict(os.environ, PYTHONPATH=str(ROOT))
     child_env.pop(CRASH_ENV, None)
     if crash_at:
         child_env[CRASH_ENV] = crash_at
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(spec)], cwd=str(ROOT), env=child_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(spec)],
+        cwd=str(ROOT),
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if wait:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == (137 if crash_at else 0), err
@@ -368,8 +428,14 @@ def assert_in_exactly_one_place(env: Env, src: Path, target: Path, digest: str, 
     return src if at_source else target
 
 
-EXPECTED = {"after_copy_unjournaled": "source", "after_copy": "target", "after_rename_unjournaled": "target",
-            "after_rename": "target", "after_remove_unjournaled": "target", "after_remove": "target"}
+EXPECTED = {
+    "after_copy_unjournaled": "source",
+    "after_copy": "target",
+    "after_rename_unjournaled": "target",
+    "after_rename": "target",
+    "after_remove_unjournaled": "target",
+    "after_remove": "target",
+}
 
 
 @pytest.mark.parametrize("crash_at", actions.CRASH_POINTS)
@@ -391,7 +457,7 @@ def test_killed_at_each_step_then_recovered(env: Env, op: str, crash_at: str) ->
     run_child(env, real_op, src, type_, crash_at, notes=notes)
 
     journal = Journal(env.audit)
-    assert len(journal.pending()) == 1           # the interrupted move is known
+    assert len(journal.pending()) == 1  # the interrupted move is known
     outcomes = recover(journal)
     assert [o.outcome for o in outcomes] == ["rolled_back" if EXPECTED[crash_at] == "source" else "completed"]
     where = assert_in_exactly_one_place(env, src, target, digest, labelled=op == "release-labelled")
@@ -407,7 +473,7 @@ def test_killed_at_each_step_then_recovered(env: Env, op: str, crash_at: str) ->
     else:
         assert last.kind == "action_rolled_back" and last.data["where"] == str(src)
     assert env.audit.verify().ok
-    assert recover(journal) == []                # idempotent
+    assert recover(journal) == []  # idempotent
 
 
 def test_completed_child_leaves_nothing_to_recover(env: Env) -> None:
@@ -423,7 +489,7 @@ def test_corrupted_staged_copy_is_rolled_back(env: Env) -> None:
     digest = sha(src)
     run_child(env, "release", src, "text", "after_copy")
     (entry,) = Journal(env.audit).pending()
-    entry.temp.write_bytes(b"half")              # the disk lost part of the staged copy
+    entry.temp.write_bytes(b"half")  # the disk lost part of the staged copy
     (out,) = recover(Journal(env.audit))
     assert out.outcome == "rolled_back" and sha(src) == digest
     assert not (env.folder("acme") / "data.txt").exists() and stray_files(env.folder("acme")) == []

@@ -37,8 +37,20 @@ KEY = b"a" * 32
 def ssn_result(path: str = "out/payroll.xlsx", value: str = RAW, destination: str | None = "acme") -> FileResult:
     expl = Explanation("phi-us-ssn", "US SSN", 0.5, "us_ssn", True, "SSN", 5, "near", None, 0.95, "high")
     where = Location("sheet", sheet="Pay", cell="C7")
-    f = Finding("phi-us-ssn", "US SSN", "phi", Severity.HIGH, Confidence.HIGH, where, 0, 11, "***-**-6789",
-                keyed_hash(KEY, value), expl, value)
+    f = Finding(
+        "phi-us-ssn",
+        "US SSN",
+        "phi",
+        Severity.HIGH,
+        Confidence.HIGH,
+        where,
+        0,
+        11,
+        "***-**-6789",
+        keyed_hash(KEY, value),
+        expl,
+        value,
+    )
     o = DocOutcome(path, "xlsx", "ab" * 32, 4096, findings=[f, f])
     d = Decision(Verdict.BLOCK, "Restricted", ("High-severity PHI: US SSN (phi, high confidence) at sheet",), True)
     return FileResult(o, d, destination)
@@ -190,7 +202,7 @@ def _append_many(db: str, n: int, tag: str, go: object = None) -> None:
             go.wait(60)  # type: ignore[attr-defined]  # both processes start appending together
         for i in range(n):
             a.record("note", path=f"{tag}-{i}")
-            time.sleep(0.002)   # let the other process take the write lock in between
+            time.sleep(0.002)  # let the other process take the write lock in between
 
 
 def test_two_processes_appending_keep_one_chain(tmp_path: Path) -> None:
@@ -201,7 +213,7 @@ def test_two_processes_appending_keep_one_chain(tmp_path: Path) -> None:
     procs = [ctx.Process(target=_append_many, args=(str(db), 150, tag, go)) for tag in ("a", "b")]
     for p in procs:
         p.start()
-    time.sleep(0.5)   # let both open the database
+    time.sleep(0.5)  # let both open the database
     go.set()
     for p in procs:
         p.join(120)
@@ -210,7 +222,7 @@ def test_two_processes_appending_keep_one_chain(tmp_path: Path) -> None:
         rows = a.query()
         assert [r.seq for r in rows] == list(range(1, 301))
         tags = [r.path.split("-")[0] for r in rows]
-        assert sum(x != y for x, y in zip(tags, tags[1:], strict=False)) > 1   # the writers really interleaved
+        assert sum(x != y for x, y in zip(tags, tags[1:], strict=False)) > 1  # the writers really interleaved
         assert a.verify().ok
 
 
@@ -251,8 +263,15 @@ def test_database_bytes_never_hold_a_raw_value(tmp_path: Path) -> None:
 def test_scan_row_fields_and_queries(log: AuditLog) -> None:
     log.record_scan(ssn_result("a.xlsx", destination="acme"))
     log.record_scan(ssn_result("b.xlsx", destination="borealis"))
-    log.record("override", path="b.xlsx", destination="borealis", who="alice", justification="sponsor consent",
-               reasons=["High-severity PHI"], verdict="block")
+    log.record(
+        "override",
+        path="b.xlsx",
+        destination="borealis",
+        who="alice",
+        justification="sponsor consent",
+        reasons=["High-severity PHI"],
+        verdict="block",
+    )
     scan = log.query(kind="scan", destination="acme")[0]
     assert (scan.path, scan.verdict, scan.label, scan.sha256) == ("a.xlsx", "block", "Restricted", "ab" * 32)
     assert scan.data["type"] == "xlsx" and scan.data["reasons"]
@@ -274,7 +293,7 @@ def test_record_if_changed(log: AuditLog) -> None:
 
 
 def test_export_jsonl_and_csv(log: AuditLog, tmp_path: Path) -> None:
-    log.record_scan(ssn_result("=HYPERLINK(\"http://x\")"))
+    log.record_scan(ssn_result('=HYPERLINK("http://x")'))
     log.record("note", path="plain.txt")
     buf = io.StringIO()
     assert log.export("jsonl", out=buf) == 2
@@ -283,7 +302,7 @@ def test_export_jsonl_and_csv(log: AuditLog, tmp_path: Path) -> None:
     out = tmp_path / "x" / "audit.csv"
     assert log.export("csv", out=out) == 2
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
-    assert rows[0]["path"].startswith("'=HYPERLINK")     # no formula injection in spreadsheets
+    assert rows[0]["path"].startswith("'=HYPERLINK")  # no formula injection in spreadsheets
     assert json.loads(rows[1]["data"]) == {}
     with pytest.raises(ValueError):
         log.export("xml", out=buf)
@@ -292,8 +311,14 @@ def test_export_jsonl_and_csv(log: AuditLog, tmp_path: Path) -> None:
 def test_html_report_is_self_contained_and_escaped(log: AuditLog, tmp_path: Path) -> None:
     log.record_scan(ssn_result("<script>alert(1)</script>.xlsx"))
     log.record_scan(FileResult(DocOutcome("ok.txt", "text", "c" * 64, 3), Decision(Verdict.ALLOW, None, ()), "acme"))
-    log.record("override", path="x.xlsx", destination="acme", who="alice",
-               justification="Sponsor asked for the <b>full</b> roster", reasons=["phi"])
+    log.record(
+        "override",
+        path="x.xlsx",
+        destination="acme",
+        who="alice",
+        justification="Sponsor asked for the <b>full</b> roster",
+        reasons=["phi"],
+    )
     log.record("action", op="quarantine", path="x.xlsx")
     out = tmp_path / "report.html"
     html_text = log.report_html(out=out)
@@ -323,11 +348,17 @@ def test_cli_verify_export_report(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert run_cli("audit", "verify", "--config", str(conf)) == 0
     assert "intact: 5 rows" in capsys.readouterr().out
     out = tmp_path / "e.jsonl"
-    assert run_cli("audit", "export", "--format", "jsonl", "--config", str(conf), "--since", "2000-01-01",
-                   "--output", str(out)) == 0
+    assert (
+        run_cli(
+            "audit", "export", "--format", "jsonl", "--config", str(conf), "--since", "2000-01-01", "--output", str(out)
+        )
+        == 0
+    )
     assert len(out.read_text(encoding="utf-8").splitlines()) == 5
-    assert run_cli("audit", "report", "--db", str(tmp_path / "db" / "audit.sqlite"),
-                   "--output", str(tmp_path / "r.html")) == 0
+    assert (
+        run_cli("audit", "report", "--db", str(tmp_path / "db" / "audit.sqlite"), "--output", str(tmp_path / "r.html"))
+        == 0
+    )
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     tamper(tmp_path / "db" / "audit.sqlite", "DELETE FROM events WHERE seq = 2")
     capsys.readouterr()
@@ -361,7 +392,7 @@ def test_config_changes_are_recorded_once_per_content(log: AuditLog, tmp_path: P
     conf = tmp_path / "clearance.toml"
     conf.write_text("[policies.p]\n", encoding="utf-8")
     assert log.note_config(load_config(conf)) == 1
-    assert log.note_config(load_config(conf)) is None          # unchanged: nothing new
+    assert log.note_config(load_config(conf)) is None  # unchanged: nothing new
     conf.write_text("[policies.p]\nunlabelable = 'allow'\n", encoding="utf-8")
     assert log.note_config(load_config(conf)) == 2
     rows = log.query(kind="config_change")
@@ -375,8 +406,9 @@ def test_label_change_row(log: AuditLog) -> None:
     assert (row.label, row.data["previous_label"], row.source) == ("Restricted", "Internal", "cli")
 
 
-def test_cli_does_not_modify_the_database_and_reports_garbage(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_does_not_modify_the_database_and_reports_garbage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "a.sqlite"
     with AuditLog(db) as a:
         fill(a, 3)

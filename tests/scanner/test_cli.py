@@ -14,8 +14,15 @@ SSN = "Employee SSN: 212-67-4431\n"
 
 
 def clearance(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scanner", *map(str, args)], cwd=cwd or ROOT, capture_output=True,
-                          text=True, timeout=300, encoding="utf-8", errors="replace")
+    return subprocess.run(
+        [sys.executable, "-m", "scanner", *map(str, args)],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        encoding="utf-8",
+        errors="replace",
+    )
 
 
 def test_jsonl_contract_and_exit_code(tmp_path: Path) -> None:
@@ -44,8 +51,18 @@ def test_exit_zero_when_nothing_blocked(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout.startswith("ALLOW")
 
 
-@pytest.mark.parametrize("name", ["-rf.txt", "--help.txt", "name with  spaces.txt", " leading space.txt",
-                                  "Ünïcødé façade 報告.txt", "quote'\"name.txt", "semi;colon&amp.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "-rf.txt",
+        "--help.txt",
+        "name with  spaces.txt",
+        " leading space.txt",
+        "Ünïcødé façade 報告.txt",
+        "quote'\"name.txt",
+        "semi;colon&amp.txt",
+    ],
+)
 def test_hostile_file_names(tmp_path: Path, name: str) -> None:
     p = tmp_path / name
     p.write_text(SSN, encoding="utf-8")
@@ -102,9 +119,12 @@ def test_patterns_commands() -> None:
 
 def test_broken_pattern_file_named_precisely(tmp_path: Path) -> None:
     bad = tmp_path / "mine.toml"
-    bad.write_text('schema_version = 1\nname = "mine"\n\n[[patterns]]\nid = "x-broken"\nname = "B"\n'
-                   'category = "phi"\nseverity = "high"\nregex = "([a-z"\n'
-                   '[patterns.examples]\nmust_match = ["a"]\nmust_not_match = ["1"]\n', encoding="utf-8")
+    bad.write_text(
+        'schema_version = 1\nname = "mine"\n\n[[patterns]]\nid = "x-broken"\nname = "B"\n'
+        'category = "phi"\nseverity = "high"\nregex = "([a-z"\n'
+        '[patterns.examples]\nmust_match = ["a"]\nmust_not_match = ["1"]\n',
+        encoding="utf-8",
+    )
     r = clearance("patterns", "validate", bad)
     assert r.returncode == 2
     assert f"{bad}:9 [x-broken]: regex does not compile" in r.stderr

@@ -18,7 +18,7 @@ from scanner.model import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "clearance.sample.toml"
-_REAL_DEFAULT_PATH = cfg.default_config_path   # before the autouse fixture replaces them
+_REAL_DEFAULT_PATH = cfg.default_config_path  # before the autouse fixture replaces them
 _REAL_DATA_DIR = cfg.default_data_dir
 
 
@@ -106,52 +106,76 @@ def test_config_error_is_the_cli_config_error() -> None:
     assert issubclass(ConfigError, CliConfigError) and issubclass(ConfigError, ValueError)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("colour = 1\n", "colour: unknown key"),
-    ("[scan]\njobz = 2\n", "scan.jobz: unknown key"),
-    ("[scan]\njobs = 0\n", "scan.jobs: expected a positive integer, got 0"),
-    ("[scan]\njobs = true\n", "scan.jobs: expected a positive integer"),
-    ("[scan]\npattern_dirs = 'x'\n", "scan.pattern_dirs: expected a list of non-empty strings"),
-    ("[scan]\npattern_dirs = ['nope']\n", "scan.pattern_dirs[0]: expected an existing folder"),
-    ("[scan]\npolicy = 'ghost'\n", "scan.policy: no policy named 'ghost'"),
-    ("[limits]\ntimeout_s = 'soon'\n", "limits.timeout_s: expected float"),
-    ("[limits]\nmax_pagez = 3\n", "limits.max_pagez: unknown limit"),
-    ("[audit]\ndatabase = 5\n", "audit.database: expected a string path, got 5"),
-    ("[quarantine]\nfolder = ''\n", "quarantine.folder: expected a string path"),
-    ("[destinations.acme]\npolicy = 'builtin'\n", "destinations.acme.folder: missing"),
-    ("[destinations.acme]\nfolder = 'a'\nfolderr = 'b'\n", "destinations.acme.folderr: unknown key"),
-    ("[destinations.acme]\nfolder = 'a'\nidentifiers = 'PRJ'\n", "destinations.acme.identifiers: expected a list"),
-    ("[destinations.acme]\nfolder = 'a'\nidentifiers = [{ regex = '(' }]\n",
-     "destinations.acme.identifiers[0].regex: invalid regular expression"),
-    ("[destinations.acme]\nfolder = 'a'\nidentifiers = [{ regex = 'x*' }]\n",
-     "destinations.acme.identifiers[0].regex: regular expression matches the empty string"),
-    ("[destinations.acme]\nfolder = 'a'\nidentifiers = [{ value = 'a', regex = 'b' }]\n",
-     "destinations.acme.identifiers[0]: expected exactly one of 'value' (literal) or 'regex'"),
-    ("[destinations.acme]\nfolder = 'a'\nidentifier_file = 'missing.txt'\n",
-     "destinations.acme.identifier_file: file"),
-    ("[destinations.acme]\nfolder = 'a'\npolicy = 'ghost'\n", "destinations.acme.policy: no policy named 'ghost'"),
-    ("[watch]\nstable_seconds = -1\n", "watch.stable_seconds: expected a positive number of seconds"),
-    ("[[watch.folders]]\npath = 'out'\ndestination = 'nobody'\n",
-     "watch.folders[0].destination: no destination named 'nobody'"),
-    ("[[watch.folders]]\npath = 'out'\n", "watch.folders[0].destination: missing"),
-    ("[destinations.acme]\nfolder = 'out/acme'\n[[watch.folders]]\npath = 'out'\ndestination = 'acme'\n",
-     "destinations.acme.folder: must not be inside, equal to or above watched folder watch.folders[0].path"),
-    ("[quarantine]\nfolder = 'out'\n[destinations.acme]\nfolder = 'rel'\n"
-     "[[watch.folders]]\npath = 'out'\ndestination = 'acme'\n", "quarantine.folder: must not be inside"),
-    ("[labels]\nlevelz = []\n", "labels.levelz: unknown key"),
-    ("[labels]\nsite_id = 'not-a-guid'\n", "labels.site_id: not a GUID"),
-    ("[policies.p]\nunscannable = 'maybe'\n", "policies.p.unscannable.verdict: expected one of allow, label, block"),
-    ("[policies.p]\n[[policies.p.rules]]\nname = 'x'\nverdict = 'block'\nmin_confidense = 'high'\n",
-     "policies.p.rules[0].min_confidense: unknown key"),
-    ("[policies.p]\n[[policies.p.rules]]\nname = 'x'\nverdict = 'label'\n",
-     "policies.p.rules[0].label: missing"),
-    ("[policies.p]\n[[policies.p.rules]]\nname = 'x'\nverdict = 'label'\nlabel = 'Secret'\n",
-     "policies.p.rules[0].label: expected a label name"),
-    ("[policies.p]\nextends = 'q'\n[policies.q]\nextends = 'p'\n", "circular"),
-    ("[policies.p]\nextends = 'ghost'\n", "policies.p.extends: no policy named 'ghost'"),
-    ("[policies.builtin]\n", "policies.builtin: this name is reserved"),
-    ("schema_version = 2\n", "schema_version: expected 1, got 2"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("colour = 1\n", "colour: unknown key"),
+        ("[scan]\njobz = 2\n", "scan.jobz: unknown key"),
+        ("[scan]\njobs = 0\n", "scan.jobs: expected a positive integer, got 0"),
+        ("[scan]\njobs = true\n", "scan.jobs: expected a positive integer"),
+        ("[scan]\npattern_dirs = 'x'\n", "scan.pattern_dirs: expected a list of non-empty strings"),
+        ("[scan]\npattern_dirs = ['nope']\n", "scan.pattern_dirs[0]: expected an existing folder"),
+        ("[scan]\npolicy = 'ghost'\n", "scan.policy: no policy named 'ghost'"),
+        ("[limits]\ntimeout_s = 'soon'\n", "limits.timeout_s: expected float"),
+        ("[limits]\nmax_pagez = 3\n", "limits.max_pagez: unknown limit"),
+        ("[audit]\ndatabase = 5\n", "audit.database: expected a string path, got 5"),
+        ("[quarantine]\nfolder = ''\n", "quarantine.folder: expected a string path"),
+        ("[destinations.acme]\npolicy = 'builtin'\n", "destinations.acme.folder: missing"),
+        ("[destinations.acme]\nfolder = 'a'\nfolderr = 'b'\n", "destinations.acme.folderr: unknown key"),
+        ("[destinations.acme]\nfolder = 'a'\nidentifiers = 'PRJ'\n", "destinations.acme.identifiers: expected a list"),
+        (
+            "[destinations.acme]\nfolder = 'a'\nidentifiers = [{ regex = '(' }]\n",
+            "destinations.acme.identifiers[0].regex: invalid regular expression",
+        ),
+        (
+            "[destinations.acme]\nfolder = 'a'\nidentifiers = [{ regex = 'x*' }]\n",
+            "destinations.acme.identifiers[0].regex: regular expression matches the empty string",
+        ),
+        (
+            "[destinations.acme]\nfolder = 'a'\nidentifiers = [{ value = 'a', regex = 'b' }]\n",
+            "destinations.acme.identifiers[0]: expected exactly one of 'value' (literal) or 'regex'",
+        ),
+        (
+            "[destinations.acme]\nfolder = 'a'\nidentifier_file = 'missing.txt'\n",
+            "destinations.acme.identifier_file: file",
+        ),
+        ("[destinations.acme]\nfolder = 'a'\npolicy = 'ghost'\n", "destinations.acme.policy: no policy named 'ghost'"),
+        ("[watch]\nstable_seconds = -1\n", "watch.stable_seconds: expected a positive number of seconds"),
+        (
+            "[[watch.folders]]\npath = 'out'\ndestination = 'nobody'\n",
+            "watch.folders[0].destination: no destination named 'nobody'",
+        ),
+        ("[[watch.folders]]\npath = 'out'\n", "watch.folders[0].destination: missing"),
+        (
+            "[destinations.acme]\nfolder = 'out/acme'\n[[watch.folders]]\npath = 'out'\ndestination = 'acme'\n",
+            "destinations.acme.folder: must not be inside, equal to or above watched folder watch.folders[0].path",
+        ),
+        (
+            "[quarantine]\nfolder = 'out'\n[destinations.acme]\nfolder = 'rel'\n"
+            "[[watch.folders]]\npath = 'out'\ndestination = 'acme'\n",
+            "quarantine.folder: must not be inside",
+        ),
+        ("[labels]\nlevelz = []\n", "labels.levelz: unknown key"),
+        ("[labels]\nsite_id = 'not-a-guid'\n", "labels.site_id: not a GUID"),
+        (
+            "[policies.p]\nunscannable = 'maybe'\n",
+            "policies.p.unscannable.verdict: expected one of allow, label, block",
+        ),
+        (
+            "[policies.p]\n[[policies.p.rules]]\nname = 'x'\nverdict = 'block'\nmin_confidense = 'high'\n",
+            "policies.p.rules[0].min_confidense: unknown key",
+        ),
+        ("[policies.p]\n[[policies.p.rules]]\nname = 'x'\nverdict = 'label'\n", "policies.p.rules[0].label: missing"),
+        (
+            "[policies.p]\n[[policies.p.rules]]\nname = 'x'\nverdict = 'label'\nlabel = 'Secret'\n",
+            "policies.p.rules[0].label: expected a label name",
+        ),
+        ("[policies.p]\nextends = 'q'\n[policies.q]\nextends = 'p'\n", "circular"),
+        ("[policies.p]\nextends = 'ghost'\n", "policies.p.extends: no policy named 'ghost'"),
+        ("[policies.builtin]\n", "policies.builtin: this name is reserved"),
+        ("schema_version = 2\n", "schema_version: expected 1, got 2"),
+    ],
+)
 def test_bad_values_name_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, fragment: str) -> None:
     msg = error_of(tmp_path, text, monkeypatch)
     assert msg.startswith("clearance.toml: ")
@@ -168,14 +192,19 @@ def test_not_toml_and_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_custom_label_names_must_be_used_by_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    levels = ("[labels]\n[[labels.levels]]\nname = 'Open'\nguid = '11111111-1111-1111-1111-111111111111'\n"
-              "[[labels.levels]]\nname = 'Closed'\nguid = '22222222-2222-2222-2222-222222222222'\n")
+    levels = (
+        "[labels]\n[[labels.levels]]\nname = 'Open'\nguid = '11111111-1111-1111-1111-111111111111'\n"
+        "[[labels.levels]]\nname = 'Closed'\nguid = '22222222-2222-2222-2222-222222222222'\n"
+    )
     msg = error_of(tmp_path, levels + "[policies.p]\n", monkeypatch)
     assert "policies.p.extends: the built-in policy cannot be used with these labels" in msg
-    ok = write(tmp_path, levels + "[policies.p]\nextends = 'none'\nblock_label = 'Closed'\n"
-               "pages_without_text = { verdict = 'label', label = 'Closed' }\n"
-               "partner_material = { verdict = 'label', label = 'Closed' }\n"
-               "[[policies.p.rules]]\nname = 'formula'\ncategories = ['formula']\nverdict = 'label'\nlabel = 'Open'\n")
+    ok = write(
+        tmp_path,
+        levels + "[policies.p]\nextends = 'none'\nblock_label = 'Closed'\n"
+        "pages_without_text = { verdict = 'label', label = 'Closed' }\n"
+        "partner_material = { verdict = 'label', label = 'Closed' }\n"
+        "[[policies.p.rules]]\nname = 'formula'\ncategories = ['formula']\nverdict = 'label'\nlabel = 'Open'\n",
+    )
     c = load_config(ok)
     assert c.policies["p"].label_order == ("Open", "Closed")
 
@@ -187,8 +216,9 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path, monkey
     conf_dir = tmp_path / "etc"
     conf_dir.mkdir()
     (conf_dir / "pats").mkdir()
-    p = write(conf_dir, "[scan]\npattern_dirs = ['pats']\n[quarantine]\nfolder = 'q'\n"
-                        "[audit]\ndatabase = '~/audit.sqlite'\n")
+    p = write(
+        conf_dir, "[scan]\npattern_dirs = ['pats']\n[quarantine]\nfolder = 'q'\n[audit]\ndatabase = '~/audit.sqlite'\n"
+    )
     monkeypatch.chdir(tmp_path)  # a different working directory must not matter
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("USERPROFILE", str(tmp_path / "home"))
@@ -201,13 +231,21 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path, monkey
 def test_identifier_file(tmp_path: Path) -> None:
     (tmp_path / "ids.txt").write_text(
         "# Acme identifiers\n\nPRJ-4711\ncompound code\tACM-2291\nre:ACM-S-\\d{3}\nstudy id\tre:ST-\\d+\n",
-        encoding="utf-8")
-    c = load_config(write(tmp_path, "[destinations.acme]\nfolder = 'rel'\nidentifiers = ['Velantra']\n"
-                                    "identifier_file = 'ids.txt'\n"))
+        encoding="utf-8",
+    )
+    c = load_config(
+        write(
+            tmp_path, "[destinations.acme]\nfolder = 'rel'\nidentifiers = ['Velantra']\nidentifier_file = 'ids.txt'\n"
+        )
+    )
     ids = c.destinations["acme"].identifiers
     assert [(i.value, i.kind, i.regex) for i in ids] == [
-        ("Velantra", "identifier", False), ("PRJ-4711", "identifier", False),
-        ("ACM-2291", "compound code", False), (r"ACM-S-\d{3}", "identifier", True), (r"ST-\d+", "study id", True)]
+        ("Velantra", "identifier", False),
+        ("PRJ-4711", "identifier", False),
+        ("ACM-2291", "compound code", False),
+        (r"ACM-S-\d{3}", "identifier", True),
+        (r"ST-\d+", "study id", True),
+    ]
     (tmp_path / "ids.txt").write_text("re:(\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"destinations\.acme\.identifier_file \(ids\.txt line 1\): invalid"):
         load_config(tmp_path / "clearance.toml")

@@ -39,8 +39,7 @@ def _events(path: Path, limits: Limits | None = None) -> list[Event]:
 
 
 def _segments(events: list[Event], part: str | None = None, doc: str = "") -> list[Segment]:
-    return [e for e in events if isinstance(e, Segment) and e.doc == doc
-            and (part is None or e.location.part == part)]
+    return [e for e in events if isinstance(e, Segment) and e.doc == doc and (part is None or e.location.part == part)]
 
 
 def _text(events: list[Event], part: str | None = None, doc: str = "") -> str:
@@ -59,9 +58,12 @@ def _notes(events: list[Event], doc: str = "") -> dict[str, Any]:
 
 
 def test_pages_are_segments_with_page_numbers_headers_and_footers(tmp_path: Path) -> None:
-    path = text_pdf(tmp_path / "batch.pdf",
-                    [["Batch record BR-1001", "Operator: A. Jones"], [f"Employee SSN: {SSN}"], ["Sign-off"]],
-                    header="CONFIDENTIAL - Internal Use Only", footer="Proprietary and Confidential")
+    path = text_pdf(
+        tmp_path / "batch.pdf",
+        [["Batch record BR-1001", "Operator: A. Jones"], [f"Employee SSN: {SSN}"], ["Sign-off"]],
+        header="CONFIDENTIAL - Internal Use Only",
+        footer="Proprietary and Confidential",
+    )
     events = _events(path)
     assert _problems(events) == []
     body = _segments(events, "body")
@@ -201,8 +203,13 @@ def test_annotations_with_rich_text_and_author(tmp_path: Path) -> None:
     assert len(annots) == 1 and annots[0].location.page == 1 and annots[0].location.name == "Text"
     assert SSN in annots[0].text
 
-    path = rewrite(base, tmp_path / "freetext.pdf", lambda w: add_free_text(
-        w, 1, "Call the site", rich="<body><p>Call <b>Dr. Rivera</b> at 555-0100 &amp; ask for MRN-88231</p></body>"))
+    path = rewrite(
+        base,
+        tmp_path / "freetext.pdf",
+        lambda w: add_free_text(
+            w, 1, "Call the site", rich="<body><p>Call <b>Dr. Rivera</b> at 555-0100 &amp; ask for MRN-88231</p></body>"
+        ),
+    )
     annots = _segments(_events(path), "annotation")
     assert [(a.location.page, a.location.name) for a in annots] == [(2, "FreeText")]
     assert "Call the site" in annots[0].text
@@ -212,8 +219,9 @@ def test_annotations_with_rich_text_and_author(tmp_path: Path) -> None:
 
 def test_form_field_values_with_tooltip_as_context(tmp_path: Path) -> None:
     def form(c: canvas.Canvas, _page: int) -> None:
-        c.acroForm.textfield(name="patient_ssn", tooltip="Social Security Number", value=SSN,
-                             x=72, y=500, width=200, height=20)
+        c.acroForm.textfield(
+            name="patient_ssn", tooltip="Social Security Number", value=SSN, x=72, y=500, width=200, height=20
+        )
         c.acroForm.textfield(name="empty_field", tooltip="Left empty", x=72, y=460, width=200, height=20)
 
     events = _events(text_pdf(tmp_path / "form.pdf", [["Enrollment form"]], extra=form))
@@ -225,16 +233,24 @@ def test_form_field_values_with_tooltip_as_context(tmp_path: Path) -> None:
 
 def test_signature_field_names_the_signer(tmp_path: Path) -> None:
     base = text_pdf(tmp_path / "base.pdf", [["Batch release certificate"]])
-    path = rewrite(base, tmp_path / "signed.pdf",
-                   lambda w: add_signature_field(w, "Dr. Jane Roe", "QP batch release", "Basel"))
+    path = rewrite(
+        base, tmp_path / "signed.pdf", lambda w: add_signature_field(w, "Dr. Jane Roe", "QP batch release", "Basel")
+    )
     fields = _segments(_events(path), "form_field")
     assert [(f.location.name, f.text.splitlines()) for f in fields] == [
-        ("Approval (signature)", ["Dr. Jane Roe", "QP batch release", "Basel"])]
+        ("Approval (signature)", ["Dr. Jane Roe", "QP batch release", "Basel"])
+    ]
 
 
 def test_document_info_custom_keys_and_xmp(tmp_path: Path) -> None:
-    base = text_pdf(tmp_path / "base.pdf", [["Formulation report"]], title="Report on BPB-0058-B",
-                    author="Käte Schäfer", subject="Formulation of compound BPB-0058-B", keywords="tablet, coating")
+    base = text_pdf(
+        tmp_path / "base.pdf",
+        [["Formulation report"]],
+        title="Report on BPB-0058-B",
+        author="Käte Schäfer",
+        subject="Formulation of compound BPB-0058-B",
+        keywords="tablet, coating",
+    )
 
     def structure(writer: PdfWriter) -> None:
         writer.add_metadata({"/ProjectCode": "PRJ-7781", "/Reviewer": "Jane Roe"})
@@ -248,15 +264,17 @@ def test_document_info_custom_keys_and_xmp(tmp_path: Path) -> None:
     assert meta["Keywords"] == "tablet, coating"
     assert meta["ProjectCode"] == "PRJ-7781" and meta["Reviewer"] == "Jane Roe"
     xmp_text = meta["xmp"]
-    assert f"Contains SSN {SSN}" in xmp_text          # element text
-    assert "NCT01592323" in xmp_text                   # abbreviated form: an attribute value
-    assert "Dr. Test & Partner" in xmp_text            # entities decoded
+    assert f"Contains SSN {SSN}" in xmp_text  # element text
+    assert "NCT01592323" in xmp_text  # abbreviated form: an attribute value
+    assert "Dr. Test & Partner" in xmp_text  # entities decoded
     assert "purl.org" not in xmp_text and "<" not in xmp_text
 
 
 def test_markup_text_never_expands_entities() -> None:
-    hostile = ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd"><!ENTITY l "lol">]>'
-               "<x:xmpmeta><rdf:li>&e;&l;A&amp;B</rdf:li><![CDATA[raw <text>]]></x:xmpmeta>")
+    hostile = (
+        '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd"><!ENTITY l "lol">]>'
+        "<x:xmpmeta><rdf:li>&e;&l;A&amp;B</rdf:li><![CDATA[raw <text>]]></x:xmpmeta>"
+    )
     text = markup_text(hostile)
     assert "root:" not in text and "lol" not in text.replace("&l;", "")
     assert "A&B" in text and "raw <text>" in text
@@ -320,8 +338,11 @@ def test_user_password_is_unscannable(tmp_path: Path) -> None:
 @pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
 def test_owner_password_only_is_scanned_and_noted(tmp_path: Path, algorithm: str) -> None:
     base = text_pdf(tmp_path / "base.pdf", [[f"Payroll {SSN}"]], author="HR Department")
-    path = rewrite(base, tmp_path / "owner.pdf",
-                   lambda w: w.encrypt(user_password="", owner_password="owner-only", algorithm=algorithm))
+    path = rewrite(
+        base,
+        tmp_path / "owner.pdf",
+        lambda w: w.encrypt(user_password="", owner_password="owner-only", algorithm=algorithm),
+    )
     events = _events(path)
     assert _problems(events) == []
     assert _notes(events)["encrypted"] == "owner password only"
@@ -398,10 +419,13 @@ def test_dev_corpus_pdf_entities_are_all_extracted(corpus: Path) -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize(("case", "words"), [
-    ("pdf_encrypted/payroll.pdf", "encrypted PDF (password required)"),
-    ("truncated_pdf/roster.pdf", "truncated PDF"),
-])
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("pdf_encrypted/payroll.pdf", "encrypted PDF (password required)"),
+        ("truncated_pdf/roster.pdf", "truncated PDF"),
+    ],
+)
 def test_adversarial_pdfs_fail_closed(corpus: Path, case: str, words: str) -> None:
     events = _events(corpus / "adversarial" / "cases" / case)
     problems = _problems(events)
@@ -422,7 +446,7 @@ def test_adversarial_5000_pages_are_read_completely_and_fast(corpus: Path) -> No
     started = time.monotonic()
     pages_with_ssn = []
     count = 0
-    for event in extract_file(path):   # streamed: no list of 5,000 pages held here
+    for event in extract_file(path):  # streamed: no list of 5,000 pages held here
         if isinstance(event, Segment) and event.location.part == "body":
             count += 1
             if "212-67-4431" in event.text:
@@ -471,9 +495,14 @@ def test_realworld_attachments_and_forms(corpus: Path) -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", [
-    "pypdf__r2-user-password.pdf", "pdfminer__aes-256-r6.pdf", "pdfjs__issue3371.pdf",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pypdf__r2-user-password.pdf",
+        "pdfminer__aes-256-r6.pdf",
+        "pdfjs__issue3371.pdf",
+    ],
+)
 def test_realworld_user_password_pdfs_fail_closed(corpus: Path, name: str) -> None:
     path = corpus / "realworld" / "pdf" / name
     if not path.exists():
@@ -495,25 +524,35 @@ def test_realworld_linearized_file_missing_pages_is_reported(corpus: Path) -> No
 def test_garbled_pdfium_text_sends_the_page_to_pdfminer() -> None:
     """Raw glyph codes or letter-doubled words from PDFium: the page is compared with pdfminer."""
     assert pdf_module.garbled("\x01\x04\x05\x06\x07\n\x08\x04\t\x06\n\n\x0b\x08\x06\x0c\n\x04\x0e\t\x0f")
-    assert pdf_module.garbled("Lac Breton\nMMuunniicciippaalliittéé ddeeSSaaiinntt--SSaauuvveeuurr\n"
-                              "MMuunniicciippaalliittéé ddee MMoorriinn--HHeeiigghhttss\nLAC-BRETON")
+    assert pdf_module.garbled(
+        "Lac Breton\nMMuunniicciippaalliittéé ddeeSSaaiinntt--SSaauuvveeuurr\n"
+        "MMuunniicciippaalliittéé ddee MMoorriinn--HHeeiigghhttss\nLAC-BRETON"
+    )
     # ordinary text, a bullet or two from a symbol font, a number with repeated digits
-    assert not pdf_module.garbled("Batch 23A0147 \uf0b7 released; lot 112233 weighed 1,1 kg.\n"
-                                  "Operator JK, verifier LM, bookkeeper AA.")
+    assert not pdf_module.garbled(
+        "Batch 23A0147 \uf0b7 released; lot 112233 weighed 1,1 kg.\nOperator JK, verifier LM, bookkeeper AA."
+    )
     assert not pdf_module.garbled("")
 
 
 @pytest.mark.corpus
 def test_realworld_gaps_closed_by_the_misread_checks(corpus: Path) -> None:
     """Three realworld pages PDFium misreads, each in a different way, now read by pdfminer."""
-    cases = {"pdfjs__bug1001080.pdf": "glyph codes", "pdfminer__jo.pdf": "CJK objects without text",
-             "pdfminer__issue-1008-inline-ascii85.pdf": "letter-doubled words"}
+    cases = {
+        "pdfjs__bug1001080.pdf": "glyph codes",
+        "pdfminer__jo.pdf": "CJK objects without text",
+        "pdfminer__issue-1008-inline-ascii85.pdf": "letter-doubled words",
+    }
     for name, why in cases.items():
         path = corpus / "realworld" / "pdf" / name
         if not path.is_file():
             pytest.skip(f"{name} not in the corpus")
         events = list(extract_file(path))
         assert _notes(events)["engines"]["pdfminer"] >= 1, f"{name}: {why}"
-    body = " ".join(s.text for s in _segments(list(extract_file(
-        corpus / "realworld" / "pdf" / "pdfminer__issue-1008-inline-ascii85.pdf")), "body"))
+    body = " ".join(
+        s.text
+        for s in _segments(
+            list(extract_file(corpus / "realworld" / "pdf" / "pdfminer__issue-1008-inline-ascii85.pdf")), "body"
+        )
+    )
     assert "Municipalité" in body

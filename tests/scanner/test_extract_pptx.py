@@ -64,8 +64,7 @@ def build_deck(path: Path) -> Path:
     data = CategoryChartData()
     data.categories = ["Site Cork", "Site Basel"]
     data.add_series("Yield", (91.0, 93.5))
-    chart = s4.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(5), Inches(3),
-                                data).chart
+    chart = s4.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(5), Inches(3), data).chart
     chart.has_title = True
     chart.chart_title.text_frame.text = "Yield by site"
 
@@ -110,8 +109,9 @@ def _add_parts(path: Path, parts: dict[str, str | bytes], slide_rels: str | None
     items.update({k: v.encode() if isinstance(v, str) else v for k, v in parts.items()})
     if slide_rels is not None:
         rels = items["ppt/slides/_rels/slide1.xml.rels"].decode()
-        items["ppt/slides/_rels/slide1.xml.rels"] = rels.replace("</Relationships>",
-                                                                 slide_rels + "</Relationships>").encode()
+        items["ppt/slides/_rels/slide1.xml.rels"] = rels.replace(
+            "</Relationships>", slide_rels + "</Relationships>"
+        ).encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in items.items():
             zf.writestr(name, data)
@@ -124,23 +124,36 @@ def test_classic_and_modern_comments_embeddings_macros(tmp_path: Path) -> None:
     prs.slides.add_slide(prs.slide_layouts[6])
     path = tmp_path / "comments.pptm"
     prs.save(path)
-    classic = ('<?xml version="1.0"?><p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
-               '<p:cm authorId="0" idx="1"><p:pos x="10" y="10"/><p:text>Classic: remove MRN 00451234</p:text>'
-               '</p:cm></p:cmLst>')
-    modern = ('<?xml version="1.0"?><p188:cmLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/'
-              'main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><p188:cm id="{1}">'
-              '<p188:txBody><a:p><a:r><a:t>Modern: DOB 1961-04-12</a:t></a:r></a:p></p188:txBody>'
-              '<p188:replyLst><p188:reply id="{2}"><p188:txBody><a:p><a:r><a:t>Reply text</a:t></a:r></a:p>'
-              '</p188:txBody></p188:reply></p188:replyLst></p188:cm></p188:cmLst>')
+    classic = (
+        '<?xml version="1.0"?><p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        '<p:cm authorId="0" idx="1"><p:pos x="10" y="10"/><p:text>Classic: remove MRN 00451234</p:text>'
+        "</p:cm></p:cmLst>"
+    )
+    modern = (
+        '<?xml version="1.0"?><p188:cmLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/'
+        'main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><p188:cm id="{1}">'
+        "<p188:txBody><a:p><a:r><a:t>Modern: DOB 1961-04-12</a:t></a:r></a:p></p188:txBody>"
+        '<p188:replyLst><p188:reply id="{2}"><p188:txBody><a:p><a:r><a:t>Reply text</a:t></a:r></a:p>'
+        "</p188:txBody></p188:reply></p188:replyLst></p188:cm></p188:cmLst>"
+    )
     doc = Document()
     doc.add_paragraph("Embedded memo 212-67-4431")
     buf = io.BytesIO()
     doc.save(buf)
-    _add_parts(path, {"ppt/comments/comment1.xml": classic, "ppt/comments/modernComment_1.xml": modern,
-                      "ppt/embeddings/memo.docx": buf.getvalue(), "ppt/vbaProject.bin": b"\x00" * 16},
-               slide_rels=(f'<Relationship Id="c1" Type="{REL_T}/comments" Target="../comments/comment1.xml"/>'
-                           '<Relationship Id="c2" Type="http://schemas.microsoft.com/office/2018/10/relationships/'
-                           'comments" Target="../comments/modernComment_1.xml"/>'))
+    _add_parts(
+        path,
+        {
+            "ppt/comments/comment1.xml": classic,
+            "ppt/comments/modernComment_1.xml": modern,
+            "ppt/embeddings/memo.docx": buf.getvalue(),
+            "ppt/vbaProject.bin": b"\x00" * 16,
+        },
+        slide_rels=(
+            f'<Relationship Id="c1" Type="{REL_T}/comments" Target="../comments/comment1.xml"/>'
+            '<Relationship Id="c2" Type="http://schemas.microsoft.com/office/2018/10/relationships/'
+            'comments" Target="../comments/modernComment_1.xml"/>'
+        ),
+    )
     events = run(path)
     assert not problems(events)
     comments = [(s.location.page, s.text) for s in segments(events) if s.location.part == "comment"]
@@ -155,20 +168,26 @@ def test_truncated_and_entity_bomb_decks(tmp_path: Path) -> None:
     cut.write_bytes(path.read_bytes()[:-500])
     assert problems(run(cut))[0].startswith("damaged or truncated PPTX")
 
-    bomb = ('<?xml version="1.0"?><!DOCTYPE p:sld [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-            '<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree/>'
-            '</p:cSld></p:sld>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE p:sld [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        '<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree/>'
+        "</p:cSld></p:sld>"
+    )
     _add_parts(path, {"ppt/slides/slide1.xml": bomb})
     assert problems(run(path)) == [
-        "XML part ppt/slides/slide1.xml declares entities (possible entity bomb or XXE); refused"]
+        "XML part ppt/slides/slide1.xml declares entities (possible entity bomb or XXE); refused"
+    ]
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("name,expected", [
-    ("tika__testPPT.pptx", (3, "slide", "Different words to test against")),
-    ("pptx__prs-notes.pptx", (1, "notes", "Notes")),
-    ("tika__testPPTX_overlappingRelations.pptx", (4, "slide", "POI can read this too")),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("tika__testPPT.pptx", (3, "slide", "Different words to test against")),
+        ("pptx__prs-notes.pptx", (1, "notes", "Notes")),
+        ("tika__testPPTX_overlappingRelations.pptx", (4, "slide", "POI can read this too")),
+    ],
+)
 def test_realworld_decks(name: str, expected: tuple[int, str, str]) -> None:
     path = CORPUS / "realworld" / "other" / name
     if not path.is_file():
@@ -176,5 +195,6 @@ def test_realworld_decks(name: str, expected: tuple[int, str, str]) -> None:
     events = run(path)
     assert not problems(events)
     page, part, start = expected
-    assert any(s.location.page == page and s.location.part == part and s.text.startswith(start)
-               for s in segments(events))
+    assert any(
+        s.location.page == page and s.location.part == part and s.text.startswith(start) for s in segments(events)
+    )

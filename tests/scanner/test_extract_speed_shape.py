@@ -30,25 +30,29 @@ from scanner.model import Location, Segment
 
 def write_sheet(path: Path, sheet_data: str, shared: list[str] = (), styles: str = "") -> Path:
     """A minimal workbook: one sheet, optional shared strings and cellXfs."""
-    return one_sheet_workbook(path, f'<worksheet xmlns="{X}"><sheetData>{sheet_data}</sheetData></worksheet>',
-                              shared, styles)
+    return one_sheet_workbook(
+        path, f'<worksheet xmlns="{X}"><sheetData>{sheet_data}</sheetData></worksheet>', shared, styles
+    )
 
 
 def sheet_cells(path: Path) -> dict[str, Segment]:
-    return {e.location.cell: e for e in extract_file(path)
-            if isinstance(e, Segment) and e.location.part == "sheet"}
+    return {e.location.cell: e for e in extract_file(path) if isinstance(e, Segment) and e.location.part == "sheet"}
 
 
 # --- records ------------------------------------------------------------------------------
 
+
 def test_records_are_values_that_survive_pickling_and_compare_by_field() -> None:
     loc = Location("sheet", sheet="Roster", cell="B7")
     seg = Segment("123-45-6789", loc, "inner.xlsx", "SSN")
-    assert pickle.loads(pickle.dumps(seg)) == seg            # crosses the worker boundary intact
+    assert pickle.loads(pickle.dumps(seg)) == seg  # crosses the worker boundary intact
     assert seg.location.cell == "B7" and seg.engine is None and seg.doc == "inner.xlsx"
-    assert Location.from_dict(loc.to_dict()) == loc and loc.to_dict() == {"part": "sheet", "sheet": "Roster",
-                                                                          "cell": "B7"}
-    assert {loc: 1}[Location("sheet", None, "Roster", "B7")] == 1   # hashable by value
+    assert Location.from_dict(loc.to_dict()) == loc and loc.to_dict() == {
+        "part": "sheet",
+        "sheet": "Roster",
+        "cell": "B7",
+    }
+    assert {loc: 1}[Location("sheet", None, "Roster", "B7")] == 1  # hashable by value
     with pytest.raises(AttributeError):
         loc.cell = "C1"  # type: ignore[misc]  # immutable
 
@@ -63,6 +67,7 @@ def test_describe_names_every_kind_of_cell() -> None:
 
 # --- number-format fast paths ---------------------------------------------------------------
 
+
 def _decimals(rng: random.Random, n: int) -> Iterator[str]:
     for _ in range(n):
         kind = rng.random()
@@ -73,7 +78,7 @@ def _decimals(rng: random.Random, n: int) -> Iterator[str]:
         elif kind < 0.8:
             yield f"{rng.uniform(1e-12, 1e20):.6E}"
         else:
-            yield f"{rng.randint(0, 10**6)}.{rng.randint(0, 999):03d}"   # trailing zeros: not canonical
+            yield f"{rng.randint(0, 10**6)}.{rng.randint(0, 999):03d}"  # trailing zeros: not canonical
 
 
 def test_general_fast_path_matches_the_formatter() -> None:
@@ -82,8 +87,23 @@ def test_general_fast_path_matches_the_formatter() -> None:
         assert _display_general(raw, NumberFormat("General"), False) == _display(raw, NumberFormat("General"), False)
 
 
-@pytest.mark.parametrize("code", ["00000", "000-00-0000", '"XXX-XX-"0000', "#,##0", "0", '"Lot "0', "0_);(0)",
-                                  "0;-0;\"zero\"", "#", "000000000", "00000-0000", "0."])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "00000",
+        "000-00-0000",
+        '"XXX-XX-"0000',
+        "#,##0",
+        "0",
+        '"Lot "0',
+        "0_);(0)",
+        '0;-0;"zero"',
+        "#",
+        "000000000",
+        "00000-0000",
+        "0.",
+    ],
+)
 def test_integer_fast_path_matches_the_general_path(code: str) -> None:
     rng = random.Random(code)
     fast, slow = NumberFormat(code), NumberFormat(code)
@@ -93,10 +113,16 @@ def test_integer_fast_path_matches_the_general_path(code: str) -> None:
         assert _display(raw, fast, False) == _display(raw, slow, False), raw
 
 
-@pytest.mark.parametrize("code,strftime", [
-    ("yyyy-mm-dd", "%Y-%m-%d"), ("yyyy-mm-dd hh:mm:ss", "%Y-%m-%d %H:%M:%S"), ("dd/mm/yy hh:mm", "%d/%m/%y %H:%M"),
-    ("dddd, mmmm d, yyyy", "%A, %B {day}, %Y"), ("ddd d-mmm-yyyy h:mm AM/PM", "%a {day}-%b-%Y {hour12}:%M %p"),
-])
+@pytest.mark.parametrize(
+    "code,strftime",
+    [
+        ("yyyy-mm-dd", "%Y-%m-%d"),
+        ("yyyy-mm-dd hh:mm:ss", "%Y-%m-%d %H:%M:%S"),
+        ("dd/mm/yy hh:mm", "%d/%m/%y %H:%M"),
+        ("dddd, mmmm d, yyyy", "%A, %B {day}, %Y"),
+        ("ddd d-mmm-yyyy h:mm AM/PM", "%a {day}-%b-%Y {hour12}:%M %p"),
+    ],
+)
 def test_compiled_dates_agree_with_datetime(code: str, strftime: str) -> None:
     rng = random.Random(code)
     fmt = NumberFormat(code)
@@ -112,35 +138,53 @@ def test_date1904_and_elapsed_and_fractions_of_seconds() -> None:
     assert _display("0", NumberFormat("yyyy-mm-dd"), True) == "1904-01-01"
     assert _display("1.25", NumberFormat("[h]:mm:ss"), False) == "30:00:00"
     assert _display("0.5000115741", NumberFormat("hh:mm:ss.000"), False) == "12:00:01.000"
-    assert _display(str((dt.datetime(2024, 2, 29) - dt.datetime(1899, 12, 30)).days), NumberFormat("d-mmm-yy"),
-                    False) == "29-Feb-24"
+    assert (
+        _display(str((dt.datetime(2024, 2, 29) - dt.datetime(1899, 12, 30)).days), NumberFormat("d-mmm-yy"), False)
+        == "29-Feb-24"
+    )
 
 
 # --- the XLSX cell loop ---------------------------------------------------------------------
 
+
 def test_every_cell_shape_in_one_row_keeps_refs_and_values(tmp_path: Path) -> None:
     """Plain cells go through the inline decoder, the rest through ``_cell_text``; refs stay in step."""
-    row = ('<row r="2">'
-           '<c r="A2" t="s"><v>0</v></c>'                          # shared string: the row label
-           '<c r="B2" s="1"><v>123456789</v></c>'                  # styled number (SSN format)
-           '<c r="C2"/>'                                           # empty, styled: no text
-           '<c t="inlineStr"><is><t>inline</t></is></c>'           # no r: D2
-           '<c><f>SUM(A1)</f><v>7</v></c>'                         # formula with a value: E2
-           '<c r="F2"><f>B2*2</f></c>'                             # never calculated
-           '<c r="G2" t="b"><v>1</v></c>'
-           '<c r="H2" t="e"><v>#REF!</v></c>'
-           '<c r="I2" t="str"><v>text_x0041_</v></c>'
-           '<c r="J2"><v/></c>'                                    # empty value: nothing
-           '<c r="K2" t="n"><v>0.1</v></c>'
-           '<c><v>42</v></c>'                                      # no r after an explicit one: L2
-           '</row>')
+    row = (
+        '<row r="2">'
+        '<c r="A2" t="s"><v>0</v></c>'  # shared string: the row label
+        '<c r="B2" s="1"><v>123456789</v></c>'  # styled number (SSN format)
+        '<c r="C2"/>'  # empty, styled: no text
+        '<c t="inlineStr"><is><t>inline</t></is></c>'  # no r: D2
+        "<c><f>SUM(A1)</f><v>7</v></c>"  # formula with a value: E2
+        '<c r="F2"><f>B2*2</f></c>'  # never calculated
+        '<c r="G2" t="b"><v>1</v></c>'
+        '<c r="H2" t="e"><v>#REF!</v></c>'
+        '<c r="I2" t="str"><v>text_x0041_</v></c>'
+        '<c r="J2"><v/></c>'  # empty value: nothing
+        '<c r="K2" t="n"><v>0.1</v></c>'
+        "<c><v>42</v></c>"  # no r after an explicit one: L2
+        "</row>"
+    )
     head = '<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" t="s"><v>2</v></c></row>'
-    styles = '<numFmts count="1"><numFmt numFmtId="164" formatCode="000-00-0000"/></numFmts>' \
-             '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+    styles = (
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="000-00-0000"/></numFmts>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+    )
     got = sheet_cells(write_sheet(tmp_path / "shapes.xlsx", head + row, ["Ada", "Name", "SSN"], styles))
     assert {k: v.text for k, v in got.items()} == {
-        "A1": "Name", "B1": "SSN", "A2": "Ada", "B2": "123-45-6789", "D2": "inline", "E2": "7", "F2": "=B2*2",
-        "G2": "TRUE", "H2": "#REF!", "I2": "textA", "K2": "0.1", "L2": "42"}
+        "A1": "Name",
+        "B1": "SSN",
+        "A2": "Ada",
+        "B2": "123-45-6789",
+        "D2": "inline",
+        "E2": "7",
+        "F2": "=B2*2",
+        "G2": "TRUE",
+        "H2": "#REF!",
+        "I2": "textA",
+        "K2": "0.1",
+        "L2": "42",
+    }
     assert got["B2"].context == "SSN | Ada" and got["A2"].context == "Name" and got["L2"].context == "Ada"
     assert type(got["B2"]) is Segment and type(got["B2"].location) is Location
 
@@ -177,13 +221,17 @@ def test_xlsx_cell_loop_makes_no_per_cell_calls(tmp_path: Path) -> None:
     each row costs a few calls (the parser's generator, freeing the row); anything more per
     cell (a helper, a dataclass __init__, ElementPath, an uncached format) shows here.
     """
-    rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>{r % 3}</v></c><c r="B{r}"><v>{r * 7}</v></c>'
-                   f'<c r="C{r}"><v>{r % 40}.25</v></c><c r="D{r}" s="1"><v>{r % 50}</v></c>'
-                   f'<c r="E{r}" t="s"><v>{r % 2}</v></c><c r="F{r}"><v>{r}</v></c>'
-                   f'<c r="G{r}" s="1"><v>{r % 70}</v></c><c r="H{r}"><v>{r % 90}.5</v></c></row>'
-                   for r in range(1, 1501))
-    styles = '<numFmts count="1"><numFmt numFmtId="164" formatCode="00000"/></numFmts>' \
-             '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="s"><v>{r % 3}</v></c><c r="B{r}"><v>{r * 7}</v></c>'
+        f'<c r="C{r}"><v>{r % 40}.25</v></c><c r="D{r}" s="1"><v>{r % 50}</v></c>'
+        f'<c r="E{r}" t="s"><v>{r % 2}</v></c><c r="F{r}"><v>{r}</v></c>'
+        f'<c r="G{r}" s="1"><v>{r % 70}</v></c><c r="H{r}"><v>{r % 90}.5</v></c></row>'
+        for r in range(1, 1501)
+    )
+    styles = (
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="00000"/></numFmts>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+    )
     path = write_sheet(tmp_path / "plain.xlsx", rows, ["a", "b", "c"], styles)
     ctx = Context(Limits())
     n, calls = _python_calls(extract_xlsx(Source(name=path.name, path=path), ctx))

@@ -13,8 +13,9 @@ from scanner.pipeline.worker import ScanOptions, analyse_file
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
 
-@pytest.mark.parametrize("name", ["formulation_sheet_CX-4471.docx", "certificate_of_analysis_NaCl.pdf",
-                                  "hr_roster_Q3.xlsx"])
+@pytest.mark.parametrize(
+    "name", ["formulation_sheet_CX-4471.docx", "certificate_of_analysis_NaCl.pdf", "hr_roster_Q3.xlsx"]
+)
 def test_labelling_keeps_the_findings_and_is_read_back(tmp_path: Path, name: str) -> None:
     scheme = LabelScheme.default()
     src = SAMPLES / name
@@ -24,5 +25,6 @@ def test_labelling_keeps_the_findings_and_is_read_back(tmp_path: Path, name: str
     after = analyse_file(out, name, ScanOptions())[0]
     assert before.existing_label is None
     assert after.existing_label is not None and after.existing_label["name"] == "Restricted"
-    assert sorted((f.pattern, f.masked) for f in after.findings) == \
-        sorted((f.pattern, f.masked) for f in before.findings)
+    assert sorted((f.pattern, f.masked) for f in after.findings) == sorted(
+        (f.pattern, f.masked) for f in before.findings
+    )

@@ -110,14 +110,22 @@ def make_xlsm(path: Path) -> Path:
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == "[Content_Types].xml":
-                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-                data = data.replace(b"<Default ", b'<Default Extension="bin" '
-                                    b'ContentType="application/vnd.ms-office.vbaProject"/><Default ', 1)
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+                data = data.replace(
+                    b"<Default ",
+                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default ',
+                    1,
+                )
             elif info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVBA" Type="http://schemas.'
-                                    b'microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/>'
-                                    b"</Relationships>")
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdVBA" Type="http://schemas.'
+                    b'microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/>'
+                    b"</Relationships>",
+                )
             zout.writestr(info, data)
         stored = zipfile.ZipInfo("xl/vbaProject.bin", date_time=(2024, 5, 6, 7, 8, 10))
         stored.compress_type = zipfile.ZIP_STORED
@@ -129,8 +137,11 @@ def make_xlsm(path: Path) -> Path:
 def make_pptx(path: Path, *, strict: bool = False) -> Path:
     """A minimal but well-formed PresentationML package (python-pptx is not a dependency)."""
     p = "http://schemas.openxmlformats.org/presentationml/2006/main"
-    rels = ("http://purl.oclc.org/ooxml/officeDocument/relationships/" if strict
-            else "http://schemas.openxmlformats.org/officeDocument/2006/relationships/")
+    rels = (
+        "http://purl.oclc.org/ooxml/officeDocument/relationships/"
+        if strict
+        else "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+    )
     files = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -138,15 +149,18 @@ def make_pptx(path: Path, *, strict: bool = False) -> Path:
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'presentationml.presentation.main+xml"/></Types>'),
+            'presentationml.presentation.main+xml"/></Types>'
+        ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             f'<Relationship Id="rId1" Type="{rels}officeDocument" Target="ppt/presentation.xml"/>'
-            '</Relationships>'),
+            "</Relationships>"
+        ),
         "ppt/presentation.xml": (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><p:presentation xmlns:p="{p}">'
-            '<p:sldSz cx="9144000" cy="6858000"/><p:notesSz cx="6858000" cy="9144000"/></p:presentation>'),
+            '<p:sldSz cx="9144000" cy="6858000"/><p:notesSz cx="6858000" cy="9144000"/></p:presentation>'
+        ),
     }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in files.items():
@@ -189,12 +203,16 @@ def assert_others_identical(before: Path, after: Path, allowed: set[str] = PROPE
     with zipfile.ZipFile(before) as a, zipfile.ZipFile(after) as b:
         old = a.infolist()
         new = {i.filename: i for i in b.infolist()}
-        assert [i.filename for i in b.infolist()][:len(old)] == [i.filename for i in old], "member order changed"
+        assert [i.filename for i in b.infolist()][: len(old)] == [i.filename for i in old], "member order changed"
         changed = []
         for info in old:
             twin = new[info.filename]
             assert (twin.date_time, twin.external_attr, twin.compress_type, twin.comment) == (
-                info.date_time, info.external_attr, info.compress_type, info.comment), info.filename
+                info.date_time,
+                info.external_attr,
+                info.compress_type,
+                info.comment,
+            ), info.filename
             if a.read(info) != b.read(twin):
                 assert info.filename in allowed, f"{info.filename} changed"
                 changed.append(info.filename)
@@ -266,8 +284,12 @@ def test_scheme_from_mapping_round_trips_and_normalises() -> None:
         "method": "Privileged",
         "levels": [
             {"name": "General", "guid": "11111111-1111-4111-8111-111111111111"},
-            {"name": "Highly Confidential", "guid": "{22222222-2222-4222-8222-222222222222}", "content_bits": 3,
-             "visible_marking": "HIGHLY CONFIDENTIAL"},
+            {
+                "name": "Highly Confidential",
+                "guid": "{22222222-2222-4222-8222-222222222222}",
+                "content_bits": 3,
+                "visible_marking": "HIGHLY CONFIDENTIAL",
+            },
         ],
     }
     scheme = LabelScheme.from_mapping(table)
@@ -281,29 +303,52 @@ def test_scheme_from_mapping_round_trips_and_normalises() -> None:
     assert LabelScheme.from_mapping({"site_id": table["site_id"]}).levels == SCHEME.levels
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"colour": "red"}, r"^labels\.colour: unknown key"),
-    ({"site_id": "not-a-guid"}, r"^labels\.site_id: not a GUID"),
-    ({"method": "Manual"}, r"^labels\.method: expected one of Standard, Privileged"),
-    ({"levels": []}, r"^labels\.levels: expected a non-empty list"),
-    ({"levels": [{"name": "A"}]}, r"^labels\.levels\[0\]\.guid: missing"),
-    ({"levels": [{"name": "A", "guid": "xyz"}]}, r"^labels\.levels\[0\]\.guid: not a GUID"),
-    ({"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111", "tint": 1}]},
-     r"^labels\.levels\[0\]\.tint: unknown key"),
-    ({"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111"},
-                 {"name": "a", "guid": "21111111-1111-4111-8111-111111111111"}]},
-     r"^labels\.levels\[1\]\.name: duplicate of labels\.levels\[0\]"),
-    ({"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111"},
-                 {"name": "B", "guid": "{11111111-1111-4111-8111-111111111111}"}]},
-     r"^labels\.levels\[1\]\.guid: duplicate"),
-    ({"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111", "content_bits": 99}]},
-     r"^labels\.levels\[0\]\.content_bits: expected an integer 0\.\.15"),
-    ({"levels": [{"name": "A\x07", "guid": "11111111-1111-4111-8111-111111111111"}]},
-     r"^labels\.levels\[0\]\.name: contains control"),
-    ({"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111", "visible_marking": 5}]},
-     r"^labels\.levels\[0\]\.visible_marking: expected a string"),
-    ({"levels": "Public"}, r"^labels\.levels: expected a non-empty list"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"colour": "red"}, r"^labels\.colour: unknown key"),
+        ({"site_id": "not-a-guid"}, r"^labels\.site_id: not a GUID"),
+        ({"method": "Manual"}, r"^labels\.method: expected one of Standard, Privileged"),
+        ({"levels": []}, r"^labels\.levels: expected a non-empty list"),
+        ({"levels": [{"name": "A"}]}, r"^labels\.levels\[0\]\.guid: missing"),
+        ({"levels": [{"name": "A", "guid": "xyz"}]}, r"^labels\.levels\[0\]\.guid: not a GUID"),
+        (
+            {"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111", "tint": 1}]},
+            r"^labels\.levels\[0\]\.tint: unknown key",
+        ),
+        (
+            {
+                "levels": [
+                    {"name": "A", "guid": "11111111-1111-4111-8111-111111111111"},
+                    {"name": "a", "guid": "21111111-1111-4111-8111-111111111111"},
+                ]
+            },
+            r"^labels\.levels\[1\]\.name: duplicate of labels\.levels\[0\]",
+        ),
+        (
+            {
+                "levels": [
+                    {"name": "A", "guid": "11111111-1111-4111-8111-111111111111"},
+                    {"name": "B", "guid": "{11111111-1111-4111-8111-111111111111}"},
+                ]
+            },
+            r"^labels\.levels\[1\]\.guid: duplicate",
+        ),
+        (
+            {"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111", "content_bits": 99}]},
+            r"^labels\.levels\[0\]\.content_bits: expected an integer 0\.\.15",
+        ),
+        (
+            {"levels": [{"name": "A\x07", "guid": "11111111-1111-4111-8111-111111111111"}]},
+            r"^labels\.levels\[0\]\.name: contains control",
+        ),
+        (
+            {"levels": [{"name": "A", "guid": "11111111-1111-4111-8111-111111111111", "visible_marking": 5}]},
+            r"^labels\.levels\[0\]\.visible_marking: expected a string",
+        ),
+        ({"levels": "Public"}, r"^labels\.levels: expected a non-empty list"),
+    ],
+)
 def test_scheme_errors_name_the_key(table: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LabelScheme.from_mapping(table)
@@ -311,8 +356,11 @@ def test_scheme_errors_name_the_key(table: dict, message: str) -> None:
 
 def test_load_scheme_reads_the_labels_table(tmp_path: Path) -> None:
     cfg = tmp_path / "clearance.toml"
-    cfg.write_text('[limits]\ntimeout_s = 30\n\n[labels]\nsite_id = "0a1b2c3d-0000-4000-8000-00000000aaaa"\n'
-                   '[[labels.levels]]\nname = "Open"\nguid = "11111111-1111-4111-8111-111111111111"\n', "utf-8")
+    cfg.write_text(
+        '[limits]\ntimeout_s = 30\n\n[labels]\nsite_id = "0a1b2c3d-0000-4000-8000-00000000aaaa"\n'
+        '[[labels.levels]]\nname = "Open"\nguid = "11111111-1111-4111-8111-111111111111"\n',
+        "utf-8",
+    )
     scheme = load_scheme(cfg)
     assert scheme.names == ("Open",)
     assert load_scheme(None) == SCHEME
@@ -366,8 +414,9 @@ def test_docx_label_written_in_msip_layout_and_nothing_else_changes(tmp_path: Pa
     assert reopened.core_properties.title == "Batch record LOT-2291"
     assert reopened.paragraphs[1].text == "Product: Compound AX-17, 50 mg tablets."
     found = read_label(dest)
-    assert found == ExistingLabel("Confidential", CONFIDENTIAL.guid, "clearance", result.set_date, "Standard",
-                                  SCHEME.site_id)
+    assert found == ExistingLabel(
+        "Confidential", CONFIDENTIAL.guid, "clearance", result.set_date, "Standard", SCHEME.site_id
+    )
     assert found.to_dict()["source"] == "clearance"
     assert no_temp_files(dest.parent)
 
@@ -458,8 +507,14 @@ def test_relabelling_replaces_the_previous_label(tmp_path: Path) -> None:
     assert read_label(second).name == "Restricted"
 
 
-def _with_custom_xml(src: Path, dest: Path, custom_xml: bytes, extra: dict[str, bytes] | None = None,
-                     rels_extra: bytes = b"", ct_extra: bytes = b"") -> Path:
+def _with_custom_xml(
+    src: Path,
+    dest: Path,
+    custom_xml: bytes,
+    extra: dict[str, bytes] | None = None,
+    rels_extra: bytes = b"",
+    ct_extra: bytes = b"",
+) -> Path:
     """Copy an openpyxl workbook (which has a custom.xml part) replacing that part's content."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -477,27 +532,47 @@ def _with_custom_xml(src: Path, dest: Path, custom_xml: bytes, extra: dict[str, 
 
 
 def _office_custom_xml(guid: str, name: str, *, enabled: str = "true", extra: str = "") -> bytes:
-    keys = {"Enabled": enabled, "SetDate": "2024-02-01T09:10:11Z", "Method": "Privileged", "Name": name,
-            "SiteId": "0a1b2c3d-0000-4000-8000-00000000aaaa", "ActionId": str(uuid.uuid4()), "ContentBits": "0"}
-    props = "".join(f'<property fmtid="{FMTID}" pid="{i}" name="MSIP_Label_{guid}_{k}"><vt:lpwstr>{v}</vt:lpwstr>'
-                    f"</property>" for i, (k, v) in enumerate(keys.items(), start=3))
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="{CUSTOM_NS}" '
-            f'xmlns:vt="{VT_NS}"><property fmtid="{FMTID}" pid="2" name="Department"><vt:lpwstr>QA</vt:lpwstr>'
-            f"</property>{props}{extra}</Properties>").encode()
+    keys = {
+        "Enabled": enabled,
+        "SetDate": "2024-02-01T09:10:11Z",
+        "Method": "Privileged",
+        "Name": name,
+        "SiteId": "0a1b2c3d-0000-4000-8000-00000000aaaa",
+        "ActionId": str(uuid.uuid4()),
+        "ContentBits": "0",
+    }
+    props = "".join(
+        f'<property fmtid="{FMTID}" pid="{i}" name="MSIP_Label_{guid}_{k}"><vt:lpwstr>{v}</vt:lpwstr></property>'
+        for i, (k, v) in enumerate(keys.items(), start=3)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="{CUSTOM_NS}" '
+        f'xmlns:vt="{VT_NS}"><property fmtid="{FMTID}" pid="2" name="Department"><vt:lpwstr>QA</vt:lpwstr>'
+        f"</property>{props}{extra}</Properties>"
+    ).encode()
 
 
 def test_office_label_is_recognised_and_replaced(tmp_path: Path) -> None:
     foreign = "9a8b7c6d-1111-4222-8333-444455556666"
     disabled = "0f0f0f0f-1111-4222-8333-444455556666"
     base = make_xlsx(tmp_path / "base.xlsx", chart=False, image=False, custom={"Department": "x"})
-    extra = "".join(f'<property fmtid="{FMTID}" pid="{20 + i}" name="MSIP_Label_{disabled}_{k}"><vt:lpwstr>{v}'
-                    f"</vt:lpwstr></property>" for i, (k, v) in enumerate({"Enabled": "false",
-                                                                           "Name": "Old"}.items()))
-    src = _with_custom_xml(base, tmp_path / "office.xlsx", _office_custom_xml(foreign, "Highly Confidential",
-                                                                               extra=extra))
+    extra = "".join(
+        f'<property fmtid="{FMTID}" pid="{20 + i}" name="MSIP_Label_{disabled}_{k}"><vt:lpwstr>{v}'
+        f"</vt:lpwstr></property>"
+        for i, (k, v) in enumerate({"Enabled": "false", "Name": "Old"}.items())
+    )
+    src = _with_custom_xml(
+        base, tmp_path / "office.xlsx", _office_custom_xml(foreign, "Highly Confidential", extra=extra)
+    )
     found = read_label(src)
-    assert found == ExistingLabel("Highly Confidential", foreign, "msip", "2024-02-01T09:10:11Z", "Privileged",
-                                  "0a1b2c3d-0000-4000-8000-00000000aaaa")
+    assert found == ExistingLabel(
+        "Highly Confidential",
+        foreign,
+        "msip",
+        "2024-02-01T09:10:11Z",
+        "Privileged",
+        "0a1b2c3d-0000-4000-8000-00000000aaaa",
+    )
     dest = tmp_path / "relabelled.xlsx"
     result = apply_label(src, dest, CONFIDENTIAL, SCHEME)
     assert result.previous == found
@@ -509,9 +584,11 @@ def test_office_label_is_recognised_and_replaced(tmp_path: Path) -> None:
 
 def test_stale_clearance_keys_lose_to_a_newer_office_label(tmp_path: Path) -> None:
     foreign = "9a8b7c6d-1111-4222-8333-444455556666"
-    stale = (f'<property fmtid="{FMTID}" pid="30" name="Clearance_Label"><vt:lpwstr>Public</vt:lpwstr></property>'
-             f'<property fmtid="{FMTID}" pid="31" name="Clearance_LabelGuid"><vt:lpwstr>{SCHEME.get("Public").guid}'
-             f"</vt:lpwstr></property>")
+    stale = (
+        f'<property fmtid="{FMTID}" pid="30" name="Clearance_Label"><vt:lpwstr>Public</vt:lpwstr></property>'
+        f'<property fmtid="{FMTID}" pid="31" name="Clearance_LabelGuid"><vt:lpwstr>{SCHEME.get("Public").guid}'
+        f"</vt:lpwstr></property>"
+    )
     base = make_xlsx(tmp_path / "base.xlsx", chart=False, image=False, custom={"x": "y"})
     src = _with_custom_xml(base, tmp_path / "mixed.xlsx", _office_custom_xml(foreign, "Secret", extra=stale))
     found = read_label(src)
@@ -519,19 +596,23 @@ def test_stale_clearance_keys_lose_to_a_newer_office_label(tmp_path: Path) -> No
 
 
 def test_newer_office_labelinfo_part_is_read_and_rewritten(tmp_path: Path) -> None:
-    labelinfo = (f'<?xml version="1.0" encoding="utf-8" standalone="yes"?><clbl:labelList xmlns:clbl="http://'
-                 f'schemas.microsoft.com/office/2020/mipLabelMetadata"><clbl:label id="{{{RESTRICTED.guid.upper()}}}"'
-                 f' enabled="1" method="Privileged" siteId="{{{SCHEME.site_id}}}" contentBits="0" removed="0" />'
-                 f"</clbl:labelList>").encode()
+    labelinfo = (
+        f'<?xml version="1.0" encoding="utf-8" standalone="yes"?><clbl:labelList xmlns:clbl="http://'
+        f'schemas.microsoft.com/office/2020/mipLabelMetadata"><clbl:label id="{{{RESTRICTED.guid.upper()}}}"'
+        f' enabled="1" method="Privileged" siteId="{{{SCHEME.site_id}}}" contentBits="0" removed="0" />'
+        f"</clbl:labelList>"
+    ).encode()
     base = make_xlsx(tmp_path / "base.xlsx", chart=False, image=False, custom={"Department": "QA"})
     src = _with_custom_xml(
-        base, tmp_path / "modern.xlsx",
+        base,
+        tmp_path / "modern.xlsx",
         _office_custom_xml("11111111-2222-4333-8444-555555555555", "x", enabled="false"),
         extra={"docMetadata/LabelInfo.xml": labelinfo},
         rels_extra=b'<Relationship Id="rIdLbl" Type="http://schemas.microsoft.com/office/2020/02/relationships/'
-                   b'classificationlabels" Target="docMetadata/LabelInfo.xml"/>',
+        b'classificationlabels" Target="docMetadata/LabelInfo.xml"/>',
         ct_extra=b'<Override PartName="/docMetadata/LabelInfo.xml" '
-                 b'ContentType="application/vnd.ms-office.classificationlabels+xml"/>')
+        b'ContentType="application/vnd.ms-office.classificationlabels+xml"/>',
+    )
     found = read_label(src)
     assert found is not None and found.guid == RESTRICTED.guid and found.source == "msip"
     assert found.name is None and read_label(src, SCHEME).name == "Restricted"
@@ -544,8 +625,14 @@ def test_newer_office_labelinfo_part_is_read_and_rewritten(tmp_path: Path) -> No
         node = etree.fromstring(zf.read("docMetadata/LabelInfo.xml"))[0]
     assert node.get("id") == "{" + CONFIDENTIAL.guid + "}" and node.get("enabled") == "1"
     assert node.get("siteId") == "{" + SCHEME.site_id + "}"
-    assert read_label(dest) == ExistingLabel("Confidential", CONFIDENTIAL.guid, "clearance",
-                                             custom_props(dest)["Clearance_LabelledAt"], "Standard", SCHEME.site_id)
+    assert read_label(dest) == ExistingLabel(
+        "Confidential",
+        CONFIDENTIAL.guid,
+        "clearance",
+        custom_props(dest)["Clearance_LabelledAt"],
+        "Standard",
+        SCHEME.site_id,
+    )
 
 
 def test_fixed_time_and_action_id_are_reproducible(tmp_path: Path) -> None:
@@ -607,10 +694,8 @@ def test_docx_marking_creates_a_header_when_there_is_none(tmp_path: Path) -> Non
     assert not any("header" in n for n in members(src))
     dest = tmp_path / "b.docx"
     assert apply_label(src, dest, CONFIDENTIAL, SCHEME, visible_marking=True).marking_applied
-    changed = assert_others_identical(src, dest, PROPERTY_PARTS | {"word/document.xml",
-                                                                   "word/_rels/document.xml.rels"})
-    assert set(changed) == {"[Content_Types].xml", "_rels/.rels", "word/document.xml",
-                            "word/_rels/document.xml.rels"}
+    changed = assert_others_identical(src, dest, PROPERTY_PARTS | {"word/document.xml", "word/_rels/document.xml.rels"})
+    assert set(changed) == {"[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/_rels/document.xml.rels"}
     reopened = docx.Document(str(dest))
     assert reopened.sections[0].header.paragraphs[0].text == "CONFIDENTIAL"
     assert [p.text for p in reopened.paragraphs] == [p.text for p in docx.Document(str(src)).paragraphs]
@@ -647,8 +732,9 @@ def test_pdf_incremental_update_keeps_pages_and_carries_label(tmp_path: Path) ->
     assert xmp.custom_properties[f"MSIP_Label_{CONFIDENTIAL.guid}_Name"] == "Confidential"
     raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
     assert b"<clearance:Label>Confidential</clearance:Label>" in raw
-    assert read_label(dest) == ExistingLabel("Confidential", CONFIDENTIAL.guid, "clearance", result.set_date,
-                                             "Standard", SCHEME.site_id)
+    assert read_label(dest) == ExistingLabel(
+        "Confidential", CONFIDENTIAL.guid, "clearance", result.set_date, "Standard", SCHEME.site_id
+    )
 
 
 def test_pdf_relabel_and_existing_xmp_kept(tmp_path: Path) -> None:
@@ -661,7 +747,8 @@ def test_pdf_relabel_and_existing_xmp_kept(tmp_path: Path) -> None:
         b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
         b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
         b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Stability '
-        b"study</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>")
+        b'study</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
     meta = writer.root_object["/Metadata"].get_object()
     meta[NameObject("/Type")] = NameObject("/Metadata")
     meta[NameObject("/Subtype")] = NameObject("/XML")
@@ -728,9 +815,15 @@ def test_damaged_packages_raise_label_error_and_leave_dest_alone(tmp_path: Path)
 
     truncated = tmp_path / "truncated.docx"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    dtd = _rewrite_zip(good, tmp_path / "dtd.docx", lambda n, d: (
-        b'<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaa">]>' + d.split(b"?>", 1)[1]
-        if n == "[Content_Types].xml" else d))
+    dtd = _rewrite_zip(
+        good,
+        tmp_path / "dtd.docx",
+        lambda n, d: (
+            b'<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaa">]>' + d.split(b"?>", 1)[1]
+            if n == "[Content_Types].xml"
+            else d
+        ),
+    )
     no_rels = _rewrite_zip(good, tmp_path / "norels.docx", lambda n, d: None if n == "_rels/.rels" else d)
 
     bad_crc = tmp_path / "badcrc.docx"
@@ -743,8 +836,12 @@ def test_damaged_packages_raise_label_error_and_leave_dest_alone(tmp_path: Path)
     data[start + 10] ^= 0xFF
     bad_crc.write_bytes(bytes(data))
 
-    for broken, words in ((truncated, "damaged"), (dtd, "DTD"), (no_rels, "relationships"),
-                          (bad_crc, "damaged package member 'word/styles.xml'")):
+    for broken, words in (
+        (truncated, "damaged"),
+        (dtd, "DTD"),
+        (no_rels, "relationships"),
+        (bad_crc, "damaged package member 'word/styles.xml'"),
+    ):
         with pytest.raises(LabelError, match=re.escape(words)):
             apply_label(broken, dest, CONFIDENTIAL, SCHEME)
         assert dest.read_bytes() == b"previous content"
@@ -773,8 +870,13 @@ def test_zip_bomb_member_is_refused(tmp_path: Path) -> None:
     with pytest.raises(LabelError, match="possible zip bomb"):
         apply_label(bomb, tmp_path / "out.xlsx", CONFIDENTIAL, SCHEME)
     with pytest.raises(LabelError, match="expands to more than"):
-        apply_label(bomb, tmp_path / "out.xlsx", CONFIDENTIAL, SCHEME,
-                    limits=Limits(archive_total_bytes=1024 * 1024, archive_ratio=1e9))
+        apply_label(
+            bomb,
+            tmp_path / "out.xlsx",
+            CONFIDENTIAL,
+            SCHEME,
+            limits=Limits(archive_total_bytes=1024 * 1024, archive_ratio=1e9),
+        )
     assert no_temp_files(tmp_path)
 
 
@@ -847,9 +949,12 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_uses_labels_from_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "clearance.toml"
-    cfg.write_text('[labels]\nsite_id = "0a1b2c3d-0000-4000-8000-00000000aaaa"\nmethod = "Privileged"\n'
-                   '[[labels.levels]]\nname = "General"\nguid = "11111111-1111-4111-8111-111111111111"\n'
-                   '[[labels.levels]]\nname = "Secret"\nguid = "22222222-2222-4222-8222-222222222222"\n', "utf-8")
+    cfg.write_text(
+        '[labels]\nsite_id = "0a1b2c3d-0000-4000-8000-00000000aaaa"\nmethod = "Privileged"\n'
+        '[[labels.levels]]\nname = "General"\nguid = "11111111-1111-4111-8111-111111111111"\n'
+        '[[labels.levels]]\nname = "Secret"\nguid = "22222222-2222-4222-8222-222222222222"\n',
+        "utf-8",
+    )
     src = make_xlsx(tmp_path / "a.xlsx", chart=False, image=False)
     out = tmp_path / "b.xlsx"
     assert cli(str(src), "--label", "Secret", "--config", str(cfg), "--output", str(out)) == 0
@@ -858,7 +963,7 @@ def test_cli_uses_labels_from_config(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert props["MSIP_Label_22222222-2222-4222-8222-222222222222_Method"] == "Privileged"
     assert cli(str(src), "--label", "Confidential", "--config", str(cfg), "--output", str(tmp_path / "c.xlsx")) == 2
     assert "choose from: General, Secret" in capsys.readouterr().err
-    cfg.write_text('[labels]\nsite_id = 7\n', "utf-8")
+    cfg.write_text("[labels]\nsite_id = 7\n", "utf-8")
     assert cli(str(src), "--label", "Public", "--config", str(cfg), "--output", str(tmp_path / "c.xlsx")) == 2
     assert "labels.site_id" in capsys.readouterr().err
 
@@ -872,8 +977,7 @@ def _corpus_files() -> list[Path]:
     files = [p for p in sorted((CORPUS / "dev").iterdir()) if p.suffix.lower() in (".docx", ".xlsx")]
     for folder in ("docx", "xlsx"):
         files += sorted((CORPUS / "realworld" / folder).iterdir())
-    files += [p for p in sorted((CORPUS / "realworld" / "other").iterdir())
-              if p.suffix.lower() in (".pptx", ".pptm")]
+    files += [p for p in sorted((CORPUS / "realworld" / "other").iterdir()) if p.suffix.lower() in (".pptx", ".pptm")]
     return files
 
 

@@ -47,8 +47,9 @@ def one_pattern(toml_body: str) -> PatternSet:
 def test_full_catalogue_compiles_in_vectorscan_without_fallback(matcher: Matcher) -> None:
     engines = matcher.engines()
     assert len(engines) == len(PSET) >= 80
-    assert set(engines.values()) <= {"vectorscan", "vectorscan-prefilter"}, \
-        [pid for pid, e in engines.items() if e == "regex"]
+    assert set(engines.values()) <= {"vectorscan", "vectorscan-prefilter"}, [
+        pid for pid, e in engines.items() if e == "regex"
+    ]
 
 
 def test_compiled_database_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,11 +57,11 @@ def test_compiled_database_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest
     first = Matcher(PSET, b"k")
     files = list((tmp_path / "vectorscan").glob("*.hsdb"))
     assert len(files) == 1 and files[0].stat().st_size > 1000
-    second = Matcher(PSET, b"k")          # loads the serialized database
+    second = Matcher(PSET, b"k")  # loads the serialized database
     text = "SSN: 212-67-4431, NCT01592323, CAS No.: 58-08-2"
     assert [f.value for f in findings(first, text)] == [f.value for f in findings(second, text)]
     assert second.engines() == first.engines()
-    files[0].write_bytes(files[0].read_bytes()[:-100])   # damaged: ignored, compiled afresh
+    files[0].write_bytes(files[0].read_bytes()[:-100])  # damaged: ignored, compiled afresh
     third = Matcher(PSET, b"k")
     assert [f.value for f in findings(third, text)] == [f.value for f in findings(first, text)]
 
@@ -72,8 +73,10 @@ def test_cache_is_shared_by_processes_with_different_string_hashing(tmp_path: Pa
     import subprocess
     import sys
 
-    code = "from scanner.detect.match import Matcher; from scanner.detect.patterns import load_pattern_set; " \
-           "Matcher(load_pattern_set(), b'k')"
+    code = (
+        "from scanner.detect.match import Matcher; from scanner.detect.patterns import load_pattern_set; "
+        "Matcher(load_pattern_set(), b'k')"
+    )
     for seed in ("1", "2", "3"):
         env = dict(os.environ, CLEARANCE_CACHE_DIR=str(tmp_path), PYTHONHASHSEED=seed)
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
@@ -102,7 +105,7 @@ def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_pattern_vectorscan_cannot_read_falls_back_to_regex() -> None:
     # Branch reset (?|...) is `regex` syntax Vectorscan has no approximation for.
-    pset = one_pattern('''id = "ip-branch-reset"
+    pset = one_pattern("""id = "ip-branch-reset"
 name = "project or study code"
 category = "ip"
 severity = "low"
@@ -111,7 +114,7 @@ score = 0.9
 [patterns.examples]
 must_match = ["PRJ-1234"]
 must_not_match = ["PRJ-12"]
-''')
+""")
     m = Matcher(pset, b"k")
     assert m.engines() == {"ip-branch-reset": "regex"}
     assert [f.value for f in findings(m, "code PRJ-1234 and STU-5678 here")] == ["PRJ-1234", "STU-5678"]
@@ -121,8 +124,9 @@ must_not_match = ["PRJ-12"]
 def test_confidence_ladder_for_an_ssn(matcher: Matcher) -> None:
     bare = findings(matcher, "Payroll correction for 212-67-4431 requested.", "phi-us-ssn")
     near = findings(matcher, "Employee SSN: 212-67-4431", "phi-us-ssn")
-    far = findings(matcher, "Social security numbers are listed below.\n" + "x " * 60 + "\nrow 7: 212-67-4431",
-                   "phi-us-ssn")
+    far = findings(
+        matcher, "Social security numbers are listed below.\n" + "x " * 60 + "\nrow 7: 212-67-4431", "phi-us-ssn"
+    )
     assert [f.confidence.value for f in bare] == ["low"]
     assert [f.confidence.value for f in near] == ["high"]
     assert [f.confidence.value for f in far] == ["medium"]
@@ -167,8 +171,13 @@ def test_negative_after_the_value_stops_at_the_line_end(matcher: Matcher) -> Non
 
 
 def test_keyword_in_the_previous_segment_counts_as_near(matcher: Matcher) -> None:
-    got = feed_all(matcher, [Segment("Social security number:", Location("body", paragraph=0)),
-                             Segment("212-67-4431", Location("body", paragraph=1))])
+    got = feed_all(
+        matcher,
+        [
+            Segment("Social security number:", Location("body", paragraph=0)),
+            Segment("212-67-4431", Location("body", paragraph=1)),
+        ],
+    )
     ssn = [f for f in got if f.pattern == "phi-us-ssn"]
     assert ssn and ssn[0].confidence.value == "high" and ssn[0].location.paragraph == 1
 
@@ -185,11 +194,13 @@ def test_column_header_applies_to_its_own_column_only(matcher: Matcher) -> None:
 def test_title_row_before_the_header_is_not_taken_as_the_header(matcher: Matcher) -> None:
     # The CSV extractor passes its first row as context; here that row is a title.
     title = "Site HR Roster"
-    segs = [Segment(title, Location("table", line=1)),
-            Segment("Employee name | Date of Birth | SIN | Phone | Department", Location("table", line=2),
-                    context=title),
-            Segment("Jane Example | 1970-03-24 | 123 456 782 | 212-461-3060 | QC", Location("table", line=3),
-                    context=title)]
+    segs = [
+        Segment(title, Location("table", line=1)),
+        Segment("Employee name | Date of Birth | SIN | Phone | Department", Location("table", line=2), context=title),
+        Segment(
+            "Jane Example | 1970-03-24 | 123 456 782 | 212-461-3060 | QC", Location("table", line=3), context=title
+        ),
+    ]
     got = {f.pattern: f.value for f in feed_all(matcher, segs)}
     assert got["phi-person-name"] == "Jane Example"
     assert got["phi-date-of-birth"] == "1970-03-24"
@@ -211,12 +222,16 @@ def test_cell_in_a_spreadsheet_with_header_and_row_label(matcher: Matcher) -> No
 
 def test_first_row_cell_is_labelled_by_the_cell_before_it(matcher: Matcher) -> None:
     # A two-column key/value table in Word: its first row has no header above it.
-    segs = [Segment("Compound", Location("table", cell="A1", name="table 1")),
-            Segment("IXRW-089221", Location("table", cell="B1", name="table 1"))]
+    segs = [
+        Segment("Compound", Location("table", cell="A1", name="table 1")),
+        Segment("IXRW-089221", Location("table", cell="B1", name="table 1")),
+    ]
     got = [(f.pattern, f.value) for f in feed_all(matcher, segs)]
     assert ("ip-compound-code", "IXRW-089221") in got
-    other_row = [Segment("Compound", Location("table", cell="A1", name="table 1")),
-                 Segment("IXRW-089221", Location("table", cell="B2", name="table 1"))]
+    other_row = [
+        Segment("Compound", Location("table", cell="A1", name="table 1")),
+        Segment("IXRW-089221", Location("table", cell="B2", name="table 1")),
+    ]
     assert not [f for f in feed_all(matcher, other_row) if f.pattern == "ip-compound-code"]
 
 
@@ -239,7 +254,7 @@ def test_a_sequence_longer_than_the_window_is_one_finding(matcher: Matcher) -> N
 
     rnd = random.Random(3)
     seq = "".join(rnd.choice("ACGT") for _ in range(9000))
-    wrapped = "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60))
+    wrapped = "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60))
     got = findings(matcher, f"Insert DNA sequence:\n{wrapped}\nSequence verified.", "formula-nucleotide-sequence")
     assert len(got) == 1 and got[0].value.replace("\n", "") == seq
     assert got[0].masked.endswith(f"({len(got[0].value)} chars)")
@@ -254,13 +269,16 @@ def test_private_key_block_is_one_finding_and_masked(matcher: Matcher) -> None:
 
 
 # ----------------------------------------------------------------------------- normalisation
-@pytest.mark.parametrize("text", [
-    "SSN: 212\u201167\u20114431",             # non-breaking hyphens (Word)
-    "SSN: \uff12\uff11\uff12-\uff16\uff17-\uff14\uff14\uff13\uff11",  # full-width digits
-    "SSN: 2 1 2 - 6 7 - 4 4 3 1",             # letter-spaced PDF text
-    "SSN:\u00a0212-67-4431",                  # NBSP
-    "SSN: \u0662\u0661\u0662-\u0666\u0667-\u0664\u0664\u0663\u0661",  # Arabic-Indic digits
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SSN: 212\u201167\u20114431",  # non-breaking hyphens (Word)
+        "SSN: \uff12\uff11\uff12-\uff16\uff17-\uff14\uff14\uff13\uff11",  # full-width digits
+        "SSN: 2 1 2 - 6 7 - 4 4 3 1",  # letter-spaced PDF text
+        "SSN:\u00a0212-67-4431",  # NBSP
+        "SSN: \u0662\u0661\u0662-\u0666\u0667-\u0664\u0664\u0663\u0661",  # Arabic-Indic digits
+    ],
+)
 def test_typographic_variants_are_normalised(matcher: Matcher, text: str) -> None:
     got = findings(matcher, text, "phi-us-ssn")
     assert [f.value for f in got] == ["212-67-4431"]
@@ -270,12 +288,12 @@ def test_offsets_and_values_survive_non_ascii_text(matcher: Matcher) -> None:
     text = "Patientin Müller-Lüdenscheidt, Gebäude Ø 3 — SSN: 212-67-4431 und E-Mail jürgen@example.org"
     got = {f.pattern: f for f in findings(matcher, text)}
     ssn = got["phi-us-ssn"]
-    assert ssn.value == "212-67-4431" and text[ssn.start:ssn.end] == "212-67-4431"
+    assert ssn.value == "212-67-4431" and text[ssn.start : ssn.end] == "212-67-4431"
 
 
 # ----------------------------------------------------------------------------- safety
 def test_regex_timeout_raises_match_timeout() -> None:
-    pset = one_pattern('''id = "ip-evil"
+    pset = one_pattern("""id = "ip-evil"
 name = "catastrophic"
 category = "ip"
 severity = "low"
@@ -285,7 +303,7 @@ max_width = 4000
 [patterns.examples]
 must_match = ["aac"]
 must_not_match = ["b"]
-''')
+""")
     m = Matcher(pset, b"k", regex_timeout=0.05)
     with pytest.raises(MatchTimeout) as info:
         m.match_text("a" * 3000)
@@ -306,11 +324,13 @@ def test_keyed_hash_ignores_separators_and_depends_on_the_key() -> None:
 
 
 def test_hard_negatives_stay_quiet(matcher: Matcher) -> None:
-    text = ("Store in CO2-controlled incubator. Rinse with purified H2O; dry with N2. Implant grade Ti6Al4V. "
-            "Firmware 12.12.5.6641. Catalogue no. 4767-305-383 and 75285 980 58. PO number: 3113592856. "
-            "IT ticket 666-43-8305. Courier tracking no. 5634 9341 7548 5911. Water (Karl Fischer) NMT 0.5 %. "
-            "Effective date: 11/10/2023. Batch size: 50000 tablets. Dispose of it in the confidential waste bins. "
-            "ACCEPTANCE CRITERIA MET. Paper size A4. SOP-PRD-256 version 5.0.")
+    text = (
+        "Store in CO2-controlled incubator. Rinse with purified H2O; dry with N2. Implant grade Ti6Al4V. "
+        "Firmware 12.12.5.6641. Catalogue no. 4767-305-383 and 75285 980 58. PO number: 3113592856. "
+        "IT ticket 666-43-8305. Courier tracking no. 5634 9341 7548 5911. Water (Karl Fischer) NMT 0.5 %. "
+        "Effective date: 11/10/2023. Batch size: 50000 tablets. Dispose of it in the confidential waste bins. "
+        "ACCEPTANCE CRITERIA MET. Paper size A4. SOP-PRD-256 version 5.0."
+    )
     got = [(f.pattern, f.value) for f in findings(matcher, text)]
     assert got == []
 
@@ -335,21 +355,29 @@ def test_text_table_rows_take_their_header_line(matcher: Matcher) -> None:
     assert [v for v, _c, _s in lots] == ["B4492029", "ZU-3422-043", "9926H861I"]
     assert all(c in ("medium", "high") for _v, c, _s in lots)
     ndc = [f.value for f in got if f.pattern == "ip-us-ndc"]
-    assert ndc == ["9812-9824-81", "06793-5147-7", "64769-4618-21"]   # not taken as lots
+    assert ndc == ["9812-9824-81", "06793-5147-7", "64769-4618-21"]  # not taken as lots
     assert "5682 6368 3285 9760" not in [f.value for f in got]
 
 
 def test_text_table_dates_of_birth_and_codes(matcher: Matcher) -> None:
-    text = ("Adverse Event Line Listing\nSubject Date of Birth Diagnosis (ICD-10) Term Severity\n"
-            "021-001 1943-01-05 N18.3 chronic kidney disease Moderate\n"
-            "030-002 11/30/1964 E78.5 hyperlipidaemia Severe\n\nVisit dates follow.\n")
+    text = (
+        "Adverse Event Line Listing\nSubject Date of Birth Diagnosis (ICD-10) Term Severity\n"
+        "021-001 1943-01-05 N18.3 chronic kidney disease Moderate\n"
+        "030-002 11/30/1964 E78.5 hyperlipidaemia Severe\n\nVisit dates follow.\n"
+    )
     got = {(f.pattern, f.value) for f in findings(matcher, text)}
-    assert {("phi-date-of-birth", "1943-01-05"), ("phi-date-of-birth", "11/30/1964"),
-            ("phi-icd10-code", "N18.3"), ("phi-icd10-code", "E78.5")} <= got
+    assert {
+        ("phi-date-of-birth", "1943-01-05"),
+        ("phi-date-of-birth", "11/30/1964"),
+        ("phi-icd10-code", "N18.3"),
+        ("phi-icd10-code", "E78.5"),
+    } <= got
 
 
 def test_prose_is_not_a_text_table(matcher: Matcher) -> None:
-    text = ("The Author Was Born In A Small Town Near The Coast\nand moved away on 2/10/04 with B4492029 samples.\n"
-            "Patients Who Were Employees Of The Site\nJohn Example 1961-02-03 withdrew.\n")
+    text = (
+        "The Author Was Born In A Small Town Near The Coast\nand moved away on 2/10/04 with B4492029 samples.\n"
+        "Patients Who Were Employees Of The Site\nJohn Example 1961-02-03 withdrew.\n"
+    )
     got = [(f.pattern, f.value) for f in findings(matcher, text)]
     assert not [g for g in got if g[0] in ("phi-date-of-birth", "ip-batch-number", "phi-person-name")], got

@@ -23,7 +23,7 @@ def _big_pdf(tmp_path: Path) -> Path:
     """PHI scattered over the pages; at the first range boundary a label ends one page and
     its value opens the next, so only the preceding page's text makes the finding certain."""
     pages = [list(FILLER) for _ in range(PAGES)]
-    boundary = page_split.plan(PAGES, 2)[1][0]          # 0-based index of the second range's first page
+    boundary = page_split.plan(PAGES, 2)[1][0]  # 0-based index of the second range's first page
     pages[boundary - 1] = [*FILLER, "Patient social security number:"]
     pages[boundary] = ["212-67-4431", *FILLER]
     pages[3].append("Contact: jane.doe@example-cdmo.com")
@@ -35,10 +35,21 @@ def _big_pdf(tmp_path: Path) -> Path:
 
 
 def _key(outcomes: list[DocOutcome]) -> list[tuple[object, ...]]:
-    return [(o.path, o.type, o.sha256, o.bytes, o.segments, o.chars, tuple(o.errors), o.existing_label,
-             [(f.pattern, f.confidence, f.location, f.hash, f.masked) for f in o.findings],
-             {k: v for k, v in o.notes.items() if k != "page_parts"})
-            for o in outcomes]
+    return [
+        (
+            o.path,
+            o.type,
+            o.sha256,
+            o.bytes,
+            o.segments,
+            o.chars,
+            tuple(o.errors),
+            o.existing_label,
+            [(f.pattern, f.confidence, f.location, f.hash, f.masked) for f in o.findings],
+            {k: v for k, v in o.notes.items() if k != "page_parts"},
+        )
+        for o in outcomes
+    ]
 
 
 def test_plan_cuts_only_big_documents_and_covers_every_page_once() -> None:
@@ -78,10 +89,22 @@ def test_a_later_part_reads_the_page_before_it_only_as_context(tmp_path: Path) -
 
 
 def test_a_failed_part_makes_the_whole_file_unscannable() -> None:
-    first = [DocOutcome("big.pdf", "pdf", "ab" * 32, 10, segments=120, chars=9000,
-                        notes={"engines": {"pdfium": 120, "pdfminer": 0}})]
-    ok = [DocOutcome("big.pdf", "pdf", "", 10, segments=100, chars=8000,
-                     notes={"engines": {"pdfium": 99, "pdfminer": 1}, "pages_without_text": 2})]
+    first = [
+        DocOutcome(
+            "big.pdf", "pdf", "ab" * 32, 10, segments=120, chars=9000, notes={"engines": {"pdfium": 120, "pdfminer": 0}}
+        )
+    ]
+    ok = [
+        DocOutcome(
+            "big.pdf",
+            "pdf",
+            "",
+            10,
+            segments=100,
+            chars=8000,
+            notes={"engines": {"pdfium": 99, "pdfminer": 1}, "pages_without_text": 2},
+        )
+    ]
     failed = [DocOutcome("big.pdf", "pdf", "", 10, errors=["timed out after 120 s"])]
     merged = page_split.merge(first, [((120, 220), ok), ((220, 320), failed)], MAX_FINDINGS_PER_PATTERN)
     top = merged[0]

@@ -11,12 +11,22 @@ from scanner.extract.registry import extract_file
 from scanner.model import Segment
 from scanner.pipeline.worker import ScanOptions, analyse_file
 
-LEFT = ["The subject enrolled at site 4 on the", "first day reported mild nausea and the",
-        "investigator recorded the social", "security number 212-67-4431 in the",
-        "source notes before randomisation", "and informed the sponsor by phone."]
-RIGHT = ["Granulation used 40 kg of lactose and", "monohydrate with 2 % magnesium salt",
-         "stearate; the blend was sieved twice", "through a 1.0 mm screen and then dried",
-         "to a loss on drying of 1.8 % at 60 C", "before compression on the rotary press."]
+LEFT = [
+    "The subject enrolled at site 4 on the",
+    "first day reported mild nausea and the",
+    "investigator recorded the social",
+    "security number 212-67-4431 in the",
+    "source notes before randomisation",
+    "and informed the sponsor by phone.",
+]
+RIGHT = [
+    "Granulation used 40 kg of lactose and",
+    "monohydrate with 2 % magnesium salt",
+    "stearate; the blend was sieved twice",
+    "through a 1.0 mm screen and then dried",
+    "to a loss on drying of 1.8 % at 60 C",
+    "before compression on the rotary press.",
+]
 
 
 def _page(path: Path, rows: list[tuple[float, str]], title: str | None = None) -> Path:

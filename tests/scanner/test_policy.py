@@ -27,12 +27,30 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "clearance.sample.toml"
 
 
-def finding(pattern: str, category: str, severity: str = "high", confidence: str = "high",
-            value: str = "123-45-6789", page: int = 1, name: str | None = None) -> Finding:
+def finding(
+    pattern: str,
+    category: str,
+    severity: str = "high",
+    confidence: str = "high",
+    value: str = "123-45-6789",
+    page: int = 1,
+    name: str | None = None,
+) -> Finding:
     expl = Explanation(pattern, name or pattern, 0.5, None, None, None, None, None, None, 0.9, confidence)
-    return Finding(pattern, name or pattern, category, Severity(severity), Confidence(confidence),
-                   Location("body", page=page), 0, len(value), "***" + value[-2:], keyed_hash(KEY, value), expl,
-                   value)
+    return Finding(
+        pattern,
+        name or pattern,
+        category,
+        Severity(severity),
+        Confidence(confidence),
+        Location("body", page=page),
+        0,
+        len(value),
+        "***" + value[-2:],
+        keyed_hash(KEY, value),
+        expl,
+        value,
+    )
 
 
 def outcome(*findings: Finding, type_: str = "docx", **kw: object) -> DocOutcome:
@@ -109,7 +127,7 @@ def test_bulk_personal_data_counts_unique_values() -> None:
     d = decide(outcome(*ten))
     assert d.verdict is Verdict.BLOCK and "phi-phone ×10" in d.reasons[0]
     repeated = [finding("phi-phone", "phi", "medium", "medium", value="555-0100") for _ in range(20)]
-    assert decide(outcome(*repeated)).verdict is Verdict.LABEL   # one number twenty times is one number
+    assert decide(outcome(*repeated)).verdict is Verdict.LABEL  # one number twenty times is one number
 
 
 def test_patient_record_co_occurrence_blocks() -> None:
@@ -188,8 +206,10 @@ def test_most_severe_wins_regardless_of_rule_order() -> None:
 
 def test_highest_label_wins() -> None:
     p = policy_from(RULES)
-    found = outcome(*[finding("phi-email", "phi", "low", "high", value=f"{i}@x.org") for i in range(3)],
-                    finding("formula-cas", "formula", "low", "high"))
+    found = outcome(
+        *[finding("phi-email", "phi", "low", "high", value=f"{i}@x.org") for i in range(3)],
+        finding("formula-cas", "formula", "low", "high"),
+    )
     assert decide(found, p).label == "Confidential"
 
 
@@ -246,13 +266,15 @@ label = "Confidential"
 
 
 def test_ignore_patterns_and_extends() -> None:
-    base = parse_policies(tomllib.loads("""
+    base = parse_policies(
+        tomllib.loads("""
 [policies.base]
 ignore_patterns = ["phi-email"]
 [policies.child]
 extends = "base"
 unscannable = { verdict = "label", label = "Internal" }
-""")["policies"])
+""")["policies"]
+    )
     child = base["child"]
     assert decide(outcome(finding("phi-email", "phi", "high", "high")), child).verdict is Verdict.ALLOW
     assert decide(outcome(finding("phi-us-ssn", "phi", "high", "high")), child).verdict is Verdict.BLOCK  # builtin rule
@@ -292,14 +314,16 @@ def partners(tmp_path: Path) -> PartnerDictionary:
 
 
 def test_partner_identifiers_found_in_their_usual_spellings(partners: PartnerDictionary) -> None:
-    text = ("Project prj 4711 and PRJ4711 and PRJ‑4711 (non-breaking hyphen); lot AC24-0012; VELANTRA 10 mg; "
-            "study ACM-STUDY-042; BRL-0815.")
+    text = (
+        "Project prj 4711 and PRJ4711 and PRJ‑4711 (non-breaking hyphen); lot AC24-0012; VELANTRA 10 mg; "
+        "study ACM-STUDY-042; BRL-0815."
+    )
     hits = partners.find(text, Location("body", page=2))
     kinds = [(h.partner, h.kind) for h in hits]
     assert kinds.count(("acme", "project code")) == 3
     assert ("acme", "batch prefix") in kinds and ("acme", "product name") in kinds
     assert ("acme", "study id") in kinds and ("borealis", "identifier") in kinds
-    assert len({h.id_hash for h in hits if h.kind == "project code"}) == 1   # one value, one hash
+    assert len({h.id_hash for h in hits if h.kind == "project code"}) == 1  # one value, one hash
     assert all("4711" not in h.masked or h.masked.count("*") >= 3 for h in hits)
     assert hits[0].location == Location("body", page=2)
 
@@ -329,7 +353,7 @@ def test_partner_hits_merge_counts_repeats(partners: PartnerDictionary) -> None:
     assert [(h["partner"], h["count"]) for h in hits] == [("acme", 3), ("borealis", 1)]
     assert hits[0]["location"] == {"part": "body"} and hits[0]["partner_title"] == "Acme Pharma"
     merge_partner_hits(notes, partners.find("Velantra"), cap=2)
-    assert len(notes["partner_hits"]) == 2   # capped
+    assert len(notes["partner_hits"]) == 2  # capped
 
 
 def test_partner_matching_is_fast(tmp_path: Path) -> None:
@@ -354,8 +378,9 @@ def test_sponsor_identifiers_may_go_to_that_sponsor_only(partners: PartnerDictio
     assert decide(o, builtin_policy(), "acme").verdict is Verdict.ALLOW
     d = decide(o, builtin_policy(), "borealis")
     assert d.verdict is Verdict.BLOCK and not d.overridable
-    assert d.reasons == ("contains identifiers of sponsor Acme Pharma (project code ***-**11) — "
-                         "not for destination borealis",)
+    assert d.reasons == (
+        "contains identifiers of sponsor Acme Pharma (project code ***-**11) — not for destination borealis",
+    )
     no_dest = decide(o, builtin_policy(), None)
     assert (no_dest.verdict, no_dest.label) == (Verdict.LABEL, "Confidential")
 
@@ -373,8 +398,9 @@ def test_partner_hit_objects_are_accepted_too(partners: PartnerDictionary) -> No
 
 def test_sample_config_partner_rules() -> None:
     c = load_config(SAMPLE)
-    pd = PartnerDictionary({n: d.identifiers for n, d in c.destinations.items()}, KEY,
-                           {n: d.title for n, d in c.destinations.items()})
+    pd = PartnerDictionary(
+        {n: d.identifiers for n, d in c.destinations.items()}, KEY, {n: d.title for n, d in c.destinations.items()}
+    )
     o = _with_hits(pd, "Batch AC24-0107 of ACM-2291 released.")
     assert decide(o, c.policy_for("acme"), "acme").verdict is Verdict.ALLOW
     d = decide(o, c.policy_for("borealis"), "borealis")

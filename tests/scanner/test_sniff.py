@@ -21,19 +21,24 @@ def _src(tmp_path: Path, name: str, data: bytes) -> Source:
 def _ooxml(main_ct: str, part: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("[Content_Types].xml",
-                    f'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                    f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.'
-                    f'{main_ct}+xml"/></Types>')
+        zf.writestr(
+            "[Content_Types].xml",
+            f'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.'
+            f'{main_ct}+xml"/></Types>',
+        )
         zf.writestr(part, "<x/>")
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(("ct", "part", "kind"), [
-    ("wordprocessingml.document.main", "word/document.xml", "docx"),
-    ("spreadsheetml.sheet.main", "xl/workbook.xml", "xlsx"),
-    ("presentationml.presentation.main", "ppt/presentation.xml", "pptx"),
-])
+@pytest.mark.parametrize(
+    ("ct", "part", "kind"),
+    [
+        ("wordprocessingml.document.main", "word/document.xml", "docx"),
+        ("spreadsheetml.sheet.main", "xl/workbook.xml", "xlsx"),
+        ("presentationml.presentation.main", "ppt/presentation.xml", "pptx"),
+    ],
+)
 def test_ooxml_told_apart_by_content_types_not_extension(tmp_path: Path, ct: str, part: str, kind: str) -> None:
     # deliberately misleading names
     assert sniff(_src(tmp_path, "report.pdf", _ooxml(ct, part))).type == kind
@@ -60,12 +65,15 @@ def test_empty_and_unknown_binary(tmp_path: Path) -> None:
     assert s.type == "unsupported" and "binary" in (s.detail or "")
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"{\\rtf1\\ansi hello}", "RTF"),
-    (b"7z\xbc\xaf\x27\x1c\x00\x04", "7-Zip"),
-    (b"Rar!\x1a\x07\x01\x00", "RAR"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"{\\rtf1\\ansi hello}", "RTF"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7-Zip"),
+        (b"Rar!\x1a\x07\x01\x00", "RAR"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
+    ],
+)
 def test_known_unsupported_formats_are_named(tmp_path: Path, data: bytes, words: str) -> None:
     s = sniff(_src(tmp_path, "x.bin", data))
     assert s.type == "unsupported" and words in (s.detail or "")

@@ -131,12 +131,12 @@ def _mark_encrypted(data: bytes, name: bytes) -> bytes:
     b = bytearray(data)
     local = b.find(b"PK\x03\x04")
     while local >= 0:
-        if b[local + 30: local + 30 + len(name)] == name:
+        if b[local + 30 : local + 30 + len(name)] == name:
             b[local + 6] |= 0x1
         local = b.find(b"PK\x03\x04", local + 4)
     central = b.find(b"PK\x01\x02")
     while central >= 0:
-        if b[central + 46: central + 46 + len(name)] == name:
+        if b[central + 46 : central + 46 + len(name)] == name:
             b[central + 8] |= 0x1
         central = b.find(b"PK\x01\x02", central + 4)
     return bytes(b)
@@ -148,7 +148,7 @@ def test_encrypted_member_and_symlink_member(tmp_path: Path) -> None:
         zf.writestr("secret.txt", b"garbage")
         link = zipfile.ZipInfo("passwd_link")
         link.create_system = 3
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         zf.writestr(link, "/etc/passwd")
         zf.writestr("ok.txt", SSN_LINE)
     p = tmp_path / "mixed.zip"
@@ -165,8 +165,9 @@ def test_encrypted_member_and_symlink_member(tmp_path: Path) -> None:
 
 def test_traversal_names_are_display_only(tmp_path: Path) -> None:
     p = tmp_path / "up.zip"
-    p.write_bytes(_zip({"../../escape_probe.txt": SSN_LINE.encode(), "/abs_probe.txt": b"x",
-                        "..\\..\\win_probe.txt": b"y"}))
+    p.write_bytes(
+        _zip({"../../escape_probe.txt": SSN_LINE.encode(), "/abs_probe.txt": b"x", "..\\..\\win_probe.txt": b"y"})
+    )
     before = set(os.listdir(tmp_path)) | set(os.listdir(tmp_path.parent))
     results = decide_outcomes(analyse_file(p, "up.zip", ScanOptions()))
     after = set(os.listdir(tmp_path)) | set(os.listdir(tmp_path.parent))

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # watch twice; harmless, but the suite turns warnings into errors (in watchdog's thread).
 pytestmark = pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")
 
-SECRET = "aws_access_key_id = AKIAZ7QW3ERT5YUI2OPL"       # a pattern example: blocked (secret)
+SECRET = "aws_access_key_id = AKIAZ7QW3ERT5YUI2OPL"  # a pattern example: blocked (secret)
 CLEAN = "Minutes of the weekly planning meeting. Next review on Thursday.\n"
 
 CONFIG = """
@@ -142,8 +142,13 @@ class Env:
             j.close()
 
 
-def make_env(root: Path, stable: float = 0.4, poll: float = 0.1, extra: str = "",
-             make: tuple[str, ...] = ("outgoing", "released/acme", "released/borealis")) -> Env:
+def make_env(
+    root: Path,
+    stable: float = 0.4,
+    poll: float = 0.1,
+    extra: str = "",
+    make: tuple[str, ...] = ("outgoing", "released/acme", "released/borealis"),
+) -> Env:
     for d in make:
         (root / d).mkdir(parents=True, exist_ok=True)
     (root / "clearance.toml").write_text(CONFIG.format(stable=stable, poll=poll) + extra, encoding="utf-8")
@@ -161,7 +166,7 @@ def running(env: Env, pool: WorkerPool) -> Iterator[Callable[..., Watcher]]:
     started: list[Watcher] = []
 
     def start(**kw: Any) -> Watcher:
-        kw.setdefault("rescan_interval", 3600.0)   # prove the events work: no periodic re-walk
+        kw.setdefault("rescan_interval", 3600.0)  # prove the events work: no periodic re-walk
         w = Watcher(env.config, pool=pool, **kw)
         w.start()
         started.append(w)
@@ -207,17 +212,36 @@ def done(env: Env, path: Path, n: int = 1) -> bool:
 # ---------------------------------------------------------------------- pure pieces
 
 
-@pytest.mark.parametrize("name", [
-    "~$port.docx", "~$Budget.xlsx", ".~lock.report.docx#", "x.tmp", "X.TMP", "film.part", "setup.crdownload",
-    ".DS_Store", "Thumbs.db", "THUMBS.DB", "desktop.ini", "Desktop.ini", "report.pdf.clearance.txt",
-    ".clearance-receipt-1a2b.tmp", "._report.pdf", "notes.txt~", ".notes.txt.swp",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "~$port.docx",
+        "~$Budget.xlsx",
+        ".~lock.report.docx#",
+        "x.tmp",
+        "X.TMP",
+        "film.part",
+        "setup.crdownload",
+        ".DS_Store",
+        "Thumbs.db",
+        "THUMBS.DB",
+        "desktop.ini",
+        "Desktop.ini",
+        "report.pdf.clearance.txt",
+        ".clearance-receipt-1a2b.tmp",
+        "._report.pdf",
+        "notes.txt~",
+        ".notes.txt.swp",
+    ],
+)
 def test_temp_lock_and_os_files_are_ignored(name: str) -> None:
     assert is_ignored(name)
 
 
-@pytest.mark.parametrize("name", ["report.pdf", "tmp.pdf", "part 2.docx", "desktop.ini.pdf", "clearance.txt",
-                                  "Thumbs.db.xlsx", "~report.pdf"])
+@pytest.mark.parametrize(
+    "name",
+    ["report.pdf", "tmp.pdf", "part 2.docx", "desktop.ini.pdf", "clearance.txt", "Thumbs.db.xlsx", "~report.pdf"],
+)
 def test_ordinary_names_are_taken(name: str) -> None:
     assert not is_ignored(name)
 
@@ -231,10 +255,10 @@ def test_editor_lock_files_beside_a_document(tmp_path: Path) -> None:
     doc = tmp_path / "report.docx"
     doc.write_bytes(b"x")
     assert editor_lock(doc) is None
-    (tmp_path / "~$port.docx").write_bytes(b"owner")          # Word: first two characters replaced
+    (tmp_path / "~$port.docx").write_bytes(b"owner")  # Word: first two characters replaced
     assert editor_lock(doc) == tmp_path / "~$port.docx"
     (tmp_path / "~$port.docx").unlink()
-    (tmp_path / ".~lock.report.docx#").write_bytes(b"owner")   # LibreOffice
+    (tmp_path / ".~lock.report.docx#").write_bytes(b"owner")  # LibreOffice
     assert editor_lock(doc) == tmp_path / ".~lock.report.docx#"
     # a lock older than the grace period is stale (the editor crashed): not waited for
     assert editor_lock(doc, now=time.time() + watch.EDITOR_LOCK_MAX_AGE_S + 10) is None
@@ -272,8 +296,9 @@ def test_clean_file_is_released_with_receipt_audit_and_journal(env: Env, running
     assert st.outcomes["released"] == 1 and st.processed["allow"] == 1 and st.folders[0].state == "ok"
 
 
-def test_sensitive_file_is_quarantined_and_the_user_is_told_why(env: Env, running: Callable[..., Watcher],
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_sensitive_file_is_quarantined_and_the_user_is_told_why(
+    env: Env, running: Callable[..., Watcher], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG", logger="clearance")
     running()
     src = drop(env.outgoing, "keys.txt", f"deployment notes\n{SECRET}\n")
@@ -283,7 +308,7 @@ def test_sensitive_file_is_quarantined_and_the_user_is_told_why(env: Env, runnin
     assert action.data["op"] == "quarantine" and action.verdict == "block"
     receipt = (env.outgoing / ("keys.txt" + RECEIPT_SUFFIX)).read_text(encoding="utf-8")
     assert "NOT SENT to Acme Pharma" in receipt and "quarantine" in receipt
-    assert "Why:" in receipt and "AKIAZ7QW3ERT5YUI2OPL" not in receipt   # masked values only
+    assert "Why:" in receipt and "AKIAZ7QW3ERT5YUI2OPL" not in receipt  # masked values only
     assert "AKIAZ7QW3ERT5YUI2OPL" not in watch.status_path_for(env.config).read_text(encoding="utf-8")
     assert any("file_quarantined" in r.getMessage() for r in caplog.records)
     assert "AKIAZ7QW3ERT5YUI2OPL" not in caplog.text
@@ -296,8 +321,7 @@ def test_polling_observer_for_shares_without_change_events(env: Env, running: Ca
     assert w.status().outcomes["released"] == 1
 
 
-def test_files_in_subfolders_are_taken_and_receipts_sit_beside_them(env: Env,
-                                                                    running: Callable[..., Watcher]) -> None:
+def test_files_in_subfolders_are_taken_and_receipts_sit_beside_them(env: Env, running: Callable[..., Watcher]) -> None:
     running()
     src = drop(env.outgoing / "batch 7" / "day 2", "summary.txt", CLEAN)
     wait_for(lambda: done(env, src), what="release from a subfolder")
@@ -317,13 +341,22 @@ def test_catch_up_takes_files_dropped_while_not_running(env: Env, running: Calla
 
 def test_ignored_files_stay_untouched(env: Env, running: Callable[..., Watcher]) -> None:
     running()
-    ignored = ["~$port.docx", ".~lock.report.docx#", "download.tmp", "movie.part", "setup.crdownload",
-               ".DS_Store", "Thumbs.db", "desktop.ini", "earlier.pdf.clearance.txt"]
+    ignored = [
+        "~$port.docx",
+        ".~lock.report.docx#",
+        "download.tmp",
+        "movie.part",
+        "setup.crdownload",
+        ".DS_Store",
+        "Thumbs.db",
+        "desktop.ini",
+        "earlier.pdf.clearance.txt",
+    ]
     for name in ignored:
         (env.outgoing / name).write_text("not a document", encoding="utf-8")
     src = drop(env.outgoing, "real.txt", CLEAN)
     wait_for(lambda: done(env, src), what="the real file")
-    time.sleep(1.0)   # well past stable_seconds: the others would have been taken by now
+    time.sleep(1.0)  # well past stable_seconds: the others would have been taken by now
     for name in ignored:
         assert (env.outgoing / name).read_text(encoding="utf-8") == "not a document", name
     assert [i.path for i in env.journal_items()] == [str(src)]
@@ -348,10 +381,10 @@ def test_a_link_is_never_followed(env: Env, running: Callable[..., Watcher], tmp
     (env.outgoing / "shared").symlink_to(secret.parent, target_is_directory=True)
     through = env.outgoing / "shared" / "payroll.txt"
     time.sleep(1.0)
-    w._walk(str(env.outgoing / "shared"))           # as a periodic re-walk that reached it would
+    w._walk(str(env.outgoing / "shared"))  # as a periodic re-walk that reached it would
     wait_for(lambda: w.status().outcomes["skipped"] == 2, what="the file behind the linked folder refused")
     assert secret.exists() and not env.scans_for(through) and not (env.released / "payroll.txt").exists()
-    assert sorted(p.name for p in secret.parent.iterdir()) == ["payroll.txt"]   # nothing written through it
+    assert sorted(p.name for p in secret.parent.iterdir()) == ["payroll.txt"]  # nothing written through it
 
 
 def test_file_written_in_50_chunks_is_scanned_once(env: Env, running: Callable[..., Watcher]) -> None:
@@ -375,7 +408,7 @@ def test_slow_writer_is_scanned_once_after_it_finishes(tmp_path: Path, pool: Wor
         path = env.outgoing / "slow.txt"
         pieces = [f"part {i}: {CLEAN}" for i in range(8)]
         with open(path, "w", encoding="utf-8") as fh:
-            for piece in pieces:               # 8 pieces over ~4 s: pauses shorter than stable_seconds
+            for piece in pieces:  # 8 pieces over ~4 s: pauses shorter than stable_seconds
                 fh.write(piece)
                 fh.flush()
                 time.sleep(0.5)
@@ -395,7 +428,7 @@ def test_file_whose_size_keeps_changing_is_not_taken(env: Env, running: Callable
     path = env.outgoing / "growing.txt"
     stop_at = time.monotonic() + 2.5
     with open(path, "w", encoding="utf-8") as fh:
-        while time.monotonic() < stop_at:    # grows every 0.1 s: never stable for 0.4 s
+        while time.monotonic() < stop_at:  # grows every 0.1 s: never stable for 0.4 s
             fh.write(CLEAN)
             fh.flush()
             time.sleep(0.1)
@@ -405,8 +438,9 @@ def test_file_whose_size_keeps_changing_is_not_taken(env: Env, running: Callable
     assert len(env.scans_for(path)) == 1
 
 
-def test_locked_file_is_retried_not_failed(env: Env, running: Callable[..., Watcher],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locked_file_is_retried_not_failed(
+    env: Env, running: Callable[..., Watcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # What Windows reports while a writer holds the file without read sharing.
     locked = {"on": True}
     real = watch.open_problem
@@ -483,7 +517,7 @@ def test_crash_after_release_with_source_kept_is_reconciled_not_redone(env: Env,
     w.start()
     try:
         assert w.wait_idle(30)
-        time.sleep(0.6)                               # past stable_seconds: it would be taken by now
+        time.sleep(0.6)  # past stable_seconds: it would be taken by now
         assert w.wait_idle(30)
     finally:
         w.stop()
@@ -491,8 +525,9 @@ def test_crash_after_release_with_source_kept_is_reconciled_not_redone(env: Env,
     assert not (env.released / "kept (1).txt").exists()
     [it] = env.journal_items(src)
     assert (it.state, it.outcome, it.source_kept) == ("done", "released", True)
-    assert "completed after the watcher was interrupted" in (
-        env.outgoing / ("kept.txt" + RECEIPT_SUFFIX)).read_text(encoding="utf-8")
+    assert "completed after the watcher was interrupted" in (env.outgoing / ("kept.txt" + RECEIPT_SUFFIX)).read_text(
+        encoding="utf-8"
+    )
 
 
 def test_the_same_watcher_can_be_stopped_and_started_again(env: Env, pool: WorkerPool) -> None:
@@ -520,7 +555,7 @@ def test_interrupted_scan_is_taken_again_on_restart(env: Env, pool: WorkerPool) 
         wait_for(lambda: done(env, src), what="release after restart")
     finally:
         w.stop()
-    [it] = env.journal_items(src)                  # the same item, finished
+    [it] = env.journal_items(src)  # the same item, finished
     assert it.id == item.id and it.state == "done"
 
 
@@ -535,7 +570,7 @@ def test_missing_release_folder_is_retried_until_it_returns(tmp_path: Path, pool
         assert "NOT SENT YET to Acme Pharma" in receipt.read_text(encoding="utf-8")
         assert any(e.kind == "retrying" for e in w.status().errors) and src.exists()
         assert "release folder of Acme Pharma is not available" in w.waiting_reasons()[str(src)]
-        time.sleep(1.5)                                # several retry periods: still no scan, no audit spam
+        time.sleep(1.5)  # several retry periods: still no scan, no audit spam
         assert not env.scans_for(src) and src.exists()
         env.released.mkdir(parents=True)
         wait_for(lambda: done(env, src), what="release once the folder is back")
@@ -565,7 +600,7 @@ def test_folder_missing_at_start_is_picked_up_when_it_appears(tmp_path: Path, po
     w.start()
     try:
         wait_for(lambda: w.status().folders[0].state == "missing", what="missing folder reported")
-        drop(env.outgoing, "early.txt", CLEAN)     # creates the folder with a file already in it
+        drop(env.outgoing, "early.txt", CLEAN)  # creates the folder with a file already in it
         wait_for(lambda: done(env, env.outgoing / "early.txt"), what="release after the folder appeared")
     finally:
         w.stop()
@@ -582,8 +617,9 @@ def test_unreadable_folder_is_reported_not_fatal(env: Env, running: Callable[...
     wait_for(lambda: w.status().folders[0].state == "ok", what="folder readable again")
 
 
-def test_folder_that_loses_permission_is_reported_and_retried(env: Env, running: Callable[..., Watcher],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_folder_that_loses_permission_is_reported_and_retried(
+    env: Env, running: Callable[..., Watcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As root (this suite's CI) chmod cannot take a folder away, so the listing itself is
     refused the way the OS refuses it; the test above does it for real as a normal user."""
     denied = {"on": False}
@@ -633,9 +669,17 @@ class WorkerDiesOnce:
             self.calls += 1
             if self.calls == 1:
                 fut: Future[Any] = Future()
-                fut.set_result([DocOutcome(str(display), "text", "", 0,
-                                           errors=["scanner worker was killed by signal 2 (possibly over the "
-                                                   "768 MiB memory limit)"])])
+                fut.set_result(
+                    [
+                        DocOutcome(
+                            str(display),
+                            "text",
+                            "",
+                            0,
+                            errors=["scanner worker was killed by signal 2 (possibly over the 768 MiB memory limit)"],
+                        )
+                    ]
+                )
                 return fut
         return self.pool.submit(path, display, priority)
 
@@ -654,8 +698,9 @@ def test_a_dead_worker_gets_a_second_scan_before_any_verdict(env: Env, pool: Wor
     assert scan.verdict == "allow" and not scan.data.get("error")
 
 
-def test_a_second_watcher_on_the_same_audit_trail_is_refused(env: Env, running: Callable[..., Watcher],
-                                                             pool: WorkerPool) -> None:
+def test_a_second_watcher_on_the_same_audit_trail_is_refused(
+    env: Env, running: Callable[..., Watcher], pool: WorkerPool
+) -> None:
     running()
     with pytest.raises(WatchError, match="already running"):
         Watcher(env.config, pool=pool).start()
@@ -664,13 +709,16 @@ def test_a_second_watcher_on_the_same_audit_trail_is_refused(env: Env, running: 
 # ---------------------------------------------------------------------- status and the service
 
 
-def test_status_file_and_status_command(env: Env, running: Callable[..., Watcher],
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_file_and_status_command(
+    env: Env, running: Callable[..., Watcher], capsys: pytest.CaptureFixture[str]
+) -> None:
     w = running(status_interval=0.2)
     src = drop(env.outgoing, "report.txt", CLEAN)
     wait_for(lambda: done(env, src), what="release")
-    wait_for(lambda: (read_status(watch.status_path_for(env.config)) or w.status()).outcomes.get("released"),
-             what="status file updated")
+    wait_for(
+        lambda: (read_status(watch.status_path_for(env.config)) or w.status()).outcomes.get("released"),
+        what="status file updated",
+    )
     assert cli.main(["status", "--config", str(env.config_file)]) == 0
     out = capsys.readouterr().out
     assert "Clearance watcher: running" in out and str(env.outgoing) in out and "-> acme" in out
@@ -691,10 +739,25 @@ def test_status_command_without_a_watcher(env: Env, capsys: pytest.CaptureFixtur
 def start_service(env: Env, *extra: str) -> subprocess.Popen[bytes]:
     """``clearance watch`` as a separate process (the way a service manager runs it)."""
     (env.root / "state").mkdir(exist_ok=True)
-    with open(env.root / "state" / "service.out", "ab") as out:   # the child keeps its own handle
-        return subprocess.Popen([sys.executable, "-m", "scanner", "watch", "--config", str(env.config_file),
-                                 "--log-format", "json", "--log-file", str(env.root / "state" / "watch.log"),
-                                 *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    with open(env.root / "state" / "service.out", "ab") as out:  # the child keeps its own handle
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scanner",
+                "watch",
+                "--config",
+                str(env.config_file),
+                "--log-format",
+                "json",
+                "--log-file",
+                str(env.root / "state" / "watch.log"),
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def service_output(env: Env) -> str:
@@ -779,7 +842,7 @@ def test_systemd_unit_runs_the_watcher_and_stops_it_with_sigterm() -> None:
     assert Path(argv[0]).name == "clearance"
     _parses(argv[1:])
     assert svc["KillSignal"] == "SIGTERM" and svc["KillMode"] == "mixed"
-    assert float(svc["TimeoutStopSec"]) > 120      # longer than the default per-file timeout
+    assert float(svc["TimeoutStopSec"]) > 120  # longer than the default per-file timeout
 
 
 def test_launchd_plist_runs_the_watcher() -> None:

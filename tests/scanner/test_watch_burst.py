@@ -42,8 +42,11 @@ from scanner.record.audit import AuditLog
 from scanner.watch.journal import WatchJournal
 from scanner.watch.watcher import RECEIPT_SUFFIX, Watcher
 
-pytestmark = [pytest.mark.slow, pytest.mark.corpus,
-              pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.corpus,
+    pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning"),
+]
 
 N_FILES = 1000
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "dev"
@@ -99,8 +102,9 @@ def leftovers(env: Env) -> list[str]:
 def check_invariant(env: Env, names: list[str]) -> Counter[str]:
     released = [n for n in _listing(env.released)]
     quarantined = [n for n in _listing(env.quarantine) if not n.endswith(".clearance.json")]
-    assert not [n for n in released + quarantined if n.startswith(".clearance-") and n.endswith(".part")], \
+    assert not [n for n in released + quarantined if n.startswith(".clearance-") and n.endswith(".part")], (
         "staging folder left behind"
+    )
     # A quarantine record's temp file that a kill interrupted is not cleaned by actions.recover
     # (reported to the lead); it is litter, not a document, so it is set aside here.
     litter = [n for n in quarantined if n.startswith(".clearance-") and n.endswith(".tmp")]
@@ -109,8 +113,9 @@ def check_invariant(env: Env, names: list[str]) -> Counter[str]:
         print(f"[watch] note: {len(litter)} quarantine-record temp file(s) left by the kill: {litter}")
     assert sorted(released + quarantined) == sorted(names), "a file is missing, duplicated or renamed"
     assert leftovers(env) == []
-    assert sorted(n for n in _listing(env.outgoing) if n.endswith(RECEIPT_SUFFIX)) == \
-        sorted(n + RECEIPT_SUFFIX for n in names)
+    assert sorted(n for n in _listing(env.outgoing) if n.endswith(RECEIPT_SUFFIX)) == sorted(
+        n + RECEIPT_SUFFIX for n in names
+    )
     where = {n: "release" for n in released} | {n: "quarantine" for n in quarantined}
 
     with AuditLog(env.config.audit.database, read_only=True) as audit:
@@ -119,8 +124,9 @@ def check_invariant(env: Env, names: list[str]) -> Counter[str]:
         moves = [r for r in audit.query(kind="action") if r.data.get("op") in ("release", "quarantine")]
         scanned = {r.path for r in audit.query(kind="scan")}
     per_source = Counter(Path(r.data["from"]).name for r in moves)
-    assert set(per_source) == set(names) and set(per_source.values()) == {1}, \
+    assert set(per_source) == set(names) and set(per_source.values()) == {1}, (
         f"moves recorded more than once: {[n for n, c in per_source.items() if c != 1][:5]}"
+    )
     for r in moves:
         name = Path(r.data["from"]).name
         target = Path(r.data["to"])
@@ -147,8 +153,11 @@ def unfinished_at_kill(env: Env) -> str:
         journal.close()
     with AuditLog(env.config.audit.database, read_only=True) as audit:
         moves = Counter(e.state for e in actions.Journal(audit).pending())
-    return (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no items") + \
-        "; moves " + (", ".join(f"{n} {s}" for s, n in sorted(moves.items())) or "none pending")
+    return (
+        (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no items")
+        + "; moves "
+        + (", ".join(f"{n} {s}" for s, n in sorted(moves.items())) or "none pending")
+    )
 
 
 class CountingPool:
@@ -175,10 +184,11 @@ class CountingPool:
 
 
 def test_a_burst_of_a_thousand_files_each_ends_in_exactly_one_place(
-        tmp_path: Path, sources: list[Path], pool: WorkerPool, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, sources: list[Path], pool: WorkerPool, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = make_env(tmp_path, stable=0.5, poll=0.2)
     counting = CountingPool(pool)
-    w = Watcher(env.config, pool=counting, rescan_interval=3600.0)   # type: ignore[arg-type]
+    w = Watcher(env.config, pool=counting, rescan_interval=3600.0)  # type: ignore[arg-type]
     w.start()
     peak_queue = 0
     try:
@@ -198,20 +208,23 @@ def test_a_burst_of_a_thousand_files_each_ends_in_exactly_one_place(
     finally:
         w.stop()
     where = check_invariant(env, names)
-    assert counting.peak <= w.max_in_flight == 2 * pool.jobs       # never thousands of futures
-    assert peak_queue <= w.queue_capacity                          # the bounded queue held
+    assert counting.peak <= w.max_in_flight == 2 * pool.jobs  # never thousands of futures
+    assert peak_queue <= w.queue_capacity  # the bounded queue held
     assert status.errors == () and status.outcomes["failed"] == 0
     with capsys.disabled():
-        print(f"\n[watch burst] {N_FILES} files (copied in {copied:.1f} s) processed in {elapsed:.1f} s: "
-              f"{N_FILES / elapsed:.1f} files/s end to end; released {where['release']}, "
-              f"quarantined {where['quarantine']}; peak in pool {counting.peak}")
+        print(
+            f"\n[watch burst] {N_FILES} files (copied in {copied:.1f} s) processed in {elapsed:.1f} s: "
+            f"{N_FILES / elapsed:.1f} files/s end to end; released {where['release']}, "
+            f"quarantined {where['quarantine']}; peak in pool {counting.peak}"
+        )
 
 
-KILL_AT = (150, 400, 650)     # kill the service each time this many files are done, then restart it
+KILL_AT = (150, 400, 650)  # kill the service each time this many files are done, then restart it
 
 
 def test_killed_mid_burst_then_restarted_loses_nothing_and_sends_nothing_twice(
-        tmp_path: Path, sources: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, sources: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """SIGKILL (no clean-up at all) in the middle of a burst, three times; each restart
     must finish or roll back what the kill interrupted and carry on."""
     env = make_env(tmp_path, stable=0.5, poll=0.2)
@@ -224,17 +237,20 @@ def test_killed_mid_burst_then_restarted_loses_nothing_and_sends_nothing_twice(
         names = burst(env.outgoing, sources)
         for n in KILL_AT:
             wait_for(lambda n=n: count_actions(env) >= n, timeout=300, what=f"{n} files done")
-            proc.kill()                # SIGKILL on POSIX, TerminateProcess on Windows
+            proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
             proc.wait(timeout=30)
             at_kill = count_actions(env)
             assert at_kill < N_FILES - 200, "the kill came too late to interrupt the burst"
             assert len(leftovers(env)) > 200
             kills.append(f"at {at_kill} done ({unfinished_at_kill(env)})")
             proc = start_service(env)
-        wait_for(lambda: count_actions(env) >= N_FILES and not leftovers(env), timeout=600,
-                 what="every file processed after the restarts")
+        wait_for(
+            lambda: count_actions(env) >= N_FILES and not leftovers(env),
+            timeout=600,
+            what="every file processed after the restarts",
+        )
         elapsed = time.monotonic() - t0
-        time.sleep(1.5)                # a duplicate would show up now: give it the chance
+        time.sleep(1.5)  # a duplicate would show up now: give it the chance
         proc.send_signal(signal.SIGTERM) if hasattr(signal, "SIGKILL") else proc.terminate()
         code = proc.wait(timeout=60)
         assert code == 0 or not hasattr(signal, "SIGKILL"), service_output(env)
@@ -245,9 +261,11 @@ def test_killed_mid_burst_then_restarted_loses_nothing_and_sends_nothing_twice(
     where = check_invariant(env, names)
     assert count_actions(env) == N_FILES
     with capsys.disabled():
-        print(f"\n[watch kill] SIGKILL {'; '.join(kills)}; all {N_FILES} done {elapsed:.1f} s after the burst "
-              f"({N_FILES / elapsed:.1f} files/s incl. {len(KILL_AT)} restarts); released {where['release']}, "
-              f"quarantined {where['quarantine']}")
+        print(
+            f"\n[watch kill] SIGKILL {'; '.join(kills)}; all {N_FILES} done {elapsed:.1f} s after the burst "
+            f"({N_FILES / elapsed:.1f} files/s incl. {len(KILL_AT)} restarts); released {where['release']}, "
+            f"quarantined {where['quarantine']}"
+        )
 
 
 def test_clean_text_burst_without_corpus_shape(tmp_path: Path, pool: WorkerPool) -> None:

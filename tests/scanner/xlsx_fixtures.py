@@ -24,18 +24,27 @@ def one_sheet_workbook(path: Path, sheet: str | bytes, shared: Sequence[str] = (
     if styles:
         rels.append(f'<Relationship Id="st" Type="{R}/styles" Target="styles.xml"/>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml",
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="xml" ContentType="application/xml"/></Types>')
-        z.writestr("_rels/.rels", f'<Relationships xmlns="{PKG}"><Relationship Id="r1" '
-                                  f'Type="{R}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{X}" xmlns:r="{R}"><sheets>'
-                                      '<sheet name="S" sheetId="1" r:id="s1"/></sheets></workbook>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{PKG}"><Relationship Id="r1" '
+            f'Type="{R}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{X}" xmlns:r="{R}"><sheets><sheet name="S" sheetId="1" r:id="s1"/></sheets></workbook>',
+        )
         z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{PKG}">{"".join(rels)}</Relationships>')
         z.writestr("xl/worksheets/sheet1.xml", sheet)
         if shared:
-            z.writestr("xl/sharedStrings.xml",
-                       f'<sst xmlns="{X}">' + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>")
+            z.writestr(
+                "xl/sharedStrings.xml",
+                f'<sst xmlns="{X}">' + "".join(f"<si><t>{s}</t></si>" for s in shared) + "</sst>",
+            )
         if styles:
             z.writestr("xl/styles.xml", f'<styleSheet xmlns="{X}">{styles}</styleSheet>')
     return path
