@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # any layer below; never from a layer above.
 LAYERS: list[tuple[str, ...]] = [
     ("scanner.model", "scanner.errors", "scanner.limits", "scanner.durable"),
-    ("scanner.ooxml", "scanner.sniff", "scanner.record"),
+    ("scanner.ooxml", "scanner.labels", "scanner.sniff", "scanner.record"),
     ("scanner.extract", "scanner.detect"),
     ("scanner.partners", "scanner.decide"),
     ("scanner.config",),
