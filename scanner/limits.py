@@ -1,9 +1,11 @@
-"""Hard limits for scanning untrusted files. Safe defaults; the config file overrides them."""
+"""Hard limits for scanning untrusted files. Safe defaults; ``[limits]`` in clearance.toml overrides them.
+
+Every field is a ``[limits]`` key of the same name (scanner.config.schema derives the table from them).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 MiB = 1024 * 1024
 
@@ -24,23 +26,3 @@ class Limits:
     regex_timeout_s: float = 2.0  # per regex call on one window
     text_chunk_chars: int = 1 << 20  # text/CSV read in chunks of this many chars
     text_overlap_chars: int = 512  # so a value across a chunk boundary is still whole
-
-    @classmethod
-    def from_mapping(cls, data: dict[str, Any], where: str = "limits") -> Limits:
-        """Build from a config table; unknown or mistyped keys raise ValueError naming the key."""
-        known = {f.name: f for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in known:
-                raise ValueError(f"{where}.{key}: unknown limit (known: {', '.join(sorted(known))})")
-            want = known[key].type
-            if want == "float" and isinstance(value, int | float) and not isinstance(value, bool):
-                value = float(value)
-            elif want == "int" and isinstance(value, int) and not isinstance(value, bool):
-                pass
-            else:
-                raise ValueError(f"{where}.{key}: expected {want}, got {type(value).__name__} {value!r}")
-            if value <= 0:
-                raise ValueError(f"{where}.{key}: must be positive, got {value!r}")
-            kwargs[key] = value
-        return cls(**kwargs)

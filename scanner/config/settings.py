@@ -26,21 +26,24 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import platformdirs
 import regex
 
+from scanner.config.schema import CONFIG, DEFAULT_POLL_INTERVAL, DEFAULT_STABLE_SECONDS
+from scanner.decide.policy_file import builtin_policy, parse_policies
+from scanner.decide.rules import Policy
 from scanner.errors import ConfigError as _BaseConfigError
+from scanner.labels.scheme import LabelScheme
 from scanner.limits import Limits
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from scanner.decide.policy import Policy
+from scanner.partners import IdentifierDef, PartnerDictionary
+from scanner.schema import require
 
 APP_NAME = "Clearance"
 CONFIG_FILE_NAME = "clearance.toml"
-SCHEMA_VERSION = 1
 HASH_KEY_BYTES = 32
+REGEX_CHECK_TIMEOUT_S = 1.0  # an identifier regex that needs longer to fail on "" is catastrophic
 
 
 class ConfigError(_BaseConfigError, ValueError):
@@ -81,15 +84,6 @@ class QuarantineConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class IdentifierDef:
-    """One partner identifier: a literal string (matched as a whole word) or a regex."""
-
-    value: str
-    kind: str = "identifier"  # "project code", "compound code", ...: shown in reasons
-    regex: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class DestinationConfig:
     name: str
     folder: Path
@@ -111,8 +105,8 @@ class WatchFolder:
 @dataclass(frozen=True, slots=True)
 class WatchConfig:
     folders: tuple[WatchFolder, ...] = ()
-    stable_seconds: float = 5.0  # size+mtime unchanged this long before a file is scanned
-    poll_interval: float = 1.0  # seconds between stability polls (and polling-observer fallback)
+    stable_seconds: float = DEFAULT_STABLE_SECONDS
+    poll_interval: float = DEFAULT_POLL_INTERVAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +128,6 @@ class Config:
 
     def policy_for(self, destination: str | None) -> Policy:
         """The policy for a destination: its own, else ``[scan] policy``, else built-in."""
-        from scanner.decide.policy import builtin_policy
-
         name: str | None = None
         if destination is not None and destination in self.destinations:
             name = self.destinations[destination].policy
@@ -146,12 +138,18 @@ class Config:
             return builtin_policy()
         return self.policies[name]
 
-    def label_scheme(self) -> Any:
-        """``labels.LabelScheme`` built from ``[labels]`` (None when labels is unavailable)."""
-        scheme_cls = _label_scheme_class()
-        if scheme_cls is None:
-            return None
-        return scheme_cls.from_mapping(dict(self.labels))
+    def label_scheme(self) -> LabelScheme:
+        """The label levels and tenant from ``[labels]`` (checked at load time)."""
+        return LabelScheme.from_mapping(dict(self.labels))
+
+    def partner_dictionary(self) -> PartnerDictionary:
+        """The destinations' identifiers, ready to find in text (an identifier claimed by two is an error)."""
+        idents = {name: d.identifiers for name, d in self.destinations.items() if d.identifiers}
+        titles = {name: d.title for name, d in self.destinations.items()}
+        try:
+            return PartnerDictionary(idents, self.hash_key() if idents else b"", titles, self.limits.regex_timeout_s)
+        except ValueError as exc:
+            raise ConfigError(f"{self.path or 'configuration'}: {exc}") from None
 
     @property
     def journal_path(self) -> Path:
@@ -224,61 +222,6 @@ def _create_key(path: Path) -> None:
 # --------------------------------------------------------------------------- loading
 
 
-class _Reader:
-    """Typed getters that raise ``ValueError("key.path: expected ..., got ...")``."""
-
-    def __init__(self, base_dir: Path):
-        self.base_dir = base_dir
-
-    @staticmethod
-    def describe(value: object) -> str:
-        return f"{type(value).__name__} {value!r}" if not isinstance(value, int | float | str) else repr(value)
-
-    def table(self, value: object, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise ValueError(f"{where}: expected a table, got {self.describe(value)}")
-        return value
-
-    def check_keys(self, tbl: Mapping[str, Any], where: str, known: set[str]) -> None:
-        for key in tbl:
-            if key not in known:
-                raise ValueError(
-                    f"{where}.{key}: unknown key (expected one of: {', '.join(sorted(known))})"
-                    if where
-                    else f"{key}: unknown key (expected one of: {', '.join(sorted(known))})"
-                )
-
-    def string(self, value: object, where: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{where}: expected a non-empty string, got {self.describe(value)}")
-        return value
-
-    def path(self, value: object, where: str) -> Path:
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{where}: expected a string path, got {self.describe(value)}")
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else (self.base_dir / p)
-
-    def positive_int(self, value: object, where: str) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{where}: expected a positive integer, got {self.describe(value)}")
-        return value
-
-    def positive_float(self, value: object, where: str) -> float:
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{where}: expected a positive number of seconds, got {self.describe(value)}")
-        return float(value)
-
-    def string_list(self, value: object, where: str) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise ValueError(f"{where}: expected a list of non-empty strings, got {self.describe(value)}")
-        return value
-
-
-_TOP_KEYS = {"schema_version", "scan", "limits", "audit", "quarantine", "destinations", "watch", "labels", "policies"}
-_NAME_RX = regex.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 def load_config(path: Path | str | None = None) -> Config:
     """Read and check the config; ``None`` uses the default location (absent: defaults)."""
     if path is None:
@@ -320,119 +263,80 @@ def loads_config(text: str, base_dir: Path, name: str = CONFIG_FILE_NAME) -> Con
         raise ConfigError(f"{name}: {exc}") from None
 
 
+# [policies] are left to parse_policies, which checks them knowing the label names.
+_CHECKED_HERE = CONFIG.without("policies")
+
+
 def _build(data: dict[str, Any], base_dir: Path, path: Path | None, digest: str) -> Config:
-    r = _Reader(base_dir)
-    r.check_keys(data, "", _TOP_KEYS)
-    version = data.get("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"schema_version: expected {SCHEMA_VERSION}, got {_Reader.describe(version)}")
+    values = require(_CHECKED_HERE, data)
     defaults = default_config()
-
-    scan = _scan(r, r.table(data.get("scan", {}), "scan"))
-    limits = Limits.from_mapping(r.table(data.get("limits", {}), "limits"), "limits")
-    audit = _audit(r, r.table(data.get("audit", {}), "audit"), defaults.audit)
-    quarantine = _quarantine(r, r.table(data.get("quarantine", {}), "quarantine"), defaults.quarantine)
-    labels = r.table(data.get("labels", {}), "labels")
-    label_names = _check_labels(labels)
-    destinations = _destinations(r, r.table(data.get("destinations", {}), "destinations"))
-    watch = _watch(r, r.table(data.get("watch", {}), "watch"))
-    from scanner.decide.policy import parse_policies
-
-    policies = parse_policies(r.table(data.get("policies", {}), "policies"), label_names)
-
-    _cross_check(scan, destinations, watch, quarantine, policies)
-    # Plain dicts behind read-only Mapping types: a Config must pickle (worker processes).
-    return Config(
+    audit, watch = values["audit"], values["watch"]
+    labels = dict(values["labels"])
+    config = Config(
         path=path,
-        scan=scan,
-        limits=limits,
-        audit=audit,
-        quarantine=quarantine,
-        destinations=destinations,
-        watch=watch,
+        scan=_scan(values["scan"], base_dir),
+        limits=Limits(**values["limits"]),
+        audit=AuditConfig(
+            database=_path_or(audit, "database", base_dir, defaults.audit.database),
+            hash_key_file=_path_or(audit, "hash_key_file", base_dir, defaults.audit.hash_key_file),
+        ),
+        quarantine=QuarantineConfig(_path_or(values["quarantine"], "folder", base_dir, defaults.quarantine.folder)),
+        destinations={name: _destination(name, d, base_dir) for name, d in values["destinations"].items()},
+        watch=WatchConfig(
+            folders=tuple(WatchFolder(_path(f["path"], base_dir), f["destination"]) for f in watch["folders"]),
+            stable_seconds=watch["stable_seconds"],
+            poll_interval=watch["poll_interval"],
+        ),
+        # Plain dicts behind read-only Mapping types: a Config must pickle (worker processes).
         labels=labels,
-        policies=policies,
+        policies=parse_policies(data.get("policies", {}), _label_names(labels)),
         sha256=digest,
     )
+    _cross_check(config)
+    return config
 
 
-def _scan(r: _Reader, t: dict[str, Any]) -> ScanConfig:
-    r.check_keys(t, "scan", {"pattern_dirs", "jobs", "policy"})
-    dirs = tuple(
-        r.path(p, f"scan.pattern_dirs[{i}]")
-        for i, p in enumerate(r.string_list(t.get("pattern_dirs", []), "scan.pattern_dirs"))
-    )
+def _path_or(table: dict[str, Any], key: str, base_dir: Path, default: Path) -> Path:
+    return _path(table[key], base_dir) if key in table else default
+
+
+def _path(value: str, base_dir: Path) -> Path:
+    """``~`` expands; a relative path is relative to the config file's folder, not the working directory."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base_dir / p
+
+
+def _scan(t: dict[str, Any], base_dir: Path) -> ScanConfig:
+    dirs = tuple(_path(p, base_dir) for p in t["pattern_dirs"])
     for i, d in enumerate(dirs):
         if not d.is_dir():
             raise ValueError(f"scan.pattern_dirs[{i}]: expected an existing folder, {d} is not one")
-    jobs = r.positive_int(t["jobs"], "scan.jobs") if "jobs" in t else None
-    policy = r.string(t["policy"], "scan.policy") if "policy" in t else None
-    return ScanConfig(pattern_dirs=dirs, jobs=jobs, policy=policy)
+    return ScanConfig(pattern_dirs=dirs, jobs=t.get("jobs"), policy=t.get("policy"))
 
 
-def _audit(r: _Reader, t: dict[str, Any], default: AuditConfig) -> AuditConfig:
-    r.check_keys(t, "audit", {"database", "hash_key_file"})
-    db = r.path(t["database"], "audit.database") if "database" in t else default.database
-    key = r.path(t["hash_key_file"], "audit.hash_key_file") if "hash_key_file" in t else default.hash_key_file
-    return AuditConfig(database=db, hash_key_file=key)
+def _destination(name: str, d: dict[str, Any], base_dir: Path) -> DestinationConfig:
+    where = f"destinations.{name}"
+    idents = [_identifier(item, f"{where}.identifiers[{i}]") for i, item in enumerate(d["identifiers"])]
+    if "identifier_file" in d:
+        idents += _identifier_file(_path(d["identifier_file"], base_dir), f"{where}.identifier_file")
+    return DestinationConfig(
+        name=name,
+        folder=_path(d["folder"], base_dir),
+        policy=d.get("policy"),
+        display_name=d.get("display_name"),
+        identifiers=tuple(idents),
+    )
 
 
-def _quarantine(r: _Reader, t: dict[str, Any], default: QuarantineConfig) -> QuarantineConfig:
-    r.check_keys(t, "quarantine", {"folder"})
-    return QuarantineConfig(folder=r.path(t["folder"], "quarantine.folder") if "folder" in t else default.folder)
-
-
-def _destinations(r: _Reader, t: dict[str, Any]) -> dict[str, DestinationConfig]:
-    out: dict[str, DestinationConfig] = {}
-    for name, value in t.items():
-        where = f"destinations.{name}"
-        if not _NAME_RX.match(name):
-            raise ValueError(f"{where}: destination names use letters, digits, '_', '-' and '.' only")
-        d = r.table(value, where)
-        r.check_keys(d, where, {"folder", "policy", "display_name", "identifiers", "identifier_file"})
-        if "folder" not in d:
-            raise ValueError(f"{where}.folder: missing (expected the release folder for this destination)")
-        folder = r.path(d["folder"], f"{where}.folder")
-        policy = r.string(d["policy"], f"{where}.policy") if "policy" in d else None
-        display = r.string(d["display_name"], f"{where}.display_name") if "display_name" in d else None
-        idents = _identifiers(r, d.get("identifiers", []), f"{where}.identifiers")
-        if "identifier_file" in d:
-            idents += _identifier_file(
-                r.path(d["identifier_file"], f"{where}.identifier_file"), f"{where}.identifier_file"
-            )
-        out[name] = DestinationConfig(
-            name=name, folder=folder, policy=policy, display_name=display, identifiers=tuple(idents)
-        )
-    return out
-
-
-_IDENT_KEYS = {"value", "regex", "kind"}
-
-
-def _identifiers(r: _Reader, value: object, where: str) -> list[IdentifierDef]:
-    if not isinstance(value, list):
-        raise ValueError(
-            f"{where}: expected a list of strings or {{ value = ..., kind = ... }} tables, "
-            f"got {_Reader.describe(value)}"
-        )
-    out: list[IdentifierDef] = []
-    for i, item in enumerate(value):
-        w = f"{where}[{i}]"
-        if isinstance(item, str):
-            out.append(IdentifierDef(r.string(item, w)))
-            continue
-        t = r.table(item, w)
-        r.check_keys(t, w, _IDENT_KEYS)
-        if ("value" in t) == ("regex" in t):
-            raise ValueError(f"{w}: expected exactly one of 'value' (literal) or 'regex'")
-        kind = r.string(t["kind"], f"{w}.kind") if "kind" in t else "identifier"
-        if "regex" in t:
-            rx = r.string(t["regex"], f"{w}.regex")
-            _check_regex(rx, f"{w}.regex")
-            out.append(IdentifierDef(rx, kind, regex=True))
-        else:
-            out.append(IdentifierDef(r.string(t["value"], f"{w}.value"), kind))
-    return out
+def _identifier(item: str | dict[str, Any], where: str) -> IdentifierDef:
+    if isinstance(item, str):
+        return IdentifierDef(item)
+    if ("value" in item) == ("regex" in item):
+        raise ValueError(f"{where}: expected exactly one of 'value' (literal) or 'regex'")
+    if "regex" in item:
+        _check_regex(item["regex"], f"{where}.regex")
+        return IdentifierDef(item["regex"], item["kind"], regex=True)
+    return IdentifierDef(item["value"], item["kind"])
 
 
 def _identifier_file(path: Path, where: str) -> list[IdentifierDef]:
@@ -472,80 +376,23 @@ def _check_regex(rx: str, where: str) -> None:
         compiled = regex.compile(rx, regex.IGNORECASE)
     except regex.error as exc:
         raise ValueError(f"{where}: invalid regular expression: {exc}") from None
-    if compiled.search("", timeout=1.0) is not None:
+    if compiled.search("", timeout=REGEX_CHECK_TIMEOUT_S) is not None:
         raise ValueError(f"{where}: regular expression matches the empty string")
 
 
-def _watch(r: _Reader, t: dict[str, Any]) -> WatchConfig:
-    r.check_keys(t, "watch", {"folders", "stable_seconds", "poll_interval"})
-    folders: list[WatchFolder] = []
-    raw = t.get("folders", [])
-    if not isinstance(raw, list):
-        raise ValueError(f"watch.folders: expected an array of tables ([[watch.folders]]), got {r.describe(raw)}")
-    for i, item in enumerate(raw):
-        w = f"watch.folders[{i}]"
-        f = r.table(item, w)
-        r.check_keys(f, w, {"path", "destination"})
-        for key in ("path", "destination"):
-            if key not in f:
-                raise ValueError(f"{w}.{key}: missing")
-        folders.append(
-            WatchFolder(path=r.path(f["path"], f"{w}.path"), destination=r.string(f["destination"], f"{w}.destination"))
-        )
-    stable = r.positive_float(t["stable_seconds"], "watch.stable_seconds") if "stable_seconds" in t else 5.0
-    poll = r.positive_float(t["poll_interval"], "watch.poll_interval") if "poll_interval" in t else 1.0
-    return WatchConfig(folders=tuple(folders), stable_seconds=stable, poll_interval=poll)
-
-
-def _label_scheme_class() -> Any:
+def _label_names(table: dict[str, Any]) -> tuple[str, ...]:
+    """Check ``[labels]`` through the label writer's own rules; the level names, lowest first."""
     try:
-        from scanner.act import labels
-    except ImportError:
-        return None
-    return getattr(labels, "LabelScheme", None)
-
-
-DEFAULT_LABEL_LEVELS = ("Public", "Internal", "Confidential", "Restricted")
-
-
-def _check_labels(table: dict[str, Any]) -> tuple[str, ...]:
-    """Validate ``[labels]`` through the label writer; return level names, lowest first."""
-    scheme_cls = _label_scheme_class()
-    if scheme_cls is None:
-        levels = table.get("levels")
-        if levels is None:
-            return DEFAULT_LABEL_LEVELS
-        if not isinstance(levels, list) or not levels:
-            raise ValueError("labels.levels: expected a non-empty list of label names")
-        return tuple(str(x["name"]) if isinstance(x, dict) and "name" in x else str(x) for x in levels)
-    try:
-        scheme = scheme_cls.from_mapping(dict(table))
+        return LabelScheme.from_mapping(table).names
     except ValueError as exc:
         msg = str(exc)
         raise ValueError(msg if msg.startswith("labels") else f"labels: {msg}") from None
-    return label_level_names(scheme)
 
 
-def label_level_names(scheme: Any) -> tuple[str, ...]:
-    """Level names of a LabelScheme, lowest sensitivity first (duck-typed, see labels.py)."""
-    levels = getattr(scheme, "levels", None)
-    if levels is None:
-        return DEFAULT_LABEL_LEVELS
-    if isinstance(levels, Mapping):
-        levels = list(levels.values())
-    names = []
-    for lv in levels:
-        names.append(lv if isinstance(lv, str) else str(getattr(lv, "name", lv)))
-    return tuple(names) or DEFAULT_LABEL_LEVELS
+def _cross_check(config: Config) -> None:
+    """What no single table can say: names that refer to each other exist, and no output is watched."""
+    scan, destinations, watch, policies = config.scan, config.destinations, config.watch, config.policies
 
-
-def _cross_check(
-    scan: ScanConfig,
-    destinations: Mapping[str, DestinationConfig],
-    watch: WatchConfig,
-    quarantine: QuarantineConfig,
-    policies: Mapping[str, Any],
-) -> None:
     def known_policy(name: str | None) -> bool:
         return name is None or name == "builtin" or name in policies
 
@@ -569,7 +416,7 @@ def _cross_check(
             )
         watched.append((i, _norm(wf.path)))
     # A release or quarantine folder inside a watched folder would rescan its own output forever.
-    outputs = [("quarantine.folder", _norm(quarantine.folder))]
+    outputs = [("quarantine.folder", _norm(config.quarantine.folder))]
     outputs += [(f"destinations.{n}.folder", _norm(d.folder)) for n, d in destinations.items()]
     for key, out in outputs:
         for i, w in watched:

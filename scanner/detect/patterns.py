@@ -48,19 +48,18 @@ patterns by id (later sets win).
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TypeAlias
 
 import regex
 
 from scanner.detect import validators
-
-if TYPE_CHECKING:  # match imports this module: only the type checker sees the reverse import
-    from scanner.detect.match import Matcher, MatchResult
+from scanner.schema import Bool, Field, Float, Int, ListOf, Problem, ProblemKind, Str, Table, check
 
 CATEGORIES = ("phi", "formula", "ip", "secret", "finance")
 SEVERITIES = ("low", "medium", "high")
@@ -71,37 +70,10 @@ _FLAG_NAMES = {
     "verbose": regex.VERBOSE,
 }
 
-_KNOWN_KEYS = {
-    "id",
-    "name",
-    "description",
-    "category",
-    "severity",
-    "regex",
-    "flags",
-    "group",
-    "score",
-    "validator",
-    "validator_mode",
-    "keywords",
-    "window",
-    "far_window",
-    "negative",
-    "require_context",
-    "min_score",
-    "allow",
-    "allow_regex",
-    "max_width",
-    "prefilter",
-    "examples",
-    "enabled",
-    "references",
-    "validated_score",
-    "column_regex",
-    "column_keywords",
-}
-_TOP_KEYS = {"schema_version", "name", "description", "patterns", "allow"}
+# Named at module level: inside Pattern, "regex" is the field holding the pattern's text.
+CompiledRegex: TypeAlias = "regex.Pattern[str]"
 SCHEMA_VERSION = 1
+EMPTY_MATCH_TIMEOUT_S = 0.5  # a regex that needs longer than this to fail on "" is catastrophic
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +130,12 @@ class Pattern:
 
     @property
     def regex_flags(self) -> int:
-        f = regex.VERSION1 * 0  # keep VERSION0 semantics (re-compatible)
+        flags: int = 0  # VERSION0 semantics (re-compatible): VERSION1 is never set
         for name in self.flags:
-            f |= _FLAG_NAMES[name]
-        return f
+            flags |= _FLAG_NAMES[name]
+        return flags
 
-    def compile(self) -> regex.Pattern[str]:
+    def compile(self) -> CompiledRegex:
         return regex.compile(self.regex, self.regex_flags)
 
     def width(self) -> int | None:
@@ -173,10 +145,11 @@ class Pattern:
         return regex_max_width(self.regex, self.flags)
 
 
+_SRE_MAXREPEAT = 65535  # widths from here up count as unbounded: no useful confirm window
+
+
 def regex_max_width(pattern: str, flags: Sequence[str] = ()) -> int | None:
     """Upper bound on match length using the stdlib parser (None if unbounded/unparsable)."""
-    import re
-
     try:
         re_flags = 0
         for name in flags:
@@ -188,7 +161,7 @@ def regex_max_width(pattern: str, flags: Sequence[str] = ()) -> int | None:
         hi = parsed.getwidth()[1]
     except Exception:  # regex-only syntax the stdlib parser does not know
         return None
-    return None if hi >= 65535 else int(hi)
+    return None if hi >= _SRE_MAXREPEAT else int(hi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +220,200 @@ def _top_line(lines: list[str], key: str) -> int | None:
     return None
 
 
-def _str_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+_BETWEEN_0_AND_1 = "{key} must be a number between 0 and 1, got {value!r}"
+_MISSING_OR_EMPTY = "missing or empty '{key}'"
+_STRINGS = "'{key}' must be a list of strings"
+_FLAGS = f"flags must be a list drawn from {', '.join(_FLAG_NAMES)}"
+_WINDOW_MAX = 1000  # chars either side: context further away says nothing about a value
+_NEEDS_EXAMPLES = "missing [patterns.examples] with must_match and must_not_match lists"
 
 
-def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[Pattern | None, list[PatternError]]:
+def _required_text(name: str, doc: str, choices: tuple[str, ...] = ()) -> Field:
+    out_of_range = f"{name} must be one of {{choices}}, got {{value!r}}"
+    kind = Str(nonempty=True, choices=choices, invalid=_MISSING_OR_EMPTY, out_of_range=out_of_range)
+    return Field(name, kind, required=True, missing=_MISSING_OR_EMPTY, doc=doc)
+
+
+def _strings(name: str, doc: str) -> Field:
+    return Field(name, ListOf(item=Str(), invalid=_STRINGS), default=(), doc=doc)
+
+
+def _score(name: str, default: float, doc: str) -> Field:
+    return Field(name, Float(minimum=0.0, maximum=1.0, invalid=_BETWEEN_0_AND_1), default=default, doc=doc)
+
+
+def _example_list(name: str, doc: str) -> Field:
+    needs = f"examples.{name} needs at least one string"
+    return Field(name, ListOf(item=Str(), min_items=1, invalid=needs), required=True, missing=needs, doc=doc)
+
+
+PATTERN = Table(
+    doc="One pattern ([[patterns]]).",
+    unknown="unknown key '{key}'",
+    fields=(
+        Field("id", Str(nonempty=True), required=True, doc="Stable kebab-case identifier; never renamed."),
+        _required_text("name", "Shown in findings and reasons."),
+        Field("description", Str(invalid="{key} must be a string"), default=""),
+        _required_text("category", "What kind of data it finds.", CATEGORIES),
+        _required_text("severity", "How bad a leak of it is.", SEVERITIES),
+        _required_text("regex", "The pattern (Python `regex` syntax, VERSION0)."),
+        Field(
+            "flags",
+            ListOf(item=Str(choices=tuple(_FLAG_NAMES), out_of_range=_FLAGS), invalid=_FLAGS),
+            default=(),
+            doc="Regex flags.",
+        ),
+        Field(
+            "group",
+            Int(minimum=0, invalid="group must be a non-negative integer"),
+            default=0,
+            doc="Capture group holding the value.",
+        ),
+        _score("score", 0.5, "Base score before validator and context."),
+        Field(
+            "validator",
+            Str(choices=tuple(sorted(validators.REGISTRY)), invalid="unknown validator {value!r} (known: {choices})"),
+            doc="Checksum or structure check from scanner.detect.validators.",
+        ),
+        Field(
+            "validator_mode",
+            Str(choices=("hard", "soft"), invalid="validator_mode must be 'hard' or 'soft', got {value!r}"),
+            default="hard",
+            doc="hard: a failed check drops the hit; soft: it costs 0.2 and a pass adds 0.1.",
+        ),
+        _score("validated_score", 0.85, "Hard mode: score floor when the validator passes."),
+        _strings("keywords", "Context words (whole word, any case)."),
+        Field(
+            "window",
+            ListOf(
+                item=Int(minimum=0, maximum=_WINDOW_MAX),
+                min_items=2,
+                max_items=2,
+                invalid=f"window must be [chars_before, chars_after], each 0..{_WINDOW_MAX}",
+            ),
+            default=(60, 20),
+            doc="Near context window: chars before, after.",
+        ),
+        Field(
+            "far_window",
+            Int(minimum=0, maximum=_WINDOW_MAX, invalid=f"far_window must be an integer 0..{_WINDOW_MAX}"),
+            default=300,
+            doc="Far context window (chars before and after).",
+        ),
+        _strings("negative", "Negative context words in the near window."),
+        Field(
+            "require_context",
+            Bool(invalid="require_context must be true or false"),
+            default=False,
+            doc="true: without a keyword a hit is a near-miss only.",
+        ),
+        _score("min_score", 0.4, "Report threshold."),
+        _strings("allow", "Allow-listed values (compared normalised)."),
+        _strings("allow_regex", "Allow-listed value regexes."),
+        Field(
+            "max_width",
+            Int(minimum=1, invalid="max_width must be a positive integer"),
+            doc="Longest match (the confirm window after a prefilter hit).",
+        ),
+        Field("prefilter", Str(invalid="prefilter must be a string"), doc="Vectorscan-compatible superset regex."),
+        Field(
+            "column_regex",
+            Str(nonempty=True, invalid="column_regex must be a non-empty string"),
+            doc="A whole table cell under a column whose header holds one of column_keywords.",
+        ),
+        _strings("column_keywords", "Column headers for column_regex; default: keywords."),
+        _strings("references", "Where the format is specified."),
+        Field("enabled", Bool(invalid="enabled must be true or false"), default=True, doc="false: skipped."),
+        Field(
+            "examples",
+            Table(
+                invalid=_NEEDS_EXAMPLES,
+                unknown="unknown key(s) in examples: {keys}",
+                unknown_together=True,
+                fields=(
+                    _example_list("must_match", "Texts that must yield a finding of this pattern."),
+                    _example_list("must_not_match", "Texts that must yield none."),
+                ),
+            ),
+            required=True,
+            missing=_NEEDS_EXAMPLES,
+            doc="Embedded examples, run by `clearance patterns test` and the test suite.",
+        ),
+    ),
+)
+PATTERN_FILE = Table(
+    unknown="unknown top-level key '{key}'",
+    fields=(
+        Field(
+            "schema_version",
+            Int(choices=(SCHEMA_VERSION,), invalid=f"schema_version must be {SCHEMA_VERSION}, got {{value!r}}"),
+            required=True,
+            missing=f"schema_version must be {SCHEMA_VERSION}, got None",
+        ),
+        Field("name", Str(), doc="The set's name."),
+        Field("description", Str()),
+        Field("patterns", ListOf(item=PATTERN), default=(), doc="The patterns ([[patterns]])."),
+        _strings("allow", "Reserved: accepted, not used."),
+    ),
+)
+# Patterns are checked one by one (parse_pattern), so each problem names its pattern and line.
+_FILE_TOP = PATTERN_FILE.without("patterns")
+# Without these four nothing else can be judged: their problems alone are reported (with unknown keys).
+_CORE = ("name", "category", "severity", "regex")
+_PATTERN_KEYS = frozenset(f.name for f in PATTERN.fields)
+
+
+def _stops(p: Problem) -> bool:
+    """An unknown key of the pattern itself, or a core key missing or not a non-empty string."""
+    if p.kind is ProblemKind.UNKNOWN:
+        return p.key not in _PATTERN_KEYS
+    return p.key in _CORE and p.kind is not ProblemKind.OUT_OF_RANGE
+
+
+def _compile_problems(values: dict[str, Any], raw: dict[str, Any], err: Callable[[str, str], None]) -> None:
+    """What a schema cannot say: regexes compile, do not match nothing, and fit together."""
+    flags = sum(_FLAG_NAMES[f] for f in values["flags"])
+    compiled = None
+    try:
+        compiled = regex.compile(values["regex"], flags)
+    except regex.error as exc:
+        err(f"regex does not compile: {exc}", "regex")
+    if compiled is not None:
+        if compiled.groups < values["group"]:
+            err(f"group {values['group']} does not exist (the regex has {compiled.groups} groups)", "group")
+        try:
+            if compiled.fullmatch("", timeout=EMPTY_MATCH_TIMEOUT_S):
+                err("regex matches the empty string", "regex")
+        except TimeoutError:
+            err("regex timed out on the empty string", "regex")
+    if isinstance(values.get("prefilter"), str):
+        try:
+            regex.compile(values["prefilter"])
+        except regex.error as exc:
+            err(f"prefilter does not compile: {exc}", "prefilter")
+    if "column_regex" in values:
+        try:
+            if regex.compile(values["column_regex"], flags).fullmatch("", timeout=EMPTY_MATCH_TIMEOUT_S):
+                err("column_regex matches the empty string", "column_regex")
+        except regex.error as exc:
+            err(f"column_regex does not compile: {exc}", "column_regex")
+        except TimeoutError:
+            err("column_regex timed out on the empty string", "column_regex")
+        if not values["column_keywords"] and not values["keywords"]:
+            err("column_regex needs column_keywords (or keywords) naming the column headers", "column_regex")
+    elif "column_regex" not in raw and raw.get("column_keywords"):
+        err("column_keywords without column_regex has no effect", "column_keywords")
+    for rx in values["allow_regex"]:
+        try:
+            regex.compile(rx)
+        except regex.error as exc:
+            err(f"allow_regex {rx!r} does not compile: {exc}", "allow_regex")
+
+
+def parse_pattern(
+    raw: dict[str, Any], file: str, lines: list[str], index: int
+) -> tuple[Pattern | None, list[PatternError]]:
+    """One ``[[patterns]]`` table: the pattern, or every problem (each with its line)."""
     errors: list[PatternError] = []
     pid = raw.get("id") if isinstance(raw.get("id"), str) else None
 
@@ -261,151 +423,49 @@ def parse_pattern(raw: dict, file: str, lines: list[str], index: int) -> tuple[P
     if not pid:
         err("missing 'id' (a stable kebab-case identifier)")
         return None, errors
-    for key in raw:
-        if key not in _KNOWN_KEYS:
-            err(f"unknown key '{key}'", key)
-    for key in ("name", "category", "severity", "regex"):
-        if not isinstance(raw.get(key), str) or not raw.get(key):
-            err(f"missing or empty '{key}'", key)
+    problems, values = check(PATTERN, raw)
+    core = [p for p in problems if _stops(p)]
+    for p in core or problems:
+        err(p.message, p.key)
+    if core:
+        return None, errors
+    _compile_problems(values, raw, err)
     if errors:
         return None, errors
-    if raw["category"] not in CATEGORIES:
-        err(f"category must be one of {', '.join(CATEGORIES)}, got {raw['category']!r}", "category")
-    if raw["severity"] not in SEVERITIES:
-        err(f"severity must be one of {', '.join(SEVERITIES)}, got {raw['severity']!r}", "severity")
-    flags = raw.get("flags", [])
-    if not _str_list(flags) or any(f not in _FLAG_NAMES for f in flags):
-        err(f"flags must be a list drawn from {', '.join(_FLAG_NAMES)}", "flags")
-        flags = []
-    score = raw.get("score", 0.5)
-    if not isinstance(score, int | float) or not 0 <= score <= 1:
-        err(f"score must be a number between 0 and 1, got {score!r}", "score")
-        score = 0.5
-    min_score = raw.get("min_score", 0.4)
-    if not isinstance(min_score, int | float) or not 0 <= min_score <= 1:
-        err(f"min_score must be a number between 0 and 1, got {min_score!r}", "min_score")
-        min_score = 0.4
-    validated = raw.get("validated_score", 0.85)
-    if not isinstance(validated, int | float) or not 0 <= validated <= 1:
-        err(f"validated_score must be a number between 0 and 1, got {validated!r}", "validated_score")
-        validated = 0.85
-    validator = raw.get("validator")
-    if validator is not None and validator not in validators.REGISTRY:
-        err(f"unknown validator {validator!r} (known: {', '.join(sorted(validators.REGISTRY))})", "validator")
-    mode = raw.get("validator_mode", "hard")
-    if mode not in ("hard", "soft"):
-        err(f"validator_mode must be 'hard' or 'soft', got {mode!r}", "validator_mode")
-    for key in ("keywords", "negative", "allow", "allow_regex", "column_keywords", "references"):
-        if key in raw and not _str_list(raw[key]):
-            err(f"'{key}' must be a list of strings", key)
-    window = raw.get("window", [60, 20])
-    if not (
-        isinstance(window, list) and len(window) == 2 and all(isinstance(w, int) and 0 <= w <= 1000 for w in window)
-    ):
-        err("window must be [chars_before, chars_after], each 0..1000", "window")
-        window = [60, 20]
-    far = raw.get("far_window", 300)
-    if not isinstance(far, int) or not 0 <= far <= 1000:
-        err("far_window must be an integer 0..1000", "far_window")
-        far = 300
-    group = raw.get("group", 0)
-    if not isinstance(group, int) or group < 0:
-        err("group must be a non-negative integer", "group")
-        group = 0
-    max_width = raw.get("max_width")
-    if max_width is not None and (not isinstance(max_width, int) or max_width <= 0):
-        err("max_width must be a positive integer", "max_width")
-        max_width = None
-    compiled = None
-    try:
-        compiled = regex.compile(raw["regex"], sum(_FLAG_NAMES[f] for f in flags))
-    except regex.error as exc:
-        err(f"regex does not compile: {exc}", "regex")
-    if compiled is not None:
-        if compiled.groups < group:
-            err(f"group {group} does not exist (the regex has {compiled.groups} groups)", "group")
-        try:
-            if compiled.fullmatch("", timeout=0.5):
-                err("regex matches the empty string", "regex")
-        except TimeoutError:
-            err("regex timed out on the empty string", "regex")
-    if raw.get("prefilter") is not None:
-        if not isinstance(raw["prefilter"], str):
-            err("prefilter must be a string", "prefilter")
-        else:
-            try:
-                regex.compile(raw["prefilter"])
-            except regex.error as exc:
-                err(f"prefilter does not compile: {exc}", "prefilter")
-    column = raw.get("column_regex")
-    if column is not None:
-        if not isinstance(column, str) or not column:
-            err("column_regex must be a non-empty string", "column_regex")
-        else:
-            try:
-                col_rx = regex.compile(column, sum(_FLAG_NAMES[f] for f in flags))
-                if col_rx.fullmatch("", timeout=0.5):
-                    err("column_regex matches the empty string", "column_regex")
-            except regex.error as exc:
-                err(f"column_regex does not compile: {exc}", "column_regex")
-            except TimeoutError:
-                err("column_regex timed out on the empty string", "column_regex")
-            if not raw.get("column_keywords") and not raw.get("keywords"):
-                err("column_regex needs column_keywords (or keywords) naming the column headers", "column_regex")
-    elif raw.get("column_keywords"):
-        err("column_keywords without column_regex has no effect", "column_keywords")
-    for rx in raw.get("allow_regex", []) if _str_list(raw.get("allow_regex", [])) else []:
-        try:
-            regex.compile(rx)
-        except regex.error as exc:
-            err(f"allow_regex {rx!r} does not compile: {exc}", "allow_regex")
-    examples = raw.get("examples")
-    must, must_not = [], []
-    if not isinstance(examples, dict):
-        err("missing [patterns.examples] with must_match and must_not_match lists", "examples")
-    else:
-        must, must_not = examples.get("must_match", []), examples.get("must_not_match", [])
-        unknown = set(examples) - {"must_match", "must_not_match"}
-        if unknown:
-            err(f"unknown key(s) in examples: {', '.join(sorted(unknown))}", "examples")
-        if not _str_list(must) or not must:
-            err("examples.must_match needs at least one string", "must_match")
-            must = []
-        if not _str_list(must_not) or not must_not:
-            err("examples.must_not_match needs at least one string", "must_not_match")
-            must_not = []
-    if errors:
-        return None, errors
+    examples = values["examples"]
     return Pattern(
         id=pid,
-        name=raw["name"],
-        category=raw["category"],
-        severity=raw["severity"],
-        regex=raw["regex"],
-        flags=tuple(flags),
-        group=group,
-        score=float(score),
-        validator=validator,
-        validator_mode=mode,
-        keywords=tuple(raw.get("keywords", ())),
-        window=(window[0], window[1]),
-        far_window=far,
-        negative=tuple(raw.get("negative", ())),
-        require_context=bool(raw.get("require_context", False)),
-        min_score=float(min_score),
-        validated_score=float(validated),
-        allow=tuple(raw.get("allow", ())),
-        allow_regex=tuple(raw.get("allow_regex", ())),
-        max_width=max_width,
-        prefilter=raw.get("prefilter"),
-        column_regex=raw.get("column_regex"),
-        column_keywords=tuple(raw.get("column_keywords", ())),
-        description=raw.get("description", ""),
-        must_match=tuple(must),
-        must_not_match=tuple(must_not),
+        name=values["name"],
+        category=values["category"],
+        severity=values["severity"],
+        regex=values["regex"],
+        flags=tuple(values["flags"]),
+        group=values["group"],
+        score=values["score"],
+        validator=values.get("validator"),
+        validator_mode=values["validator_mode"],
+        keywords=tuple(values["keywords"]),
+        window=(values["window"][0], values["window"][1]),
+        far_window=values["far_window"],
+        negative=tuple(values["negative"]),
+        require_context=values["require_context"],
+        min_score=values["min_score"],
+        validated_score=values["validated_score"],
+        allow=tuple(values["allow"]),
+        allow_regex=tuple(values["allow_regex"]),
+        max_width=values.get("max_width"),
+        prefilter=values.get("prefilter"),
+        column_regex=values.get("column_regex"),
+        column_keywords=tuple(values["column_keywords"]),
+        description=values["description"],
+        must_match=tuple(examples["must_match"]),
+        must_not_match=tuple(examples["must_not_match"]),
         source=file,
         line=_line_of(lines, pid),
     ), []
+
+
+_TOML_LINE = re.compile(r"at line (\d+)")  # tomllib's message ends with "(at line N, column M)"
 
 
 def parse_set_text(text: str, file: str) -> tuple[list[Pattern], list[PatternError]]:
@@ -413,25 +473,10 @@ def parse_set_text(text: str, file: str) -> tuple[list[Pattern], list[PatternErr
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # tomllib's message ends with "(at line N, column M)"
-        import re
-
-        m = re.search(r"at line (\d+)", str(exc))
+        m = _TOML_LINE.search(str(exc))
         return [], [PatternError(file, None, int(m.group(1)) if m else None, f"not valid TOML: {exc}")]
-    errors: list[PatternError] = []
-    for key in data:
-        if key not in _TOP_KEYS:
-            errors.append(PatternError(file, None, _top_line(lines, key), f"unknown top-level key '{key}'"))
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        errors.append(
-            PatternError(
-                file,
-                None,
-                _top_line(lines, "schema_version"),
-                f"schema_version must be {SCHEMA_VERSION}, got {version!r}",
-            )
-        )
+    problems, _ = check(_FILE_TOP, data)
+    errors = [PatternError(file, None, _top_line(lines, p.key), p.message) for p in problems]
     raw_patterns = data.get("patterns", [])
     if not isinstance(raw_patterns, list):
         errors.append(PatternError(file, None, None, "'patterns' must be an array of tables ([[patterns]])"))
@@ -490,63 +535,3 @@ def load_pattern_set(dirs: Sequence[Path] | None = None, *, include_builtin: boo
     if errors:
         raise PatternSetError(errors)
     return PatternSet(tuple(by_id.values()), tuple(str(f) for f in files), digest.hexdigest())
-
-
-@dataclass(slots=True)
-class ExampleResult:
-    pattern: str
-    kind: str  # must_match | must_not_match
-    index: int
-    text: str
-    passed: bool
-    detail: str = ""
-
-
-@dataclass(slots=True)
-class ExampleReport:
-    results: list[ExampleResult] = field(default_factory=list)
-
-    @property
-    def failures(self) -> list[ExampleResult]:
-        return [r for r in self.results if not r.passed]
-
-
-def run_examples(pset: PatternSet, only: Sequence[str] | None = None) -> ExampleReport:
-    """Run every pattern's embedded examples through the real matcher, one pattern at a time."""
-    from scanner.detect.match import Matcher
-
-    report = ExampleReport()
-    for p in pset.patterns:
-        if only and p.id not in only:
-            continue
-        matcher = Matcher(PatternSet((p,)), hash_key=b"examples")
-        for kind, texts in (("must_match", p.must_match), ("must_not_match", p.must_not_match)):
-            for i, text in enumerate(texts):
-                try:
-                    hits = match_example(matcher, text)
-                except Exception as exc:
-                    report.results.append(ExampleResult(p.id, kind, i, text, False, f"error: {exc}"))
-                    continue
-                found = [h for h in hits.findings if h.pattern == p.id]
-                ok = bool(found) if kind == "must_match" else not found
-                detail = ""
-                if not ok and kind == "must_match":
-                    near = [n.explanation.summary() for n in hits.near_misses if n.pattern == p.id]
-                    detail = "no finding" + (f"; near-miss: {near[0]}" if near else "")
-                elif not ok:
-                    detail = f"unexpected finding: {found[0].explanation.summary()}"
-                report.results.append(ExampleResult(p.id, kind, i, text, ok, detail))
-    return report
-
-
-EXAMPLE_HEADER_SEP = " || "
-
-
-def match_example(matcher: Matcher, text: str) -> MatchResult:
-    """Match one embedded example; ``header || row`` is a table row under that header."""
-    from scanner.model import Location, Segment
-
-    if EXAMPLE_HEADER_SEP in text:
-        header, _, row = text.partition(EXAMPLE_HEADER_SEP)
-        return matcher.doc().feed(Segment(row, Location("table"), context=header))
-    return matcher.match_text(text)

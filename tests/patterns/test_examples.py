@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from scanner.detect.examples import match_example
 from scanner.detect.match import Matcher
-from scanner.detect.patterns import PatternSet, builtin_pattern_dir, load_pattern_set, match_example, parse_set_text
+from scanner.detect.patterns import PatternSet, builtin_pattern_dir, load_pattern_set, parse_set_text
 
 BUILTIN = builtin_pattern_dir()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner.detect.examples import run_examples
 from scanner.detect.patterns import PatternError, PatternSetError, load_pattern_set
 
 GOOD = """schema_version = 1
@@ -48,8 +49,6 @@ def _line_of(text: str, needle: str) -> int:
 
 
 def test_good_file_loads_and_its_examples_pass(tmp_path: Path) -> None:
-    from scanner.detect.patterns import run_examples
-
     path = tmp_path / "custom.toml"
     path.write_text(GOOD, encoding="utf-8")
     pset = load_pattern_set([path], include_builtin=False)
@@ -167,8 +166,6 @@ def test_not_utf8_is_reported(tmp_path: Path) -> None:
 
 
 def test_failing_example_is_reported_by_run_examples(tmp_path: Path) -> None:
-    from scanner.detect.patterns import run_examples
-
     path = tmp_path / "custom.toml"
     path.write_text(GOOD.replace('"Project PRJ-1234 kickoff"', '"Project PRJ-12345 kickoff"'), encoding="utf-8")
     report = run_examples(load_pattern_set([path], include_builtin=False))

@@ -300,7 +300,7 @@ def test_hash_key_race_between_processes_yields_one_key(tmp_path: Path) -> None:
 
 
 def test_label_scheme_from_config(tmp_path: Path) -> None:
-    pytest.importorskip("scanner.act.labels")
+    pytest.importorskip("scanner.labels.scheme")
     c = load_config(write(tmp_path, "[labels]\nmethod = 'Privileged'\n"))
     scheme = c.label_scheme()
     assert scheme.method == "Privileged"

@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.config.settings import ConfigError, IdentifierDef, load_config, loads_config
-from scanner.decide.policy import (
-    BUILTIN_POLICY_TOML,
-    PartnerDictionary,
-    builtin_policy,
-    decide,
-    merge_partner_hits,
-    parse_policies,
-    parse_policy,
-)
-from scanner.detect.match import keyed_hash
+from scanner.config.settings import ConfigError, load_config, loads_config
+from scanner.decide.policy import decide
+from scanner.decide.policy_file import BUILTIN_POLICY_TOML, builtin_policy, parse_policies, parse_policy
+from scanner.detect.redact import keyed_hash
 from scanner.extract.base import Unscannable
 from scanner.model import FINDINGS_LIMIT_NOTE, Confidence, DocOutcome, Explanation, Finding, Location, Severity, Verdict
+from scanner.partners import IdentifierDef, PartnerDictionary, merge_partner_hits
 
 KEY = b"k" * 32
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +30,19 @@ def finding(
     page: int = 1,
     name: str | None = None,
 ) -> Finding:
-    expl = Explanation(pattern, name or pattern, 0.5, None, None, None, None, None, None, 0.9, confidence)
+    expl = Explanation(
+        pattern=pattern,
+        pattern_name=name or pattern,
+        base_score=0.5,
+        validator=None,
+        validator_result=None,
+        keyword=None,
+        keyword_distance=None,
+        keyword_scope=None,
+        negative=None,
+        score=0.9,
+        confidence=Confidence(confidence),
+    )
     return Finding(
         pattern,
         name or pattern,
@@ -310,7 +316,7 @@ hash_key_file = "key.bin"
 
 @pytest.fixture()
 def partners(tmp_path: Path) -> PartnerDictionary:
-    return PartnerDictionary.from_config(loads_config(PARTNERS, tmp_path))
+    return loads_config(PARTNERS, tmp_path).partner_dictionary()
 
 
 def test_partner_identifiers_found_in_their_usual_spellings(partners: PartnerDictionary) -> None:
@@ -336,7 +342,7 @@ def test_partner_identifiers_match_whole_words_only(partners: PartnerDictionary,
 def test_duplicate_identifier_across_sponsors_is_a_config_error(tmp_path: Path) -> None:
     bad = PARTNERS.replace('identifiers = ["BRL-0815"]', 'identifiers = ["prj 4711"]')
     with pytest.raises(ConfigError, match="also an identifier of destination 'acme'"):
-        PartnerDictionary.from_config(loads_config(bad, tmp_path))
+        loads_config(bad, tmp_path).partner_dictionary()
 
 
 def test_partner_regex_timeout_fails_closed() -> None:
