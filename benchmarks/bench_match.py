@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scanner.detect.engine import Engine  # noqa: E402
 from scanner.detect.match import Matcher  # noqa: E402
 from scanner.detect.patterns import load_pattern_set  # noqa: E402
 from scanner.model import Location, Segment  # noqa: E402
@@ -178,7 +179,7 @@ def main() -> None:
     matcher = Matcher(pset, b"bench")  # as scanner.pipeline.worker builds it: near-misses kept for --explain
     compile_s = time.perf_counter() - t0
     engines = matcher.engines()
-    fallback = [pid for pid, e in engines.items() if e == "regex"]
+    fallback = [pid for pid, e in engines.items() if e is Engine.REGEX]
 
     target = int(args.mb * 1_000_000)
     real = corpus_text()
@@ -189,8 +190,8 @@ def main() -> None:
     segs = segments(text, args.segment)
 
     print(
-        f"patterns: {len(pset)} ({sum(e == 'vectorscan' for e in engines.values())} exact in Vectorscan, "
-        f"{sum(e == 'vectorscan-prefilter' for e in engines.values())} via prefilter, {len(fallback)} regex fallback"
+        f"patterns: {len(pset)} ({sum(e is Engine.VECTORSCAN for e in engines.values())} exact in Vectorscan, "
+        f"{sum(e is Engine.PREFILTER for e in engines.values())} via prefilter, {len(fallback)} regex fallback"
         f"{': ' + ', '.join(fallback) if fallback else ''}); compile {compile_s:.2f} s"
     )
     print(

@@ -178,7 +178,7 @@ class DocNote:
 Event = Segment | DocStart | DocProblem | DocNote
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Explanation:
     pattern: str
     pattern_name: str
@@ -190,7 +190,7 @@ class Explanation:
     keyword_scope: str | None  # "near" | "far" | "header"
     negative: str | None  # negative context word found, if any
     score: float
-    confidence: str | None  # None for a near-miss below the reporting floor
+    confidence: Confidence | None  # None for a near-miss (not reported)
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,25 +205,25 @@ class Explanation:
             "keyword_scope": self.keyword_scope,
             "negative": self.negative,
             "score": round(self.score, 3),
-            "confidence": self.confidence,
+            "confidence": self.confidence.value if self.confidence is not None else None,
             "notes": list(self.notes),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Explanation:
         return cls(
-            d["pattern"],
-            d["pattern_name"],
-            d["base_score"],
-            d["validator"],
-            d["validator_result"],
-            d["keyword"],
-            d["keyword_distance"],
-            d["keyword_scope"],
-            d["negative"],
-            d["score"],
-            d["confidence"],
-            tuple(d.get("notes", ())),
+            pattern=d["pattern"],
+            pattern_name=d["pattern_name"],
+            base_score=d["base_score"],
+            validator=d["validator"],
+            validator_result=d["validator_result"],
+            keyword=d["keyword"],
+            keyword_distance=d["keyword_distance"],
+            keyword_scope=d["keyword_scope"],
+            negative=d["negative"],
+            score=d["score"],
+            confidence=Confidence(d["confidence"]) if d["confidence"] is not None else None,
+            notes=tuple(d.get("notes", ())),
         )
 
     def summary(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+import hyperscan as hs
 import regex
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -42,7 +43,8 @@ _SPACED_DIGITS = regex.compile(r"(?<![\w])\d(?: (?:[-/.] )?\d){5,}(?![\w])")
 
 
 def _collapse(m: regex.Match[str]) -> str:
-    return m.group(0).replace(" ", "")
+    collapsed: str = m.group(0).replace(" ", "")
+    return collapsed
 
 
 # Any other Unicode decimal digit (Arabic-Indic, Devanagari, ...) and any other Unicode
@@ -71,8 +73,6 @@ def _precheck_db() -> Any:
     if not _PRECHECK_TRIED:
         _PRECHECK_TRIED = True
         try:
-            import hyperscan as hs
-
             db = hs.Database(mode=hs.HS_MODE_BLOCK)
             db.compile(expressions=[SPACED_DIGITS_EXPR.encode()], ids=[0], elements=1, flags=[hs.HS_FLAG_SINGLEMATCH])
             _PRECHECK = db

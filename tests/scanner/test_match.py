@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from scanner.detect.match import MAX_FINDINGS_PER_PATTERN, Matcher, MatchTimeout, keyed_hash, mask
+from scanner.detect.compiled import MatchTimeout
+from scanner.detect.match import MAX_FINDINGS_PER_PATTERN, Matcher
 from scanner.detect.patterns import PatternSet, load_pattern_set, parse_set_text
+from scanner.detect.redact import keyed_hash, mask
 from scanner.model import Location, Segment
 
 PSET = load_pattern_set()
@@ -52,6 +54,7 @@ def test_full_catalogue_compiles_in_vectorscan_without_fallback(matcher: Matcher
     ]
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_compiled_database_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLEARANCE_CACHE_DIR", str(tmp_path))
     first = Matcher(PSET, b"k")
@@ -66,6 +69,7 @@ def test_compiled_database_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest
     assert [f.value for f in findings(third, text)] == [f.value for f in findings(first, text)]
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_cache_is_shared_by_processes_with_different_string_hashing(tmp_path: Path) -> None:
     """Each worker and each CLI run is a new process: if the expressions came out in a
     hash-dependent order, every start would miss the cache and compile for seconds."""
@@ -97,6 +101,7 @@ def test_a_flood_of_one_pattern_never_hides_another(matcher: Matcher) -> None:
     assert [f.confidence.value for f in found if f.pattern == "phi-us-ssn"] == ["high"]
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLEARANCE_CACHE_DIR", "")
     m = Matcher(PSET, b"k")
