@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scanner.extract.ooxml import column_letters  # noqa: E402 - after the path set-up
+from scanner.extract.registry import extract_file  # noqa: E402
+from scanner.model import Segment  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -53,9 +55,6 @@ Engine = Callable[[], Timing]
 
 
 def _segments(path: Path) -> int:
-    from scanner.extract.registry import extract_file
-    from scanner.model import Segment
-
     return sum(1 for e in extract_file(path) if isinstance(e, Segment))
 
 

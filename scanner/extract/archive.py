@@ -12,8 +12,14 @@ from collections.abc import Iterator
 
 from scanner.extract.base import Context, Source, Unscannable
 from scanner.model import DocProblem, DocStart, Event
+from scanner.sniff import DocType
 
 _MiB = 1024 * 1024
+_READ_BLOCK = 256 * 1024  # a member is inflated this much at a time, each block charged to the budget
+_ENCRYPTED_FLAG = 0x1  # general-purpose bit 0 of a ZIP entry
+_UNIX = 3  # ZipInfo.create_system of an entry made on Unix: its high attribute bits are a mode
+_SYMLINK = "symlink"  # the type of a symlink member, which is never followed
+_UNSUPPORTED = DocType.UNSUPPORTED.value  # the type of a member that is not read
 
 
 def read_member_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context, max_bytes: int) -> bytes:
@@ -24,14 +30,14 @@ def read_member_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context
     where a legitimately compressible XML part can still look extreme).
     """
     limits = ctx.limits
-    if info.flag_bits & 0x1:
+    if info.flag_bits & _ENCRYPTED_FLAG:
         raise Unscannable("encrypted ZIP member")
     compressed = max(info.compress_size, 1)
     out = bytearray()
     try:
         with zf.open(info) as fh:
             while True:
-                block = fh.read(256 * 1024)
+                block = fh.read(_READ_BLOCK)
                 if not block:
                     break
                 out += block
@@ -51,7 +57,7 @@ def read_member_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Context
 
 
 def is_symlink(info: zipfile.ZipInfo) -> bool:
-    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+    return info.create_system == _UNIX and stat.S_ISLNK(info.external_attr >> 16)
 
 
 def extract_zip(src: Source, ctx: Context) -> Iterator[Event]:
@@ -70,17 +76,17 @@ def extract_zip(src: Source, ctx: Context) -> Iterator[Event]:
             name = info.filename
             child_path = ctx.child_path(name)
             if is_symlink(info):
-                yield DocStart(child_path, "symlink", "", 0)
+                yield DocStart(child_path, _SYMLINK, "", 0)
                 yield ctx.note("symlink_members", name)
                 continue
             if ctx.budget.members >= limits.archive_members:
-                yield DocStart(child_path, "unsupported", "", info.file_size)
+                yield DocStart(child_path, _UNSUPPORTED, "", info.file_size)
                 yield DocProblem(child_path, f"more than {limits.archive_members} archive members in total")
                 continue
             try:
                 data = read_member_limited(zf, info, ctx, limits.archive_member_bytes)
             except Unscannable as exc:
-                yield DocStart(child_path, "unsupported", "", info.file_size)
+                yield DocStart(child_path, _UNSUPPORTED, "", info.file_size)
                 yield DocProblem(child_path, str(exc))
                 if ctx.budget.expanded_bytes > limits.archive_total_bytes:
                     raise  # the whole file's budget is gone: stop reading further members

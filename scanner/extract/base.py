@@ -97,6 +97,10 @@ class Context:
     # page before it as matching context); ``split`` is offered to the first part.
     pages: tuple[int, int] | None = None
     split: Splitter | None = None
+    # How a nested document is read: ``registry.extract_document``, which fills it in and
+    # hands it down (this module cannot import the registry: the registry imports every
+    # extractor, and every extractor imports this module).
+    dispatch: Extractor | None = None
 
     def segment(self, text: str, location: Location, context: str | None = None, engine: str | None = None) -> Segment:
         return Segment(text=text, location=location, doc=self.doc, context=context, engine=engine)
@@ -120,11 +124,11 @@ class Context:
 
     def member(self, name: str, data: bytes) -> Iterator[Event]:
         """Scan a nested document (archive member, embedded package, PDF attachment)."""
-        from scanner.extract.registry import extract_document  # late import: registry imports the extractors
-
-        child = Context(self.limits, self.child_path(name), self.depth + 1, self.budget)
+        dispatch = self.dispatch
+        assert dispatch is not None, "a Context reads nested documents only under registry.extract_document"
+        child = Context(self.limits, self.child_path(name), self.depth + 1, self.budget, dispatch=dispatch)
         self.budget.members += 1
-        yield from extract_document(Source(name=name, data=data), child)
+        yield from dispatch(Source(name=name, data=data), child)
 
 
 def describe_exception(kind: str, exc: BaseException) -> str:

@@ -13,18 +13,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from scanner.extract.base import Context, Source
-from scanner.extract.ooxml import (
-    MC,
-    VML,
-    Names,
-    Package,
-    column_letters,
-    drawing_paragraphs,
-    expect_root,
-    extract_package,
-    parse_xml,
-)
+from scanner.extract.ooxml import MC, VML, Names, column_letters, drawing_paragraphs, expect_root, extract_package
 from scanner.model import Event, Location
+from scanner.ooxml.package import Package
+from scanner.ooxml.xml import parse_xml
 
 # Body text is cut into segments of about this many characters, at paragraph ends.
 _CHUNK_CHARS = 8192

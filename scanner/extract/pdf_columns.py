@@ -18,7 +18,9 @@ exactly the words of the stream-order text: reordering never loses or glues text
 
 from __future__ import annotations
 
+import ctypes
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 _MIN_RUNS = 8  # fewer runs: nothing to learn from
@@ -138,9 +140,7 @@ def bands(rects: list[Rect], gutters: list[tuple[float, float]]) -> list[tuple[f
 def _runs(textpage: Any, count: int) -> list[Rect]:
     """The boxes of the page's text runs: the raw call with four reused doubles, since
     ``PdfTextPage.get_rect`` allocates them anew for each of a page's hundreds of runs."""
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
+    import pypdfium2.raw as pdfium_c  # deferred: start-up time (~30 ms; see pdf_text)
 
     get = pdfium_c.FPDFText_GetRect
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
@@ -153,7 +153,7 @@ def _runs(textpage: Any, count: int) -> list[Rect]:
     return out
 
 
-def column_ordered_text(textpage: Any, stream_text: str, clean: Any) -> str | None:
+def column_ordered_text(textpage: Any, stream_text: str, clean: Callable[[str], str]) -> str | None:
     """The page read column by column, or None when the stream order is already right
     (one column, or columns written one after another) or reordering would change the text."""
     count = textpage.count_rects()

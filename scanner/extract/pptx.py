@@ -8,17 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from scanner.extract.base import Context, Source
-from scanner.extract.ooxml import (
-    MC,
-    Names,
-    Package,
-    column_letters,
-    drawing_paragraphs,
-    expect_root,
-    extract_package,
-    local_name,
-)
+from scanner.extract.ooxml import MC, Names, column_letters, drawing_paragraphs, expect_root, extract_package
 from scanner.model import Event, Location
+from scanner.ooxml.package import Package
+from scanner.ooxml.xml import local_name
 
 
 def extract_pptx(src: Source, ctx: Context) -> Iterator[Event]:

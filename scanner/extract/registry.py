@@ -2,52 +2,60 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from scanner.extract.archive import extract_zip
 from scanner.extract.base import Context, Extractor, Source, Splitter, Unscannable, describe_exception
+from scanner.extract.text import extract_csv, extract_text
 from scanner.limits import Limits
 from scanner.model import DocStart, Event
+from scanner.sniff import DocType, sniff
 
-# type -> "module:function", imported on first use so a worker only loads the parsers
-# it needs (pdfminer and lxml are slow to import).
-_EXTRACTORS: dict[str, str] = {
-    "pdf": "scanner.extract.pdf:extract_pdf",
-    "docx": "scanner.extract.docx:extract_docx",
-    "xlsx": "scanner.extract.xlsx:extract_xlsx",
-    "pptx": "scanner.extract.pptx:extract_pptx",
-    "zip": "scanner.extract.archive:extract_zip",
-    "text": "scanner.extract.text:extract_text",
-    "csv": "scanner.extract.text:extract_csv",
+# How a reason names the document when its parser fails in an unexpected way.
+_KIND_WORDS: dict[DocType, str] = {
+    DocType.PDF: "PDF",
+    DocType.DOCX: "DOCX",
+    DocType.XLSX: "XLSX",
+    DocType.PPTX: "PPTX",
+    DocType.ZIP: "ZIP archive",
+    DocType.TEXT: "text file",
+    DocType.CSV: "CSV file",
 }
 
-_KIND_WORDS = {
-    "pdf": "PDF",
-    "docx": "DOCX",
-    "xlsx": "XLSX",
-    "pptx": "PPTX",
-    "zip": "ZIP archive",
-    "text": "text file",
-    "csv": "CSV file",
-}
 
-_loaded: dict[str, Extractor] = {}
+def extractor_for(kind: DocType) -> Extractor:
+    """The extractor of a readable type; KeyError for the types that have none.
 
+    The PDF and Office extractors are imported on first use, so a worker loads only the
+    parsers its files need: the OOXML package model and lxml cost ~20 ms to import, the
+    PDF module as much again (its engines are deferred further, inside it).
+    """
+    if kind is DocType.PDF:
+        from scanner.extract.pdf import extract_pdf  # deferred: start-up time (see above)
 
-def extractor_for(kind: str) -> Extractor:
-    fn = _loaded.get(kind)
-    if fn is None:
-        module, _, attr = _EXTRACTORS[kind].partition(":")
-        fn = getattr(importlib.import_module(module), attr)
-        _loaded[kind] = fn
-    return fn
+        return extract_pdf
+    if kind is DocType.DOCX:
+        from scanner.extract.docx import extract_docx  # deferred: start-up time (lxml)
+
+        return extract_docx
+    if kind is DocType.XLSX:
+        from scanner.extract.xlsx import extract_xlsx  # deferred: start-up time (lxml)
+
+        return extract_xlsx
+    if kind is DocType.PPTX:
+        from scanner.extract.pptx import extract_pptx  # deferred: start-up time (lxml)
+
+        return extract_pptx
+    readers: dict[DocType, Extractor] = {DocType.ZIP: extract_zip, DocType.TEXT: extract_text, DocType.CSV: extract_csv}
+    return readers[kind]
 
 
 def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
     """Yield DocStart, then the document's events; never raises for a bad document."""
-    from scanner.sniff import sniff
-
+    if ctx.dispatch is None:
+        ctx = replace(ctx, dispatch=extract_document)  # containers hand their members back here
     try:
         size = src.size
         # A later page range of a split file is merged into the first part's outcome,
@@ -55,14 +63,15 @@ def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
         sha = src.sha256() if ctx.pages is None else ""
         sniffed = sniff(src)
     except OSError as exc:
-        yield DocStart(ctx.doc, "unsupported", "", 0)
+        yield DocStart(ctx.doc, DocType.UNSUPPORTED.value, "", 0)
         yield ctx.problem(f"cannot read file: {exc.strerror or exc}")
         return
     kind = sniffed.type
-    yield DocStart(ctx.doc, "unsupported" if kind == "ole" else kind, sha, size)
-    if kind == "empty":
+    shown = DocType.UNSUPPORTED if kind is DocType.OLE else kind
+    yield DocStart(ctx.doc, shown.value, sha, size)
+    if kind is DocType.EMPTY:
         return
-    if kind in ("unsupported", "ole"):
+    if kind in (DocType.UNSUPPORTED, DocType.OLE):
         detail = sniffed.detail or "unknown format"
         yield ctx.problem(detail if detail.startswith("encrypted") else f"unsupported format: {detail}")
         return
@@ -77,7 +86,7 @@ def extract_document(src: Source, ctx: Context) -> Iterator[Event]:
     except Unscannable as exc:
         yield ctx.problem(str(exc))
     except (MemoryError, RecursionError, Exception) as exc:
-        yield ctx.problem(describe_exception(_KIND_WORDS.get(kind, kind), exc))
+        yield ctx.problem(describe_exception(_KIND_WORDS.get(kind, kind.value), exc))
 
 
 def extract_file(
@@ -92,5 +101,5 @@ def extract_file(
     ``pages``/``split``: a part of a big PDF read by several workers (see ``Context``).
     """
     p = Path(path)
-    ctx = Context(limits or Limits(), pages=pages, split=split)
+    ctx = Context(limits or Limits(), pages=pages, split=split, dispatch=extract_document)
     yield from extract_document(Source(name=p.name, path=p), ctx)

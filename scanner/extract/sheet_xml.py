@@ -41,7 +41,7 @@ from lxml import etree
 from scanner.extract.base import Unscannable
 
 # The parser settings and error wording every other OOXML part gets (no entities, no DTD, no network).
-from scanner.extract.ooxml import PARSER_OPTIONS, short_reason
+from scanner.ooxml.xml import PARSER_OPTIONS, short_reason
 
 
 class Readable(Protocol):

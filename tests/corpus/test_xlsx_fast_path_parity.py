@@ -55,6 +55,7 @@ def _first_difference(fast: list[object], ref: list[object]) -> str:
     return f"event {at} of {len(fast)}/{len(ref)}: {fast[at : at + 1]!r} != {ref[at : at + 1]!r}"
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_fast_path_gives_the_reference_events(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     readers: list[sheet_xml.SheetRows] = []
 

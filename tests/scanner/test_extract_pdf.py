@@ -25,8 +25,9 @@ from pdf_fixtures import (
 from pypdf import PdfWriter
 from reportlab.pdfgen import canvas
 
-from scanner.extract import pdf as pdf_module
-from scanner.extract.pdf import clean_text, looks_like_vertical_cjk, markup_text
+from scanner.extract import pdf_text
+from scanner.extract.pdf_structure import markup_text
+from scanner.extract.pdf_text import clean_text, looks_like_vertical_cjk
 from scanner.extract.registry import extract_file
 from scanner.limits import Limits
 from scanner.model import DocNote, DocProblem, DocStart, Event, Segment
@@ -110,15 +111,15 @@ def test_vertical_cjk_heuristic() -> None:
 def test_pdfminer_reads_a_page_pdfium_returns_nothing_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fallback decision: text objects on the page but no characters from PDFium."""
     path = text_pdf(tmp_path / "f.pdf", [["Page one text"], [f"Page two SSN {SSN}"]])
-    real = pdf_module._pdfium_page_text
+    real = pdf_text._pdfium_page_text
     calls = {"n": 0}
 
     def blind_on_page_two(textpage: Any) -> str:
         calls["n"] += 1
         return "" if calls["n"] == 2 else real(textpage)
 
-    monkeypatch.setattr(pdf_module, "_pdfium_page_text", blind_on_page_two)
-    monkeypatch.setattr(pdf_module, "_read_pdfium_page", _zero_chars_when_empty(pdf_module._read_pdfium_page))
+    monkeypatch.setattr(pdf_text, "_pdfium_page_text", blind_on_page_two)
+    monkeypatch.setattr(pdf_text, "_read_pdfium_page", _zero_chars_when_empty(pdf_text._read_pdfium_page))
     events = _events(path)
     body = _segments(events, "body")
     assert [s.location.page for s in body] == [1, 2]
@@ -132,8 +133,8 @@ def _zero_chars_when_empty(read: Any) -> Any:
 
     def wrapped(pdf: Any, index: int) -> Any:
         result = read(pdf, index)
-        if result is not None and not result[0]:
-            return (result[0], 0, *result[2:])
+        if result is not None and not result.text:
+            return result._replace(chars=0)
         return result
 
     return wrapped
@@ -141,13 +142,13 @@ def _zero_chars_when_empty(read: Any) -> Any:
 
 def test_a_page_neither_engine_reads_is_unscannable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = text_pdf(tmp_path / "f.pdf", [["one"], ["two"], ["three"]])
-    real_read = pdf_module._read_pdfium_page
-    monkeypatch.setattr(pdf_module, "_read_pdfium_page", lambda pdf, i: None if i == 1 else real_read(pdf, i))
+    real_read = pdf_text._read_pdfium_page
+    monkeypatch.setattr(pdf_text, "_read_pdfium_page", lambda pdf, i: None if i == 1 else real_read(pdf, i))
 
     def broken(self: Any, index: int) -> tuple[str, int]:
         raise ValueError("bad content stream")
 
-    monkeypatch.setattr(pdf_module._PdfminerPages, "text", broken)
+    monkeypatch.setattr(pdf_text.PdfminerPages, "text", broken)
     events = _events(path)
     assert [s.location.page for s in _segments(events, "body")] == [1, 3]
     assert _problems(events) == ["damaged PDF: the text of page(s) 2 cannot be read"]
@@ -155,8 +156,8 @@ def test_a_page_neither_engine_reads_is_unscannable(tmp_path: Path, monkeypatch:
 
 def test_pdfium_page_failure_falls_back_to_pdfminer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = text_pdf(tmp_path / "f.pdf", [["one"], [f"two {SSN}"]])
-    real_read = pdf_module._read_pdfium_page
-    monkeypatch.setattr(pdf_module, "_read_pdfium_page", lambda pdf, i: None if i == 1 else real_read(pdf, i))
+    real_read = pdf_text._read_pdfium_page
+    monkeypatch.setattr(pdf_text, "_read_pdfium_page", lambda pdf, i: None if i == 1 else real_read(pdf, i))
     events = _events(path)
     assert SSN in _text(events, "body")
     assert _notes(events)["engines"] == {"pdfium": 1, "pdfminer": 1}
@@ -523,16 +524,16 @@ def test_realworld_linearized_file_missing_pages_is_reported(corpus: Path) -> No
 
 def test_garbled_pdfium_text_sends_the_page_to_pdfminer() -> None:
     """Raw glyph codes or letter-doubled words from PDFium: the page is compared with pdfminer."""
-    assert pdf_module.garbled("\x01\x04\x05\x06\x07\n\x08\x04\t\x06\n\n\x0b\x08\x06\x0c\n\x04\x0e\t\x0f")
-    assert pdf_module.garbled(
+    assert pdf_text.garbled("\x01\x04\x05\x06\x07\n\x08\x04\t\x06\n\n\x0b\x08\x06\x0c\n\x04\x0e\t\x0f")
+    assert pdf_text.garbled(
         "Lac Breton\nMMuunniicciippaalliittéé ddeeSSaaiinntt--SSaauuvveeuurr\n"
         "MMuunniicciippaalliittéé ddee MMoorriinn--HHeeiigghhttss\nLAC-BRETON"
     )
     # ordinary text, a bullet or two from a symbol font, a number with repeated digits
-    assert not pdf_module.garbled(
+    assert not pdf_text.garbled(
         "Batch 23A0147 \uf0b7 released; lot 112233 weighed 1,1 kg.\nOperator JK, verifier LM, bookkeeper AA."
     )
-    assert not pdf_module.garbled("")
+    assert not pdf_text.garbled("")
 
 
 @pytest.mark.corpus

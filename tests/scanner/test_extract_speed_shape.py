@@ -22,8 +22,10 @@ from xlsx_fixtures import X, one_sheet_workbook
 
 from scanner.extract.base import Context, Source
 from scanner.extract.docx import extract_docx
+from scanner.extract.numfmt import NumberFormat, display, display_general
+from scanner.extract.numfmt_dates import serial_parts
 from scanner.extract.registry import extract_file
-from scanner.extract.xlsx import NumberFormat, _display, _display_general, extract_xlsx, serial_to_datetime
+from scanner.extract.xlsx import extract_xlsx
 from scanner.limits import Limits
 from scanner.model import Location, Segment
 
@@ -84,7 +86,7 @@ def _decimals(rng: random.Random, n: int) -> Iterator[str]:
 def test_general_fast_path_matches_the_formatter() -> None:
     rng = random.Random(8)
     for raw in _decimals(rng, 4000):
-        assert _display_general(raw, NumberFormat("General"), False) == _display(raw, NumberFormat("General"), False)
+        assert display_general(raw, NumberFormat("General"), False) == display(raw, NumberFormat("General"), False)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,7 @@ def test_integer_fast_path_matches_the_general_path(code: str) -> None:
     slow.int_plan = None
     for _ in range(1500):
         raw = str(rng.randint(0, 10 ** rng.randint(1, 15) - 1)).zfill(rng.choice((1, 1, 1, 6)))
-        assert _display(raw, fast, False) == _display(raw, slow, False), raw
+        assert display(raw, fast, False) == display(raw, slow, False), raw
 
 
 @pytest.mark.parametrize(
@@ -128,18 +130,19 @@ def test_compiled_dates_agree_with_datetime(code: str, strftime: str) -> None:
     fmt = NumberFormat(code)
     for _ in range(1500):
         serial = round(rng.uniform(61, 2958465), rng.choice((0, 6)))
-        moment = serial_to_datetime(serial, False, keep_ms=False)
-        assert moment is not None
+        parts = serial_parts(serial, False, keep_ms=False)
+        assert parts is not None
+        moment = dt.datetime(*parts)
         want = moment.strftime(strftime).format(day=moment.day, hour12=moment.hour % 12 or 12)
-        assert _display(repr(serial), fmt, False) == want, serial
+        assert display(repr(serial), fmt, False) == want, serial
 
 
 def test_date1904_and_elapsed_and_fractions_of_seconds() -> None:
-    assert _display("0", NumberFormat("yyyy-mm-dd"), True) == "1904-01-01"
-    assert _display("1.25", NumberFormat("[h]:mm:ss"), False) == "30:00:00"
-    assert _display("0.5000115741", NumberFormat("hh:mm:ss.000"), False) == "12:00:01.000"
+    assert display("0", NumberFormat("yyyy-mm-dd"), True) == "1904-01-01"
+    assert display("1.25", NumberFormat("[h]:mm:ss"), False) == "30:00:00"
+    assert display("0.5000115741", NumberFormat("hh:mm:ss.000"), False) == "12:00:01.000"
     assert (
-        _display(str((dt.datetime(2024, 2, 29) - dt.datetime(1899, 12, 30)).days), NumberFormat("d-mmm-yy"), False)
+        display(str((dt.datetime(2024, 2, 29) - dt.datetime(1899, 12, 30)).days), NumberFormat("d-mmm-yy"), False)
         == "29-Feb-24"
     )
 

@@ -19,8 +19,9 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.workbook.defined_name import DefinedName
 
+from scanner.extract.numfmt import NumberFormat
+from scanner.extract.numfmt_dates import serial_parts
 from scanner.extract.registry import extract_file
-from scanner.extract.xlsx import NumberFormat, serial_to_datetime
 from scanner.limits import Limits
 from scanner.model import DocNote, DocProblem, Segment
 
@@ -184,10 +185,10 @@ def test_number_format(code: str, value: float, shown: str) -> None:
 
 
 def test_date_systems() -> None:
-    assert serial_to_datetime(1, False, False) == dt.datetime(1900, 1, 1)
-    assert serial_to_datetime(61, False, False) == dt.datetime(1900, 3, 1)
-    assert serial_to_datetime(0, True, False) == dt.datetime(1904, 1, 1)
-    assert serial_to_datetime(-1, False, False) is None
+    assert serial_parts(1, False, False) == (1900, 1, 1, 0, 0, 0, 0)
+    assert serial_parts(61, False, False) == (1900, 3, 1, 0, 0, 0, 0)
+    assert serial_parts(0, True, False) == (1904, 1, 1, 0, 0, 0, 0)
+    assert serial_parts(-1, False, False) is None
 
 
 # --- openpyxl workbooks -----------------------------------------------------------------------
@@ -497,6 +498,7 @@ print(json.dumps({"found": found, "segments": cells, "problems": problems, "rss_
 @pytest.mark.parametrize(
     "case,cell", [("xlsx_million_cells/stock.xlsx", "A1048576"), ("xlsx_huge_sharedstrings/lookup.xlsx", "A2")]
 )
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_adversarial_huge_workbooks(case: str, cell: str) -> None:
     """The SSN at the far end is found, within the time and memory bounds, in a fresh process."""
     path = adversarial(case)
