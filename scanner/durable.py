@@ -7,6 +7,12 @@ import os
 from pathlib import Path
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a file's content to disk (a file another step wrote and closed)."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename or unlink in ``folder`` durable where the OS allows it.
 

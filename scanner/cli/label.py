@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.act.labels import LabelError, LabelScheme, LabelUnsupported, apply_label, load_scheme
+from scanner.act.label_common import LabelError, LabelUnsupported
+from scanner.act.labelling import apply_label
+from scanner.labels.scheme import LabelScheme, load_scheme
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -1,5 +1,9 @@
-"""Shared reading of Office Open XML packages (DOCX, XLSX, PPTX): parts, relationships,
-XML safety, document properties, embedded objects.
+"""What the three OOXML extractors (DOCX, XLSX, PPTX) share beyond the package model.
+
+The package itself (parts, relationships, safe XML) is ``scanner.ooxml``, which the label
+writer reads packages through too. Here: the scan's way of reading parts (every byte
+charged to the file's budget, big parts streamed), namespace families, document
+properties, the parts nothing else read, and embedded objects.
 
 The extractors read the package's XML parts directly with lxml rather than through
 python-docx/openpyxl object models: those are 20-55x slower here and hide the places
@@ -12,7 +16,7 @@ Safety rules every part follows:
   inside a package costs nothing;
 * a part whose prolog declares entities is refused before lxml sees it (billion laughs,
   XXE), and the parser is configured never to resolve entities, load a DTD or touch the
-  network anyway;
+  network anyway (``scanner.ooxml.xml``);
 * a package that is damaged (bad ZIP, missing main part, malformed XML) raises
   ``Unscannable``: we never report "clean" for text we could not read.
 """
@@ -20,29 +24,30 @@ Safety rules every part follows:
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
-from urllib.parse import unquote
 
 from lxml import etree
 
 from scanner.extract.archive import read_member_limited
 from scanner.extract.base import Context, Source, Unscannable
+from scanner.labels.existing import effective_label, label_info_entries
+from scanner.limits import MiB
 from scanner.model import Event, Location
+from scanner.ooxml.package import Package, StreamedPart
+from scanner.ooxml.xml import PARSER_OPTIONS, PROLOG_SCAN, PackageError, check_prolog, local_name, short_reason
 
-_MiB = 1024 * 1024
+_STREAM_BLOCK = 256 * 1024  # bytes per read when iterparse asks for "all"
 
 # --- namespaces -----------------------------------------------------------------
 # Transitional and Strict OOXML use different namespace URIs for the same vocabulary.
 # Each extractor asks ``Names.for_root`` which family a package uses and builds its tags
 # from that, so both kinds of file go through one code path.
 
-PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 VML = "urn:schemas-microsoft-com:vml"
 
@@ -103,103 +108,11 @@ def expect_root(root: Any, local: str, part: str, kind: str) -> None:
         raise Unscannable(f"damaged {kind} ({part} is a <{local_name(root.tag)}>, not a <{local}>)")
 
 
-def local_name(tag: object) -> str:
-    """Local part of a Clark name; '' for comments and processing instructions."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
-
-
-# --- XML safety -----------------------------------------------------------------
-
-PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "huge_tree": False,
-    "load_dtd": False,
-}
-_PROLOG_SCAN = 64 * 1024  # the DOCTYPE must come before the root element: look this far
-
-
-def _ascii_head(head: bytes) -> bytes:
-    """The first bytes as ASCII-compatible bytes, so UTF-16 parts are checked too."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:64]:
-        for enc in ("utf-16", "utf-16-le", "utf-16-be"):
-            try:
-                text = head[: len(head) & ~1].decode(enc, "ignore")
-            except UnicodeError:  # pragma: no cover - "ignore" does not raise
-                continue
-            if "<" in text:
-                return text.encode("ascii", "replace")
-    return head
-
-
-def check_prolog(head: bytes, part: str) -> None:
-    """Refuse a part whose prolog declares entities (entity bomb, XXE).
-
-    Walks the prolog (XML declaration, comments, processing instructions, DOCTYPE) up
-    to the root element; a DOCTYPE whose internal subset declares an entity, or a prolog
-    too long to examine, is refused. Nothing is expanded or resolved.
-    """
-    data = _ascii_head(head[:_PROLOG_SCAN])
-    if b"<!" not in data:
-        return  # fast path: no DOCTYPE, comment or entity anywhere near the start
-    pos = 0
-    n = len(data)
-    while pos < n:
-        lt = data.find(b"<", pos)
-        if lt < 0:
-            break
-        if data.startswith(b"<?", lt):
-            end = data.find(b"?>", lt + 2)
-            pos = end + 2 if end >= 0 else n
-        elif data.startswith(b"<!--", lt):
-            end = data.find(b"-->", lt + 4)
-            pos = end + 3 if end >= 0 else n
-        elif data[lt : lt + 9].upper() == b"<!DOCTYPE":
-            if re.search(rb"<!ENTITY", data[lt:], re.IGNORECASE):
-                raise Unscannable(f"XML part {part} declares entities (possible entity bomb or XXE); refused")
-            end = _doctype_end(data, lt)
-            if end < 0:
-                raise Unscannable(f"XML part {part} has a document type declaration too long to check; refused")
-            pos = end
-        elif data.startswith(b"<!", lt):
-            # Declarations outside a DOCTYPE (or a DOCTYPE we mis-measured): never legitimate.
-            raise Unscannable(f"XML part {part} has a malformed document type declaration; refused")
-        else:
-            return  # the root element: the prolog is over
-    if len(head) >= _PROLOG_SCAN:
-        raise Unscannable(f"XML part {part} has a prolog too long to check; refused")
-
-
-def _doctype_end(data: bytes, start: int) -> int:
-    """Index just past the DOCTYPE starting at ``start`` (handles an internal subset)."""
-    bracket = data.find(b"[", start)
-    close = data.find(b">", start)
-    if close < 0:
-        return -1
-    if 0 <= bracket < close:
-        sub_end = data.find(b"]", bracket)
-        if sub_end < 0:
-            return -1
-        close = data.find(b">", sub_end)
-        if close < 0:
-            return -1
-    return close + 1
-
-
-def parse_xml(data: bytes, part: str, kind: str) -> Any:
-    """Parse one whole part safely; malformed XML means a damaged package."""
-    check_prolog(data[:_PROLOG_SCAN], part)
-    parser = etree.XMLParser(**PARSER_OPTIONS)
-    try:
-        return etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise Unscannable(f"damaged or truncated {kind} (XML error in {part}: {short_reason(exc)})") from exc
+# --- streaming ---------------------------------------------------------------------
 
 
 def iterparse(
-    stream: IO[bytes] | io.RawIOBase,
+    stream: StreamedPart,
     part: str,
     kind: str,
     tags: tuple[str, ...] | None,
@@ -222,32 +135,7 @@ def release(el: Any) -> None:
         del parent[0]
 
 
-def short_reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
-
-
 # --- package --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Rel:
-    id: str
-    kind: str  # last segment of the type, lower-case, no dashes: "officedocument", "comments"
-    type: str
-    target: str  # resolved part name ("word/header1.xml"), or the raw URL when external
-    external: bool
-
-
-def rel_kind(rel_type: str) -> str:
-    """'.../relationships/extended-properties' and Strict '.../extendedProperties' -> 'extendedproperties'."""
-    return rel_type.rstrip("/").rsplit("/", 1)[-1].lower().replace("-", "").replace("_", "")
-
-
-def rels_name(part: str) -> str:
-    """The relationships part of ``part`` ('' for the package itself)."""
-    folder, base = posixpath.split(part)
-    return posixpath.join(folder, "_rels", f"{base}.rels")
 
 
 class PartStream(io.RawIOBase):
@@ -270,8 +158,11 @@ class PartStream(io.RawIOBase):
             self._fh = zf.open(info)
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
             raise Unscannable(f"damaged or truncated {kind} (part {info.filename}: {exc})") from exc
-        first = self._pull(_PROLOG_SCAN)
-        check_prolog(first, info.filename)
+        first = self._pull(PROLOG_SCAN)
+        try:
+            check_prolog(first, info.filename)
+        except PackageError as exc:  # the caller catches Unscannable around a stream (xlsx damage report)
+            raise Unscannable(str(exc)) from exc
         self._pending = first
 
     def readable(self) -> bool:
@@ -286,9 +177,9 @@ class PartStream(io.RawIOBase):
             self._count += len(block)
             self._ctx.charge_expanded(len(block))
             if self._count > self._max:
-                raise Unscannable(f"member {self._info.filename!r} expands beyond {self._max // _MiB} MiB")
+                raise Unscannable(f"member {self._info.filename!r} expands beyond {self._max // MiB} MiB")
             ratio_limit = self._ctx.limits.archive_ratio
-            if self._count > _MiB and self._count / self._compressed > ratio_limit:
+            if self._count > MiB and self._count / self._compressed > ratio_limit:
                 raise Unscannable(
                     f"member {self._info.filename!r} compression ratio above {ratio_limit:.0f}:1 (possible zip bomb)"
                 )
@@ -298,7 +189,7 @@ class PartStream(io.RawIOBase):
         if self._pending:
             block, self._pending = self._pending, b""
             return block
-        return self._pull(n if n and n > 0 else 256 * 1024)
+        return self._pull(n if n and n > 0 else _STREAM_BLOCK)
 
     def close(self) -> None:
         try:
@@ -307,103 +198,19 @@ class PartStream(io.RawIOBase):
             super().close()
 
 
-class Package:
-    """An open OOXML package: case-insensitive part lookup, relationships, safe XML."""
+class _ScanReader:
+    """The scan's ``PartReader``: every byte read counts against the file's budget and limits."""
 
     def __init__(self, zf: zipfile.ZipFile, ctx: Context, kind: str) -> None:
-        self.zf = zf
-        self.ctx = ctx
-        self.kind = kind  # "DOCX" / "XLSX" / "PPTX": the word users see in reasons
-        self._infos: dict[str, zipfile.ZipInfo] = {}
-        self._rels: dict[str, list[Rel]] = {}
-        self.visited: set[str] = set()  # lower-case names of the parts read so far
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            key = info.filename.lower().lstrip("/")
-            if key in self._infos:
-                # Two parts with one name: Office refuses such a file, and we cannot
-                # know which copy a reader would show, so neither can be vouched for.
-                raise Unscannable(f"damaged {kind}: two parts named {info.filename!r} (ambiguous package)")
-            self._infos[key] = info
+        self._zf = zf
+        self._ctx = ctx
+        self._kind = kind
 
-    @property
-    def names(self) -> list[str]:
-        return [i.filename for i in self._infos.values()]
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        return read_member_limited(self._zf, info, self._ctx, self._ctx.limits.xml_part_bytes)
 
-    def info(self, name: str) -> zipfile.ZipInfo | None:
-        return self._infos.get(name.lower().lstrip("/"))
-
-    def has(self, name: str) -> bool:
-        return self.info(name) is not None
-
-    def read(self, name: str) -> bytes:
-        info = self.info(name)
-        if info is None:
-            raise KeyError(name)
-        self.visited.add(info.filename.lower())
-        return read_member_limited(self.zf, info, self.ctx, self.ctx.limits.xml_part_bytes)
-
-    def xml(self, name: str) -> Any:
-        """The parsed root of a part (KeyError when absent)."""
-        return parse_xml(self.read(name), self.info(name).filename, self.kind)  # type: ignore[union-attr]
-
-    def xml_or_none(self, name: str | None) -> Any | None:
-        if not name or not self.has(name):
-            return None
-        return self.xml(name)
-
-    def stream(self, name: str) -> PartStream:
-        info = self.info(name)
-        if info is None:
-            raise KeyError(name)
-        self.visited.add(info.filename.lower())
-        return PartStream(self.zf, info, self.ctx, self.ctx.limits.xml_part_bytes, self.kind)
-
-    def rels(self, part: str = "") -> list[Rel]:
-        """Relationships of a part ('' = the package); an absent .rels part means none."""
-        key = part.lower()
-        cached = self._rels.get(key)
-        if cached is not None:
-            return cached
-        name = "_rels/.rels" if not part else rels_name(part)
-        out: list[Rel] = []
-        root = self.xml_or_none(name)
-        if root is not None:
-            base = posixpath.dirname(part)
-            for el in root.iter(f"{{{PKG_REL}}}Relationship"):
-                rtype = el.get("Type") or ""
-                target = el.get("Target") or ""
-                external = (el.get("TargetMode") or "").lower() == "external"
-                if not external:
-                    target = resolve_target(base, target)
-                out.append(Rel(el.get("Id") or "", rel_kind(rtype), rtype, target, external))
-        self._rels[key] = out
-        return out
-
-    def related(self, part: str, *kinds: str) -> list[str]:
-        """Internal targets of ``part``'s relationships of the given kinds that exist."""
-        return [r.target for r in self.rels(part) if r.kind in kinds and not r.external and self.has(r.target)]
-
-    def rel_map(self, part: str) -> dict[str, Rel]:
-        return {r.id: r for r in self.rels(part)}
-
-    def main_part(self, fallback: str) -> str:
-        """The office document part named by the package relationships (or the usual name)."""
-        for r in self.rels(""):
-            if r.kind == "officedocument" and not r.external and self.has(r.target):
-                return self.info(r.target).filename  # type: ignore[union-attr]
-        if self.has(fallback):
-            return self.info(fallback).filename  # type: ignore[union-attr]
-        raise Unscannable(f"damaged or truncated {self.kind} (no main document part)")
-
-
-def resolve_target(base_dir: str, target: str) -> str:
-    """A relationship target as a part name: relative to the source part's folder, or absolute."""
-    target = unquote(target.replace("\\", "/"))
-    path = target[1:] if target.startswith("/") else posixpath.join(base_dir, target)
-    path = posixpath.normpath(path)
-    return "" if path == "." else path.lstrip("/")
+    def stream(self, info: zipfile.ZipInfo) -> PartStream:
+        return PartStream(self._zf, info, self._ctx, self._ctx.limits.xml_part_bytes, self._kind)
 
 
 class open_package:
@@ -420,10 +227,13 @@ class open_package:
         try:
             self._fh = self._src.open()
             self._zf = zipfile.ZipFile(self._fh)
-            return Package(self._zf, self._ctx, self._kind)
+            return Package(self._zf, self._kind, _ScanReader(self._zf, self._ctx, self._kind))
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             self.__exit__(None, None, None)
             raise Unscannable(f"damaged or truncated {self._kind} ({short_reason(exc)})") from exc
+        except PackageError as exc:
+            self.__exit__(None, None, None)
+            raise Unscannable(str(exc)) from exc
         except Unscannable:
             self.__exit__(None, None, None)
             raise
@@ -523,49 +333,18 @@ def iter_properties(pkg: Package, ctx: Context) -> Iterator[Event]:
             values[name] = text
             if text:
                 yield ctx.segment(text, Location("property", name=name))
-    info = _label_info(pkg)
-    label = existing_label(values, info) if values or info else None
+    # What relabelling would see as the previous label: the writer applies the same rule.
+    label = effective_label(values, _label_info(pkg))
     if label is not None:
-        yield ctx.note("existing_label", label)
-
-
-_LABELINFO_NS = "http://schemas.microsoft.com/office/2020/mipLabelMetadata"
+        yield ctx.note("existing_label", label.to_dict())
 
 
 def _label_info(pkg: Package) -> list[dict[str, str]]:
     """Label entries of newer Office's ``docMetadata/LabelInfo.xml`` (package rel "classificationlabels")."""
     out: list[dict[str, str]] = []
     for target in pkg.related("", "classificationlabels"):
-        root = pkg.xml(target)
-        for node in root.iter(f"{{{_LABELINFO_NS}}}label"):
-            out.append({k: v for k, v in node.attrib.items() if isinstance(v, str)})
+        out.extend(label_info_entries(pkg.xml(target)))
     return out
-
-
-def existing_label(props: dict[str, str], label_info: list[dict[str, str]] | None = None) -> dict[str, Any] | None:
-    """The sensitivity label the file already carries, decided exactly as the label writer does.
-
-    One rule for "which label is on this file" lives in ``scanner.act.labels``: newer Office's
-    LabelInfo part first, then custom properties, where Office's enabled MSIP label wins
-    and our own ``Clearance_*`` keys name it when the GUIDs agree (or stand alone). The
-    scan reports what relabelling would see. LabelInfo carries no name: ``name`` is then
-    the properties' name for the same GUID, or None.
-    """
-    # Late import: labels is needed only for files that carry properties.
-    from scanner.act.labels import ExistingLabel, label_from_properties, normalise_guid
-
-    from_props = label_from_properties(props)
-    for entry in label_info or []:
-        if entry.get("enabled", "0") not in ("1", "true") or entry.get("removed", "0") in ("1", "true"):
-            continue
-        guid = normalise_guid(entry.get("id", ""))
-        found = ExistingLabel(None, guid, "msip", None, entry.get("method"), normalise_guid(entry.get("siteId", "")))
-        if from_props is not None and from_props.guid == guid:
-            found = ExistingLabel(
-                from_props.name, guid, from_props.source, from_props.set_date, found.method, found.site_id
-            )
-        return found.to_dict()
-    return from_props.to_dict() if from_props is not None else None
 
 
 # Parts that hold layout, formatting or bookkeeping, never the document's own words.
@@ -657,7 +436,7 @@ def unwrap_ole_package(data: bytes) -> tuple[str, bytes] | None:
     if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return None
     try:
-        import olefile
+        import olefile  # deferred: olefile is needed only for a package with embedded OLE objects
 
         ole = olefile.OleFileIO(data)
     except Exception:
@@ -717,13 +496,16 @@ def extract_package(
 ) -> Iterator[Event]:
     """The shape every OOXML extractor shares: open safely, read the main document, then
     the properties, any part nothing else read, and the embedded packages."""
-    with open_package(src, ctx, kind) as pkg:
-        main = pkg.main_part(main_default)
-        if binary_reason and main.lower().endswith(".bin"):
-            raise Unscannable(binary_reason)
-        if has_macros(pkg):
-            yield ctx.note("macros", True)
-        yield from read_main(pkg, ctx, main)
-        yield from iter_properties(pkg, ctx)
-        yield from iter_unread_parts(pkg, ctx)
-        yield from iter_embedded(pkg, ctx, (embeddings,))
+    try:
+        with open_package(src, ctx, kind) as pkg:
+            main = pkg.main_part(main_default)
+            if binary_reason and main.lower().endswith(".bin"):
+                raise Unscannable(binary_reason)
+            if has_macros(pkg):
+                yield ctx.note("macros", True)
+            yield from read_main(pkg, ctx, main)
+            yield from iter_properties(pkg, ctx)
+            yield from iter_unread_parts(pkg, ctx)
+            yield from iter_embedded(pkg, ctx, (embeddings,))
+    except PackageError as exc:  # the package model's words, reported as this document's problem
+        raise Unscannable(str(exc)) from exc

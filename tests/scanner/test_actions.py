@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from scanner.act import actions
-from scanner.act.actions import CRASH_ENV, ActionError, Journal, OverrideRefused, recover
+from scanner.act.actions import OverrideRefused
+from scanner.act.journal import Journal
+from scanner.act.labelling import read_label
+from scanner.act.transfer import CRASH_ENV, CRASH_POINTS, ActionError, collision_free, recover, sweep_stale_temp_files
 from scanner.config.settings import Config, load_config
-from scanner.decide.policy import PartnerDictionary, decide
+from scanner.decide.policy import decide
 from scanner.model import DocOutcome, FileResult, Location, Verdict
 from scanner.record.audit import AuditLog
 
@@ -121,13 +124,12 @@ def test_release_plain_copy_moves_the_file(env: Env) -> None:
 
 
 def test_release_writes_a_labelled_copy(env: Env) -> None:
-    labels = pytest.importorskip("scanner.act.labels")
     src = make_docx(env.outgoing / "scan.docx")
     r = scanned(env, src, "docx", "acme", notes={"pages_without_text": 1})
     assert (r.verdict, r.decision.label) == (Verdict.LABEL, "Confidential")
     moved = actions.release(src, r, "acme", env.config, env.audit)
     assert not src.exists()
-    got = labels.read_label(moved.target)
+    got = read_label(moved.target)
     assert got is not None and got.name == "Confidential"
     row = env.audit.query(kind="action")[-1]
     assert row.data["labelled"] == "Confidential" and row.data["target_sha256"] == sha(moved.target)
@@ -146,7 +148,7 @@ def test_collisions_never_overwrite(env: Env) -> None:
     assert targets == ["report (2).pdf", "report (3).pdf"]
     assert (folder / "report.pdf").read_bytes() == b"old 0"
     assert (folder / "report (1).pdf").read_bytes() == b"old 1"
-    assert actions.collision_free(folder / ".env") == folder / ".env"
+    assert collision_free(folder / ".env") == folder / ".env"
 
 
 def test_keep_source_and_missing_release_folder(env: Env) -> None:
@@ -218,7 +220,19 @@ def test_quarantine_record_has_no_raw_values(env: Env) -> None:
 
     src = env.outgoing / "roster.csv"
     src.write_text("name,ssn\nJane,123-45-6789\n", encoding="utf-8")
-    expl = Explanation("phi-us-ssn", "US SSN", 0.5, None, None, None, None, None, None, 0.9, "high")
+    expl = Explanation(
+        pattern="phi-us-ssn",
+        pattern_name="US SSN",
+        base_score=0.5,
+        validator=None,
+        validator_result=None,
+        keyword=None,
+        keyword_distance=None,
+        keyword_scope=None,
+        negative=None,
+        score=0.9,
+        confidence=Confidence.HIGH,
+    )
     f = Finding(
         "phi-us-ssn",
         "US SSN",
@@ -268,11 +282,22 @@ def test_override_needs_overridable_decision_and_justification(env: Env) -> None
 
 
 def test_override_releases_with_restricted_label_and_is_audited(env: Env) -> None:
-    labels = pytest.importorskip("scanner.act.labels")
     from scanner.model import Confidence, Explanation, Finding, Severity
 
     src = make_docx(env.outgoing / "ae-listing.docx", "Adverse events")
-    expl = Explanation("phi-us-ssn", "US SSN", 0.5, None, None, None, None, None, None, 0.9, "high")
+    expl = Explanation(
+        pattern="phi-us-ssn",
+        pattern_name="US SSN",
+        base_score=0.5,
+        validator=None,
+        validator_result=None,
+        keyword=None,
+        keyword_distance=None,
+        keyword_scope=None,
+        negative=None,
+        score=0.9,
+        confidence=Confidence.HIGH,
+    )
     f = Finding(
         "phi-us-ssn",
         "US SSN",
@@ -294,7 +319,7 @@ def test_override_releases_with_restricted_label_and_is_audited(env: Env) -> Non
         actions.override(src, r, "acme", "alice", "   ", env.config, env.audit)
     moved = actions.override(src, r, "acme", "alice", "Sponsor pharmacovigilance request #88", env.config, env.audit)
     assert not src.exists()
-    assert labels.read_label(moved.target).name == "Restricted"
+    assert read_label(moved.target).name == "Restricted"
     ov = env.audit.query(kind="override")[0]
     assert ov.data["who"] == "alice" and ov.data["justification"] == "Sponsor pharmacovigilance request #88"
     act = env.audit.query(kind="action")[-1]
@@ -305,7 +330,7 @@ def test_override_releases_with_restricted_label_and_is_audited(env: Env) -> Non
 
 
 def test_sponsor_file_goes_to_that_sponsor_only(env: Env) -> None:
-    pd = PartnerDictionary.from_config(env.config)
+    pd = env.config.partner_dictionary()
     src = env.outgoing / "coa.txt"
     src.write_text("Certificate of analysis, compound ACM-2291, batch 7.\n", encoding="utf-8")
 
@@ -319,35 +344,34 @@ def test_sponsor_file_goes_to_that_sponsor_only(env: Env) -> None:
     assert "contains identifiers of sponsor Acme Pharma (compound code" in to_b.decision.reasons[0]
     with pytest.raises(ActionError, match="blocked for borealis"):
         actions.release(src, to_b, "borealis", env.config, env.audit)
-    plan = actions.plan([to_b], None, "borealis", env.config)
-    assert [a.kind for a in plan] == ["quarantine"]
     moved = actions.release(src, result_for("acme"), "acme", env.config, env.audit)
     assert moved.target.parent == env.folder("acme")
 
 
-def test_plan_and_apply(env: Env) -> None:
+def test_a_batch_is_released_or_quarantined_file_by_file(env: Env) -> None:
     ok = env.outgoing / "ok.txt"
     ok.write_text("fine", encoding="utf-8")
     bad = env.outgoing / "bad.pdf"
     bad.write_bytes(b"%PDF broken")
     gone = env.outgoing / "gone.txt"
     gone.write_text("x", encoding="utf-8")
-    results = [
-        scanned(env, ok, "text", None),
-        scanned(env, bad, "pdf", None, errors=["truncated PDF"]),
-        scanned(env, gone, "text", None),
-    ]
+    results = {
+        ok: scanned(env, ok, "text", "acme"),
+        bad: scanned(env, bad, "pdf", "acme", errors=["truncated PDF"]),
+        gone: scanned(env, gone, "text", "acme"),
+    }
     gone.unlink()
-    member = FileResult(DocOutcome(f"{ok}!inner.txt", "text", "0" * 64, 1), results[0].decision)
-    plan = actions.plan([*results, member], None, "acme", env.config)
-    assert [a.kind for a in plan] == ["release", "quarantine", "none", "none"]
-    assert "release ok.txt to acme" in plan[0].describe()
-    assert ok.exists() and bad.exists()  # a plan changes nothing
-    report = actions.apply(plan, env.config, env.audit)
-    assert [i.ok for i in report.items] == [True, True, True, True]
-    assert len(report.released) == 1 and len(report.quarantined) == 1 and report.failed == []
-    assert (env.folder("acme") / "ok.txt").exists() and (env.root / "quarantine" / "bad.pdf").exists()
-    assert actions.plan(results[:1], None, None, env.config)[0].kind == "none"
+    assert results[bad].verdict is Verdict.BLOCK  # text that could not be read is never released
+    with pytest.raises(ActionError, match="blocked for acme"):
+        actions.release(bad, results[bad], "acme", env.config, env.audit)
+    with pytest.raises(ActionError, match="no longer exists"):
+        actions.release(gone, results[gone], "acme", env.config, env.audit)
+    assert ok.exists() and bad.exists()  # a refused action changes nothing
+    released = actions.release(ok, results[ok], "acme", env.config, env.audit)
+    held = actions.quarantine(bad, results[bad], env.config, env.audit, "acme")
+    assert released.target == env.folder("acme") / "ok.txt" and released.target.exists() and not ok.exists()
+    assert held.target == env.root / "quarantine" / "bad.pdf" and held.target.exists() and not bad.exists()
+    assert Journal(env.audit).pending() == []
 
 
 # --------------------------------------------------------------------------- kill tests
@@ -420,8 +444,7 @@ def assert_in_exactly_one_place(env: Env, src: Path, target: Path, digest: str, 
     if at_source:
         assert sha(src) == digest
     elif labelled:
-        labels = pytest.importorskip("scanner.act.labels")
-        assert labels.read_label(target).name == "Confidential"
+        assert read_label(target).name == "Confidential"
     else:
         assert sha(target) == digest
     assert stray_files(target.parent) == []
@@ -438,11 +461,10 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("crash_at", actions.CRASH_POINTS)
+@pytest.mark.parametrize("crash_at", CRASH_POINTS)
 @pytest.mark.parametrize("op", ["release", "release-labelled", "quarantine"])
 def test_killed_at_each_step_then_recovered(env: Env, op: str, crash_at: str) -> None:
     if op == "release-labelled":
-        pytest.importorskip("scanner.act.labels")
         src = make_docx(env.outgoing / "batch record.docx")
         target, type_, notes, real_op = env.folder("acme") / src.name, "docx", {"pages_without_text": 1}, "release"
     elif op == "release":
@@ -560,8 +582,6 @@ def test_source_in_use_is_reported_not_lost(env: Env, monkeypatch: pytest.Monkey
 def test_sweep_removes_only_stale_temp_records(tmp_path: Path) -> None:
     import os
     import time
-
-    from scanner.act.actions import sweep_stale_temp_files
 
     stale = tmp_path / ".clearance-dead.tmp"
     fresh = tmp_path / ".clearance-live.tmp"

@@ -556,7 +556,8 @@ def test_custom_xml_data_store_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", ["docx", "xlsx"])
 def test_label_written_by_clearance_is_reported_back(tmp_path: Path, suffix: str) -> None:
     """Round trip with the label writer: extraction sees the label relabelling would see."""
-    from scanner.act.labels import LabelScheme, apply_label
+    from scanner.act.labelling import apply_label
+    from scanner.labels.scheme import LabelScheme
 
     src = tmp_path / f"plain.{suffix}"
     if suffix == "docx":

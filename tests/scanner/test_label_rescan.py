@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.act.labels import LabelScheme, apply_label
+from scanner.act.labelling import apply_label
+from scanner.labels.scheme import LabelScheme
 from scanner.pipeline.worker import ScanOptions, analyse_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"

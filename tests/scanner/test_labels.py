@@ -23,18 +23,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from scanner.act.labels import (
-    DEFAULT_NAMESPACE,
-    ExistingLabel,
-    LabelDef,
-    LabelError,
-    LabelScheme,
-    LabelUnsupported,
-    apply_label,
-    load_scheme,
-    read_label,
-)
+from scanner.act.label_common import LabelError, LabelUnsupported
+from scanner.act.labelling import apply_label, read_label
 from scanner.cli.label import register
+from scanner.labels.existing import ExistingLabel
+from scanner.labels.scheme import DEFAULT_NAMESPACE, LabelDef, LabelScheme, load_scheme
 from scanner.limits import Limits
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
@@ -856,7 +849,7 @@ def test_duplicate_part_names_are_refused(tmp_path: Path) -> None:
         for info in zin.infolist():
             zout.writestr(info, zin.read(info))
         zout.writestr("Word/Document.xml", b"<w:document/>")
-    with pytest.raises(LabelError, match="appears twice"):
+    with pytest.raises(LabelError, match="two parts named"):
         apply_label(dup, tmp_path / "out.docx", CONFIDENTIAL, SCHEME)
 
 
@@ -1002,6 +995,7 @@ def _opens(path: Path) -> bool:
             return False
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 @pytest.mark.corpus
 def test_corpus_packages_keep_every_other_member(tmp_path: Path) -> None:
     counts: Counter[str] = Counter()

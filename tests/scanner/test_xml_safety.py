@@ -9,12 +9,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from scanner.extract.base import Context, Unscannable
-from scanner.extract.ooxml import check_prolog, existing_label, parse_xml, resolve_target, unescape_xstring
+from scanner.extract.base import Context
+from scanner.extract.ooxml import unescape_xstring
 from scanner.extract.registry import extract_file
+from scanner.labels.existing import effective_label
 from scanner.limits import Limits
 from scanner.model import DocProblem, Segment
+from scanner.ooxml.package import resolve_target
+from scanner.ooxml.xml import PARSER_OPTIONS, PackageError, check_prolog, parse_xml
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -52,13 +56,13 @@ def body(text: str) -> str:
     ],
 )
 def test_entity_declarations_refused(prolog: str) -> None:
-    with pytest.raises(Unscannable, match="declares entities"):
+    with pytest.raises(PackageError, match="declares entities"):
         check_prolog((prolog + body("x")).encode(), "word/document.xml")
 
 
 def test_utf16_part_checked_too() -> None:
     data = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE d [<!ENTITY x "y">]>' + body("x")).encode("utf-16")
-    with pytest.raises(Unscannable, match="declares entities"):
+    with pytest.raises(PackageError, match="declares entities"):
         check_prolog(data, "word/document.xml")
 
 
@@ -70,22 +74,18 @@ def test_plain_parts_and_entity_text_after_root_pass() -> None:
 def test_entity_past_the_scanned_window_still_refused() -> None:
     """A ']' inside a quoted default cannot end the DOCTYPE early and hide a later ENTITY."""
     data = b'<!DOCTYPE d [<!ATTLIST d a CDATA "]>"><!ELEMENT d ANY>' + b" " * 70_000 + b'<!ENTITY x "y">]><d>&x;</d>'
-    with pytest.raises(Unscannable):
+    with pytest.raises(PackageError):
         check_prolog(data, "p")
 
 
 def test_oversized_prolog_refused() -> None:
     data = b'<?xml version="1.0"?><!DOCTYPE d [' + b"<!-- pad -->" * 10000 + b"]><d/>"
-    with pytest.raises(Unscannable):
+    with pytest.raises(PackageError):
         check_prolog(data, "p")
 
 
 def test_parser_never_resolves_even_unchecked_entities() -> None:
     """Defence in depth: the parser itself does not expand or fetch (if the check were bypassed)."""
-    from lxml import etree
-
-    from scanner.extract.ooxml import PARSER_OPTIONS
-
     data = b'<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd"><!ENTITY x "expanded">]><d>&secret;&x;</d>'
     root = etree.fromstring(data, etree.XMLParser(**PARSER_OPTIONS))
     assert "root:" not in "".join(root.itertext())
@@ -137,7 +137,7 @@ def test_part_size_limit(tmp_path: Path) -> None:
 
 
 def test_parse_xml_reports_damage() -> None:
-    with pytest.raises(Unscannable, match=r"damaged or truncated DOCX \(XML error in word/x.xml"):
+    with pytest.raises(PackageError, match=r"damaged or truncated DOCX \(XML error in word/x.xml"):
         parse_xml(b"<a><b></a>", "word/x.xml", "DOCX")
 
 
@@ -145,9 +145,10 @@ def test_helpers() -> None:
     assert resolve_target("word", "media/../header1.xml") == "word/header1.xml"
     assert resolve_target("word", "/customXml/item1.xml") == "customXml/item1.xml"
     assert resolve_target("xl/worksheets", "../comments%201.xml") == "xl/comments 1.xml"
+    assert resolve_target("word", "media\\image1.png#frag") == "word/media/image1.png"  # the scan and the writer agree
     assert unescape_xstring("a_x000D_b_x005F_x") == "a\rb_x"
     assert (
-        existing_label(
+        effective_label(
             {
                 "MSIP_Label_11111111-2222-3333-4444-555555555555_Enabled": "false",
                 "MSIP_Label_11111111-2222-3333-4444-555555555555_Name": "Old",
