@@ -22,10 +22,10 @@ from itertools import pairwise
 from typing import Any
 
 from scanner.model import FINDINGS_LIMIT_NOTE, DocOutcome, Finding
+from scanner.pipeline.worker import MAX_NEAR_MISSES
 
 MIN_PAGES_PER_PART = 100  # ~0.1-0.3 s of PDFium text: reopening the file is noise beside it
 PARTS_PER_WORKER = 4  # slack for uneven pages, without a flood of tiny tasks
-_MAX_NEAR_MISSES = 500
 
 
 PageRange = tuple[int, int]  # [start, stop), 0-based page indexes
@@ -63,7 +63,7 @@ def merge(
             top.errors.append(f"{describe(rng)}: no result from the scanner worker")
             continue
         _add_findings(top, part.findings, max_per_pattern)
-        top.near_misses.extend(part.near_misses[: max(0, _MAX_NEAR_MISSES - len(top.near_misses))])
+        top.near_misses.extend(part.near_misses[: max(0, MAX_NEAR_MISSES - len(top.near_misses))])
         top.errors.extend(e if e.startswith("damaged PDF") else f"{describe(rng)}: {e}" for e in part.errors)
         top.segments += part.segments
         top.chars += part.chars

@@ -12,7 +12,8 @@ serves the CLI, the watcher and the GUI; interactive scans pass a lower priority
 and overtake queued watcher work. A big PDF is read by several workers at once: its
 first worker hands page ranges back mid-file, they are queued right behind it, and the
 file's future resolves with the merged outcome once every range is done
-(``scanner.pipeline.page_split``).
+(``scanner.pipeline.page_split``). What parent and worker say to each other, and the
+``UnfinishedOutcome`` a failed file resolves to, are in ``scanner.pipeline.protocol``.
 """
 
 from __future__ import annotations
@@ -21,31 +22,57 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
+import signal
+import sys
 import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from scanner.detect.match import MAX_FINDINGS_PER_PATTERN
+from scanner.extract.base import Source
 from scanner.model import DocOutcome
 from scanner.pipeline import page_split
-from scanner.pipeline.worker import ScanOptions, analyse_file
+from scanner.pipeline.page_split import PageRange
+from scanner.pipeline.protocol import (
+    Done,
+    Failed,
+    MaySplit,
+    PagePart,
+    Ready,
+    ScanTask,
+    Split,
+    UnfinishedOutcome,
+    WorkerFailure,
+)
+from scanner.pipeline.worker import ScanOptions, analyse_file, matcher_for
+from scanner.sniff import DocType, sniff
+
+if sys.platform != "win32":
+    import resource
 
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BACKGROUND = 10
+_STOP_PRIORITY = 1 << 30  # a thread's stop marker sorts after every real task
 _POLL = 0.05
+_MEMORY_CHECK_INTERVAL = 0.2  # seconds between RSS readings of a busy worker
 _STARTUP_TIMEOUT = 120.0  # importing parsers and compiling patterns, on a slow laptop
+# RLIMIT_AS counts address space, not RSS: head-room for shared libraries and arenas, so only
+# a runaway allocation trips it; the parent's RSS check enforces the real figure.
+_ADDRESS_SPACE_HEADROOM_MB = 1536
+_NICENESS = 5  # POSIX: below the desktop, not idle-only (a scan still finishes promptly)
 
 
 def _worker_main(conn: Connection, opts: ScanOptions) -> None:
     # Ctrl-C in a console reaches the whole process group: the parent decides what
     # stops and when, so a worker must not die mid-file and look like a crash.
     try:
-        import signal
-
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except (ValueError, OSError):
         pass
@@ -54,60 +81,53 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
     # Compile the patterns before taking work, so start-up is not charged to a file's
     # deadline; a broken pattern set is reported instead of "ready".
     try:
-        from scanner.pipeline.worker import matcher_for
-
         matcher_for(opts)
-        conn.send("ready")
+        conn.send(Ready())
     except Exception as exc:
-        conn.send(f"pattern sets could not be loaded: {exc}")
+        conn.send(Failed(WorkerFailure.PATTERNS, f"pattern sets could not be loaded: {exc}"))
         return
     while True:
         try:
-            msg = conn.recv()
+            task: ScanTask | None = conn.recv()
         except (EOFError, OSError):
             return
-        if msg is None:
+        if task is None:
             return
-        path, display, job = msg
+        reply: Done | Failed
         try:
-            result: object = analyse_file(Path(path), display, opts, **_job_arguments(conn, job))
+            reply = Done(analyse_file(Path(task.path), task.display, opts, **_part_arguments(conn, task.part)))
         except MemoryError:
-            result = f"needed more than {opts.limits.memory_mb} MiB of memory"
+            reply = Failed(WorkerFailure.MEMORY, f"needed more than {opts.limits.memory_mb} MiB of memory")
         except Exception as exc:
-            result = f"internal error while scanning ({type(exc).__name__}: {exc})"
+            reply = Failed(WorkerFailure.INTERNAL, f"internal error while scanning ({type(exc).__name__}: {exc})")
         try:
-            conn.send(result)
+            conn.send(reply)
         except Exception as exc:
-            conn.send(f"internal error while returning results ({type(exc).__name__})")
+            conn.send(Failed(WorkerFailure.INTERNAL, f"internal error while returning results ({type(exc).__name__})"))
 
 
-def _job_arguments(conn: Connection, job: tuple[Any, ...] | None) -> dict[str, Any]:
-    """analyse_file's page arguments for a task: ("pages", start, stop) is a later part of a
-    split PDF; ("may_split", workers) lets a big PDF hand page ranges back to the pool."""
-    if job is None:
+def _part_arguments(conn: Connection, part: PagePart | MaySplit | None) -> dict[str, Any]:
+    """analyse_file's page arguments: only some pages of a split PDF, or leave to split a big one."""
+    if part is None:
         return {}
-    if job[0] == "pages":
-        return {"pages": (job[1], job[2])}
-    workers = job[1]
+    if isinstance(part, PagePart):
+        return {"pages": part.range}
+    workers = part.workers
 
     def split(pages: int) -> int | None:
         ranges = page_split.plan(pages, workers)
         if len(ranges) < 2:
             return None
-        conn.send(("split", ranges[1:]))
+        conn.send(Split(tuple(ranges[1:])))
         return ranges[0][1]
 
     return {"split": split}
 
 
 def _limit_memory(memory_mb: int) -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: the parent's RSS watchdog is the limit
+    if sys.platform == "win32":  # the parent's RSS watchdog is the limit
         return
-    # Address space, not RSS: leave head-room for shared libraries and arenas so only a
-    # runaway allocation trips it; the parent's RSS check enforces the real figure.
-    limit = (memory_mb + 1536) * 1024 * 1024
+    limit = (memory_mb + _ADDRESS_SPACE_HEADROOM_MB) * 1024 * 1024
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or hard > limit:
@@ -120,11 +140,9 @@ def _lower_priority() -> None:
     """Scanning is background work: the desktop (and the app's own window) keeps the CPU."""
     try:
         if os.name == "nt":
-            import psutil
-
             psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
         else:
-            os.nice(5)
+            os.nice(_NICENESS)
     except Exception:
         pass
 
@@ -135,42 +153,41 @@ class _Task:
     seq: int
     path: str = field(compare=False)
     display: str = field(compare=False)
-    future: Future[list[DocOutcome]] = field(compare=False)
-    pages: page_split.PageRange | None = field(default=None, compare=False)  # a later part of a split PDF
-    parts: list[tuple[page_split.PageRange, Future[list[DocOutcome]]]] = field(default_factory=list, compare=False)
+    future: Future[list[DocOutcome]] | None = field(compare=False)  # None: the thread's stop marker
+    pages: PageRange | None = field(default=None, compare=False)  # a later part of a split PDF
+    parts: list[tuple[PageRange, Future[list[DocOutcome]]]] = field(default_factory=list, compare=False)
 
 
 class _Worker:
-    def __init__(self, ctx: mp.context.BaseContext, opts: ScanOptions):
+    def __init__(self, ctx: SpawnContext, opts: ScanOptions):
         self.parent, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, opts), daemon=True, name="clearance-worker")
         self.proc.start()
         child.close()
-        self._ps = None
+        self._ps: Any = None  # psutil.Process, made on the first memory reading
         self.ready = False
 
-    def wait_ready(self, timeout: float) -> str | None:
+    def wait_ready(self, timeout: float) -> Failed | None:
         """None once the worker has compiled its patterns; else why it never became ready."""
         if self.ready:
             return None
         try:
             if not self.parent.poll(timeout):
-                return f"scanner worker did not start within {timeout:g} s"
+                return Failed(WorkerFailure.STARTUP_TIMEOUT, f"scanner worker did not start within {timeout:g} s")
             msg = self.parent.recv()
         except (EOFError, OSError):
-            return _death_reason(self.proc.exitcode, 0)
-        if msg == "ready":
+            return _death(self.proc.exitcode, 0)
+        if isinstance(msg, Ready):
             self.ready = True
             return None
-        return str(msg)
+        assert isinstance(msg, Failed), msg
+        return msg
 
     def rss_mb(self) -> float:
         try:
-            import psutil
-
             if self._ps is None:
                 self._ps = psutil.Process(self.proc.pid)
-            return self._ps.memory_info().rss / (1024 * 1024)
+            return float(self._ps.memory_info().rss) / (1024 * 1024)
         except Exception:
             return 0.0
 
@@ -195,13 +212,16 @@ class _Worker:
 
 
 class WorkerPool:
-    """``submit(path)`` -> Future[list[DocOutcome]]; never raises for a bad file."""
+    """``submit(path)`` -> Future[list[DocOutcome]]; never raises for a bad file.
+
+    A file the worker could not finish resolves to an ``UnfinishedOutcome`` (``scanner.pipeline.protocol``).
+    """
 
     def __init__(self, opts: ScanOptions, jobs: int | None = None):
         self.opts = opts
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._ctx = mp.get_context("spawn")
-        self._queue: queue.PriorityQueue[_Task | None] = queue.PriorityQueue()
+        self._queue: queue.PriorityQueue[_Task] = queue.PriorityQueue()
         self._seq = itertools.count()
         self._closed = False
         self._abandon = threading.Event()
@@ -239,11 +259,10 @@ class WorkerPool:
                 task = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if task is not None and task.future is not None:
+            if task.future is not None:
                 task.future.cancel()
         for _ in self._threads:
-            # a stop marker that sorts after every real task (None would not compare)
-            self._queue.put(_Task(1 << 30, next(self._seq), "", "", None))  # type: ignore[arg-type]
+            self._queue.put(_Task(_STOP_PRIORITY, next(self._seq), "", "", None))
         for t in self._threads:
             t.join()
 
@@ -259,9 +278,10 @@ class WorkerPool:
         try:
             while True:
                 task = self._queue.get()
-                if task is None or task.future is None:
+                future = task.future
+                if future is None:
                     return
-                if not task.future.set_running_or_notify_cancel():
+                if not future.set_running_or_notify_cancel():
                     continue
                 if worker is None or not worker.proc.is_alive():
                     worker = _Worker(self._ctx, self.opts)
@@ -270,26 +290,28 @@ class WorkerPool:
                     worker.kill()
                     worker = None
                 if task.parts:
-                    self._join_parts(task, result, healthy)
+                    self._join_parts(task, future, result, healthy)
                 else:
-                    task.future.set_result(result)
+                    future.set_result(result)
         finally:
             if worker is not None:
                 worker.stop()
 
     def _execute(self, worker: _Worker, task: _Task) -> tuple[list[DocOutcome], bool]:
+        """The file's outcomes, and whether the worker may take the next file."""
         limits = self.opts.limits
         problem = worker.wait_ready(_STARTUP_TIMEOUT)
         if problem is not None:
-            return _failed(task, problem), False
+            return _unfinished(task, problem), False
+        part: PagePart | MaySplit | None
         if task.pages is not None:
-            job: tuple[Any, ...] | None = ("pages", *task.pages)
+            part = PagePart(*task.pages)
         else:
-            job = ("may_split", self.jobs) if self.jobs > 1 else None
+            part = MaySplit(self.jobs) if self.jobs > 1 else None
         try:
-            worker.parent.send((task.path, task.display, job))
+            worker.parent.send(ScanTask(task.path, task.display, part))
         except (OSError, BrokenPipeError):
-            return _failed(task, "scanner worker could not be started"), False
+            return _unfinished(task, Failed(WorkerFailure.NOT_STARTED, "scanner worker could not be started")), False
         deadline = time.monotonic() + limits.timeout_s
         next_mem_check = 0.0
         while True:
@@ -301,38 +323,44 @@ class WorkerPool:
                 try:
                     msg = worker.parent.recv()
                 except (EOFError, OSError):
-                    code = worker.proc.exitcode
-                    return _failed(task, _death_reason(code, limits.memory_mb)), False
-                if isinstance(msg, str):
-                    return _failed(task, msg), True
-                if isinstance(msg, tuple) and msg and msg[0] == "split":
-                    self._queue_parts(task, msg[1])
+                    return _unfinished(task, _death(worker.proc.exitcode, limits.memory_mb)), False
+                if isinstance(msg, Split):
+                    self._queue_parts(task, msg.ranges)
                     continue
-                return msg, True
+                if isinstance(msg, Failed):
+                    return _unfinished(task, msg), True
+                assert isinstance(msg, Done), msg
+                return msg.outcomes, True
             now = time.monotonic()
             if self._abandon.is_set():
-                return _failed(task, "scan abandoned (the scanner was shut down)"), False
+                abandoned = Failed(WorkerFailure.ABANDONED, "scan abandoned (the scanner was shut down)")
+                return _unfinished(task, abandoned), False
             if now > deadline:
-                return _failed(task, f"timed out after {limits.timeout_s:g} s"), False
+                return _unfinished(
+                    task, Failed(WorkerFailure.TIMEOUT, f"timed out after {limits.timeout_s:g} s")
+                ), False
             if now >= next_mem_check:
-                next_mem_check = now + 0.2
+                next_mem_check = now + _MEMORY_CHECK_INTERVAL
                 if worker.rss_mb() > limits.memory_mb:
-                    return _failed(task, f"needed more than {limits.memory_mb} MiB of memory"), False
+                    over = Failed(WorkerFailure.MEMORY, f"needed more than {limits.memory_mb} MiB of memory")
+                    return _unfinished(task, over), False
             if not worker.proc.is_alive() and not worker.parent.poll(0):
-                return _failed(task, _death_reason(worker.proc.exitcode, limits.memory_mb)), False
+                return _unfinished(task, _death(worker.proc.exitcode, limits.memory_mb)), False
 
     # ------------------------------------------------------------------ split PDFs
-    def _queue_parts(self, task: _Task, ranges: list[page_split.PageRange]) -> None:
+    def _queue_parts(self, task: _Task, ranges: tuple[PageRange, ...]) -> None:
         """Queue a big PDF's later page ranges right behind it, ahead of later files."""
         for rng in ranges:
             fut: Future[list[DocOutcome]] = Future()
-            task.parts.append((tuple(rng), fut))  # type: ignore[arg-type]
+            task.parts.append((rng, fut))
             if self._closed:
                 fut.cancel()
             else:
-                self._queue.put(_Task(task.priority, task.seq, task.path, task.display, fut, pages=tuple(rng)))  # type: ignore[arg-type]
+                self._queue.put(_Task(task.priority, task.seq, task.path, task.display, fut, pages=rng))
 
-    def _join_parts(self, task: _Task, first: list[DocOutcome], healthy: bool) -> None:
+    def _join_parts(
+        self, task: _Task, future: Future[list[DocOutcome]], first: list[DocOutcome], healthy: bool
+    ) -> None:
         """Resolve a split file's future once every part is done; this thread moves on meanwhile."""
         if not healthy:
             for _, fut in task.parts:
@@ -346,7 +374,7 @@ class WorkerPool:
                 if pending[0]:
                     return
             parts = [(rng, _part_result(task, fut)) for rng, fut in task.parts]
-            task.future.set_result(page_split.merge(first, parts, MAX_FINDINGS_PER_PATTERN))
+            future.set_result(page_split.merge(first, parts, MAX_FINDINGS_PER_PATTERN))
 
         for _, fut in task.parts:
             fut.add_done_callback(part_done)
@@ -354,27 +382,28 @@ class WorkerPool:
 
 def _part_result(task: _Task, fut: Future[list[DocOutcome]]) -> list[DocOutcome]:
     if fut.cancelled():
-        return [DocOutcome(task.display, "pdf", "", 0, errors=["not scanned (the scan was stopped)"])]
+        return [DocOutcome(task.display, DocType.PDF.value, "", 0, errors=["not scanned (the scan was stopped)"])]
     return fut.result()
 
 
-def _death_reason(code: int | None, memory_mb: int) -> str:
+def _death(code: int | None, memory_mb: int) -> Failed:
+    """Why a worker process went away under a file, from its exit code."""
     if code is not None and code < 0:
-        return f"scanner worker was killed by signal {-code} (possibly over the {memory_mb} MiB memory limit)"
-    return f"scanner worker stopped unexpectedly (exit code {code})"
+        return Failed(
+            WorkerFailure.KILLED,
+            f"scanner worker was killed by signal {-code} (possibly over the {memory_mb} MiB memory limit)",
+        )
+    return Failed(WorkerFailure.CRASHED, f"scanner worker stopped unexpectedly (exit code {code})")
 
 
-def _failed(task: _Task, reason: str) -> list[DocOutcome]:
+def _unfinished(task: _Task, failed: Failed) -> list[DocOutcome]:
     """An outcome for a file the worker could not finish: type from the bytes, hash from the parent."""
-    from scanner.extract.base import Source
-    from scanner.sniff import sniff
-
     p = Path(task.path)
     src = Source(name=p.name, path=p)
     try:
-        kind = sniff(src).type
-        kind = "unsupported" if kind == "ole" else kind
+        doc_type = sniff(src).type
+        kind = (DocType.UNSUPPORTED if doc_type is DocType.OLE else doc_type).value
         sha, size = src.sha256(), src.size
     except OSError:
-        kind, sha, size = "unsupported", "", 0
-    return [DocOutcome(task.display, kind, sha, size, errors=[reason])]
+        kind, sha, size = DocType.UNSUPPORTED.value, "", 0
+    return [UnfinishedOutcome(task.display, kind, sha, size, errors=[failed.reason], failure=failed.failure)]

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scanner.config.settings import Config, load_config
+from scanner.decide.rules import Policy
 from scanner.errors import ConfigError
 from scanner.limits import Limits
+from scanner.partners import PartnerDictionary
 from scanner.pipeline.worker import ScanOptions
+from scanner.record.audit import AuditLog
 
 
 @dataclass(slots=True)
 class Runtime:
     config: Config
     pattern_dirs: tuple[str, ...]
-    _partners: Any = None
-    _audit: Any = None
+    _partners: PartnerDictionary | None = None
+    _partners_built: bool = False
+    _audit: AuditLog | None = None
 
     @classmethod
     def from_args(cls, config_path: Path | None, extra_patterns: list[Path] | tuple[Path, ...] = ()) -> Runtime:
@@ -36,13 +39,13 @@ class Runtime:
     def jobs(self) -> int | None:
         return self.config.scan.jobs
 
-    def partners(self) -> Any:
-        if self._partners is None:
-            from scanner.decide.policy import PartnerDictionary
-
-            pd = PartnerDictionary.from_config(self.config)
-            self._partners = pd if pd else False
-        return self._partners or None
+    def partners(self) -> PartnerDictionary | None:
+        """The destinations' identifiers (None: no destination declares any), built once."""
+        if not self._partners_built:
+            pd = self.config.partner_dictionary()
+            self._partners = pd if pd else None
+            self._partners_built = True
+        return self._partners
 
     def options(self, keep_near_misses: bool = False) -> ScanOptions:
         return ScanOptions(
@@ -53,7 +56,7 @@ class Runtime:
             partners=self.partners(),
         )
 
-    def policy_for(self, destination: str | None) -> Any:
+    def policy_for(self, destination: str | None) -> Policy:
         return self.config.policy_for(destination)
 
     def check_destination(self, name: str) -> None:
@@ -62,9 +65,12 @@ class Runtime:
             where = self.config.path or "the configuration"
             raise ConfigError(f"{where}: unknown destination {name!r} (known: {known})")
 
-    def audit(self) -> Any:
+    def audit(self) -> AuditLog:
         if self._audit is None:
-            from scanner.record.audit import AuditLog
-
             self._audit = AuditLog(self.config.audit.database, source="cli")
         return self._audit
+
+
+def scan_options(config: Config) -> ScanOptions:
+    """Worker options from the configuration alone (the watcher's): its pattern folders, no near-misses."""
+    return Runtime(config, tuple(str(p) for p in config.scan.pattern_dirs)).options()

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from scanner.decide.policy import apply_unlabelable, decide
+from scanner.decide.rules import Policy
 from scanner.model import Decision, DocOutcome, FileResult, Verdict
 from scanner.pipeline.pool import PRIORITY_INTERACTIVE, WorkerPool
-from scanner.pipeline.worker import ScanOptions
+from scanner.pipeline.worker import ScanOptions, analyse_file
 
 _RANK = {Verdict.ALLOW: 0, Verdict.LABEL: 1, Verdict.BLOCK: 2}
 
@@ -38,7 +39,7 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str]]:
 
 
 def decide_outcomes(
-    outcomes: Sequence[DocOutcome], policy: object | None = None, destination: str | None = None
+    outcomes: Sequence[DocOutcome], policy: Policy | None = None, destination: str | None = None
 ) -> list[FileResult]:
     """Decide each document, then let a container carry its worst member's verdict.
 
@@ -64,7 +65,7 @@ def decide_outcomes(
                 child.verdict, child.label or mine.label, reasons[:30], mine.overridable and child.overridable
             )
             # a ZIP that inherits "label" cannot carry one: the policy's unlabelable choice applies
-            parent.decision = apply_unlabelable(decision, parent.outcome.type, policy)  # type: ignore[arg-type]
+            parent.decision = apply_unlabelable(decision, parent.outcome.type, policy)
     return results
 
 
@@ -72,7 +73,7 @@ def scan_paths(
     paths: Iterable[Path | str],
     opts: ScanOptions | None = None,
     *,
-    policy: object | None = None,
+    policy: Policy | None = None,
     destination: str | None = None,
     pool: WorkerPool | None = None,
     jobs: int | None = None,
@@ -101,9 +102,7 @@ def scan_paths(
 
 
 def scan_file_inline(
-    path: Path | str, opts: ScanOptions | None = None, *, policy: object | None = None, destination: str | None = None
+    path: Path | str, opts: ScanOptions | None = None, *, policy: Policy | None = None, destination: str | None = None
 ) -> list[FileResult]:
     """Scan in this process (no time/memory isolation): for trusted input, tests and tools."""
-    from scanner.pipeline.worker import analyse_file
-
     return decide_outcomes(analyse_file(Path(path), str(path), opts or ScanOptions()), policy, destination)

@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.detect.match import DocMatcher, Matcher, MatchTimeout
+from scanner.detect.compiled import MatchTimeout
+from scanner.detect.match import DocMatcher, Matcher
 from scanner.detect.patterns import PatternSet, load_pattern_set
 from scanner.extract.base import Splitter
 from scanner.extract.registry import extract_file
+from scanner.labels.existing import label_from_properties
 from scanner.limits import Limits
 from scanner.model import FINDINGS_LIMIT_NOTE, DocNote, DocOutcome, DocProblem, DocStart, Location, Segment
+from scanner.partners import PartnerDictionary
+
+# Texts this long are matched once per document even when the extractor hands out the same
+# str many times (a spreadsheet's shared string); shorter ones are cheaper to match than to track.
+LARGE_TEXT_CHARS = 4096
+MAX_NEAR_MISSES = 500  # per document: enough to explain a "why not flagged?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +37,7 @@ class ScanOptions:
     include_builtin: bool = True
     hash_key: bytes = b"clearance-default-key"
     keep_near_misses: bool = False
-    partners: Any = None  # scanner.decide.policy.PartnerDictionary | None
+    partners: PartnerDictionary | None = None
 
 
 _matchers: dict[tuple[tuple[str, ...], bool, bytes, float, bool], Matcher] = {}
@@ -76,10 +84,10 @@ def analyse_file(
     label_props: dict[str, dict[str, str]] = {}
 
     def outcome(doc: str) -> DocOutcome:
-        o = outcomes.get(doc)
-        if o is None:  # an event for a document that never started: should not happen, but never lose it
-            o = outcomes[doc] = DocOutcome(_display(display, doc), "unsupported", "", 0)
-        return o
+        found = outcomes.get(doc)
+        if found is None:  # an event for a document that never started: should not happen, but never lose it
+            found = outcomes[doc] = DocOutcome(_display(display, doc), "unsupported", "", 0)
+        return found
 
     for ev in extract_file(path, opts.limits, pages=pages, split=split):
         if isinstance(ev, Segment):
@@ -96,7 +104,7 @@ def analyse_file(
                 continue
             if o.errors and any(e.startswith("pattern ") for e in o.errors):
                 continue  # matching already failed for this document; it is unscannable anyway
-            if len(ev.text) >= 4096:
+            if len(ev.text) >= LARGE_TEXT_CHARS:
                 key = (ev.doc, id(ev.text))
                 if seen_large.get(key) is ev.text:
                     o.notes["repeated_texts_skipped"] = o.notes.get("repeated_texts_skipped", 0) + 1
@@ -115,7 +123,7 @@ def analyse_file(
                 continue
             o.findings.extend(res.findings)
             if res.near_misses:
-                o.near_misses.extend(res.near_misses[: max(0, 500 - len(o.near_misses))])
+                o.near_misses.extend(res.near_misses[: max(0, MAX_NEAR_MISSES - len(o.near_misses))])
             if partners is not None:
                 partners.scan_into(o.notes, ev.text, ev.location, ev.doc)
         elif isinstance(ev, DocStart):
@@ -136,9 +144,9 @@ def analyse_file(
         if dm.limited and doc in outcomes:
             outcomes[doc].notes[FINDINGS_LIMIT_NOTE] = dict(dm.limited)
     for doc, props in label_props.items():
-        o = outcomes.get(doc)
-        if o is not None and o.existing_label is None:
-            o.existing_label = _label_from(props)
+        labelled = outcomes.get(doc)
+        if labelled is not None and labelled.existing_label is None:
+            labelled.existing_label = _label_from(props)
     now = time.monotonic()
     for doc, o in outcomes.items():
         o.seconds = round(now - started.get(doc, now), 3)
@@ -165,8 +173,6 @@ def _is_label_property(seg: Segment) -> bool:
 
 
 def _label_from(props: dict[str, str]) -> dict[str, Any] | None:
-    from scanner.act.labels import label_from_properties
-
     found = label_from_properties(props)
     return found.to_dict() if found is not None else None
 

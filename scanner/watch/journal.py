@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from scanner.config.settings import Config
 from scanner.record.audit import now_utc
+
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
 
 SCHEMA_VERSION = 1
 ACTIVE_STATES = ("seen", "scanning", "decided", "acting")
@@ -66,6 +72,28 @@ _SCHEMA = (
 )
 
 
+def journal_path_for(config: Config) -> Path:
+    """The journal beside the audit trail it belongs to: one watcher per audit trail."""
+    db = config.audit.database
+    return db.with_name(db.stem + ".watch.sqlite")
+
+
+def lock_path_for(config: Config) -> Path:
+    db = config.audit.database
+    return db.with_name(db.stem + ".watch.lock")
+
+
+def stat_columns(path: Path | None) -> dict[str, int | None]:
+    """size/mtime/file id of a source left in place, for ``Item.same_file`` to recognise it unchanged later."""
+    if path is None:
+        return {}
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": int(st.st_ino)}
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     id: int
@@ -92,6 +120,11 @@ class Item:
     def same_file(self, size: int, mtime_ns: int, ino: int) -> bool:
         """Same size, modification time and file id as when this item was recorded."""
         return (self.size, self.mtime_ns, self.ino) == (size, mtime_ns, ino)
+
+    def settled(self, max_attempts: int) -> bool:
+        """Not to be taken again until the file changes: released or quarantined but the source
+        could not be removed, or given up on after ``max_attempts``."""
+        return (self.state == "done" and self.source_kept) or (self.state == "failed" and self.attempts >= max_attempts)
 
 
 def _item(r: tuple[Any, ...]) -> Item:
@@ -249,13 +282,9 @@ class InstanceLock:
         fh = open(self.path, "a+b")
         try:
             if sys.platform == "win32":
-                import msvcrt
-
                 fh.seek(0)
                 msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl
-
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             other = ""
@@ -280,12 +309,8 @@ class InstanceLock:
             return
         with contextlib.suppress(OSError):
             if sys.platform == "win32":
-                import msvcrt
-
                 fh.seek(0)
                 msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
             else:
-                import fcntl
-
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()

@@ -6,8 +6,6 @@ in another process — or the desktop app — can show folders, queue, throughpu
 last events and errors without talking to the service. A reader decides whether the
 writer is alive from the file's ``updated`` time and its ``pid``.
 
-``receipt_text`` is the note the person who dropped a file finds beside it.
-
 Nothing here holds a raw matched value: events and receipts carry the policy's
 reasons, which use masked values only.
 """
@@ -17,12 +15,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import psutil
+
+from scanner.config.settings import Config
+from scanner.model import Verdict
 
 STATUS_SCHEMA = 1
 # A status older than this (seconds) means the writer is gone (it rewrites every ~1 s).
@@ -32,6 +33,12 @@ FOLDER_OK = "ok"
 FOLDER_MISSING = "missing"
 FOLDER_DENIED = "permission-denied"
 FOLDER_ERROR = "error"
+
+
+def status_path_for(config: Config) -> Path:
+    """Where the service writes its status: beside the audit trail it serves."""
+    db = config.audit.database
+    return db.with_name(db.stem + ".watch-status.json")
 
 
 def now_iso() -> str:
@@ -50,7 +57,7 @@ class WatchEvent:
     kind: str
     path: str
     destination: str | None = None
-    verdict: str | None = None
+    verdict: Verdict | None = None
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,7 +77,7 @@ class WatchEvent:
             str(d.get("kind", "")),
             str(d.get("path", "")),
             d.get("destination"),
-            d.get("verdict"),
+            _verdict(d.get("verdict")),
             str(d.get("detail", "")),
         )
 
@@ -179,23 +186,16 @@ class WatchStatus:
         return pid_alive(self.pid)
 
 
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
+def _verdict(value: object) -> Verdict | None:
+    """A verdict read back from the file; one this version does not know is shown as none."""
     try:
-        import psutil
+        return Verdict(str(value)) if value else None
+    except ValueError:
+        return None
 
-        return bool(psutil.pid_exists(pid))
-    except ImportError:  # pragma: no cover - psutil is a dependency; keep a fallback anyway
-        if os.name != "posix":
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+
+def pid_alive(pid: int) -> bool:
+    return pid > 0 and bool(psutil.pid_exists(pid))
 
 
 def write_status(path: Path, status: WatchStatus) -> None:
@@ -221,48 +221,3 @@ def read_status(path: Path) -> WatchStatus | None:
     if not isinstance(data, dict):
         raise ValueError(f"status file {path} is unreadable: not a JSON object")
     return WatchStatus.from_dict(data)
-
-
-def receipt_text(
-    name: str,
-    outcome: str,
-    destination: str,
-    verdict: str | None,
-    label: str | None,
-    reasons: Iterable[str],
-    reference: int | None,
-    sha256: str | None,
-    *,
-    released_as: str | None = None,
-    note: str | None = None,
-) -> str:
-    """The note the person who dropped the file reads. Reasons carry masked values only."""
-    reasons = [r for r in reasons if r]
-    lines = [f"Clearance — {name}", f"Time: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}", ""]
-    if outcome == "released":
-        how = f" with the sensitivity label {label}" if verdict == "label" and label else ""
-        lines.append(f"RELEASED to {destination}{how}.")
-        if released_as and released_as != name:
-            lines.append(f"(A file of the same name was already there; it was sent as {released_as}.)")
-    elif outcome == "quarantined":
-        lines += [
-            f"NOT SENT to {destination}: the file was moved to quarantine.",
-            "If you believe this is wrong, ask your data-protection officer to review it"
-            + (f" and quote reference {reference}." if reference else "."),
-        ]
-    elif outcome == "waiting":
-        lines.append(f"NOT SENT YET to {destination}. The file is still here; Clearance will try again.")
-    else:
-        lines.append(f"NOT SENT to {destination}. The file is still here; Clearance could not process it.")
-    if note:
-        lines += ["", f"Note: {note}"]
-    if reasons:
-        lines += ["", "Why:"] + [f"  - {r}" for r in reasons[:20]]
-    elif outcome == "released":
-        lines += ["", "Nothing sensitive was found."]
-    lines.append("")
-    if reference:
-        lines.append(f"Audit reference: {reference}")
-    if sha256:
-        lines.append(f"File fingerprint (SHA-256): {sha256}")
-    return "\n".join(lines) + "\n"

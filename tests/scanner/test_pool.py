@@ -6,8 +6,11 @@ import os
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from scanner.limits import Limits
 from scanner.pipeline.pool import PRIORITY_BACKGROUND, PRIORITY_INTERACTIVE, WorkerPool
+from scanner.pipeline.protocol import WorkerFailure, worker_failure
 from scanner.pipeline.scan import scan_paths
 from scanner.pipeline.worker import ScanOptions
 
@@ -33,13 +36,16 @@ def test_timeout_kills_the_worker_and_the_next_file_still_scans(tmp_path: Path) 
         first = pool.submit(big).result()
         second = pool.submit(small).result()
     assert first[0].errors == ["timed out after 0.05 s"]
+    assert worker_failure(first) is WorkerFailure.TIMEOUT and not WorkerFailure.TIMEOUT.worker_died
     assert not second[0].errors and second[0].findings, "the replacement worker scans normally"
+    assert worker_failure(second) is None
     # the same big file, with a generous limit, is scanned to the end (the limit is what stopped it)
     with WorkerPool(ScanOptions(limits=Limits(timeout_s=300)), jobs=1) as pool:
         full = pool.submit(big).result()
     assert not full[0].errors and any(f.pattern == "phi-us-ssn" for f in full[0].findings)
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_memory_limit_kills_the_worker(tmp_path: Path) -> None:
     # A stored (uncompressed) member is read into memory: 160 MB of it cannot fit in 150 MiB.
     p = tmp_path / "heavy.zip"
@@ -47,6 +53,7 @@ def test_memory_limit_kills_the_worker(tmp_path: Path) -> None:
         zf.writestr("blob.txt", os.urandom(80 * 1024 * 1024).hex().encode()[: 160 * 1024 * 1024])
     results = list(scan_paths([p], ScanOptions(limits=Limits(memory_mb=150, timeout_s=120)), jobs=1))
     assert results[0].outcome.error and "150 MiB" in results[0].outcome.error
+    assert worker_failure([results[0].outcome]) is WorkerFailure.MEMORY
     assert results[0].verdict.value == "block"
     # without the tight limit the same file is read (it holds nothing sensitive)
     ok = list(scan_paths([p], ScanOptions(limits=Limits(memory_mb=2048, timeout_s=120)), jobs=1))
@@ -81,6 +88,7 @@ def test_unreadable_pattern_set_is_an_error_not_a_hang(tmp_path: Path) -> None:
     f.write_text("hello", encoding="utf-8")
     res = list(scan_paths([f], ScanOptions(pattern_dirs=(str(bad),)), jobs=1))
     assert res[0].verdict.value == "block" and "pattern sets could not be loaded" in (res[0].outcome.error or "")
+    assert worker_failure([res[0].outcome]) is WorkerFailure.PATTERNS
 
 
 def test_close_with_abandon_stops_a_running_file(tmp_path: Path) -> None:
@@ -97,3 +105,4 @@ def test_close_with_abandon_stops_a_running_file(tmp_path: Path) -> None:
     closer.join(30)
     assert not closer.is_alive() and time.monotonic() - t0 < 15
     assert fut.result()[0].errors == ["scan abandoned (the scanner was shut down)"]
+    assert worker_failure(fut.result()) is WorkerFailure.ABANDONED

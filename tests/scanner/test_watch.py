@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,18 @@ import pytest
 from scanner.act import actions
 from scanner.cli import main as cli
 from scanner.config.settings import Config, load_config
+from scanner.model import DocOutcome
 from scanner.pipeline.pool import WorkerPool
+from scanner.pipeline.protocol import UnfinishedOutcome, WorkerFailure
 from scanner.pipeline.worker import ScanOptions
 from scanner.record.audit import AuditLog
-from scanner.watch import watcher as watch
-from scanner.watch.journal import WatchJournal
-from scanner.watch.status import read_status
-from scanner.watch.watcher import RECEIPT_SUFFIX, Watcher, WatchError, editor_lock, is_ignored, is_ignored_dir
+from scanner.watch import stability
+from scanner.watch.folders import is_ignored, is_ignored_dir
+from scanner.watch.journal import WatchJournal, journal_path_for
+from scanner.watch.receipts import RECEIPT_SUFFIX
+from scanner.watch.stability import EDITOR_LOCK_MAX_AGE_S, editor_lock
+from scanner.watch.status import read_status, status_path_for
+from scanner.watch.watcher import Watcher, WatchError
 
 ROOT = Path(__file__).resolve().parents[2]
 # watchdog (inotify) warns when a folder created with its sub-folders at once gets its
@@ -135,7 +141,7 @@ class Env:
         return [r for r in self.audit_rows("scan") if r.path == str(path)]
 
     def journal_items(self, path: Path | None = None) -> list[Any]:
-        j = WatchJournal(watch.journal_path_for(self.config))
+        j = WatchJournal(journal_path_for(self.config))
         try:
             return j.items(str(path) if path else None)
         finally:
@@ -261,7 +267,7 @@ def test_editor_lock_files_beside_a_document(tmp_path: Path) -> None:
     (tmp_path / ".~lock.report.docx#").write_bytes(b"owner")  # LibreOffice
     assert editor_lock(doc) == tmp_path / ".~lock.report.docx#"
     # a lock older than the grace period is stale (the editor crashed): not waited for
-    assert editor_lock(doc, now=time.time() + watch.EDITOR_LOCK_MAX_AGE_S + 10) is None
+    assert editor_lock(doc, now=time.time() + EDITOR_LOCK_MAX_AGE_S + 10) is None
 
 
 def test_watcher_needs_watched_folders(tmp_path: Path, pool: WorkerPool) -> None:
@@ -309,7 +315,7 @@ def test_sensitive_file_is_quarantined_and_the_user_is_told_why(
     receipt = (env.outgoing / ("keys.txt" + RECEIPT_SUFFIX)).read_text(encoding="utf-8")
     assert "NOT SENT to Acme Pharma" in receipt and "quarantine" in receipt
     assert "Why:" in receipt and "AKIAZ7QW3ERT5YUI2OPL" not in receipt  # masked values only
-    assert "AKIAZ7QW3ERT5YUI2OPL" not in watch.status_path_for(env.config).read_text(encoding="utf-8")
+    assert "AKIAZ7QW3ERT5YUI2OPL" not in status_path_for(env.config).read_text(encoding="utf-8")
     assert any("file_quarantined" in r.getMessage() for r in caplog.records)
     assert "AKIAZ7QW3ERT5YUI2OPL" not in caplog.text
 
@@ -381,7 +387,7 @@ def test_a_link_is_never_followed(env: Env, running: Callable[..., Watcher], tmp
     (env.outgoing / "shared").symlink_to(secret.parent, target_is_directory=True)
     through = env.outgoing / "shared" / "payroll.txt"
     time.sleep(1.0)
-    w._walk(str(env.outgoing / "shared"))  # as a periodic re-walk that reached it would
+    w._folders.walk(str(env.outgoing / "shared"))  # as a periodic re-walk that reached it would
     wait_for(lambda: w.status().outcomes["skipped"] == 2, what="the file behind the linked folder refused")
     assert secret.exists() and not env.scans_for(through) and not (env.released / "payroll.txt").exists()
     assert sorted(p.name for p in secret.parent.iterdir()) == ["payroll.txt"]  # nothing written through it
@@ -400,6 +406,7 @@ def test_file_written_in_50_chunks_is_scanned_once(env: Env, running: Callable[.
     assert (env.released / "chunks.txt").read_text(encoding="utf-8").count("\n") == 50
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_slow_writer_is_scanned_once_after_it_finishes(tmp_path: Path, pool: WorkerPool) -> None:
     env = make_env(tmp_path, stable=1.0, poll=0.1)
     w = Watcher(env.config, pool=pool, rescan_interval=3600.0)
@@ -423,6 +430,7 @@ def test_slow_writer_is_scanned_once_after_it_finishes(tmp_path: Path, pool: Wor
     assert (env.released / "slow.txt").read_text(encoding="utf-8") == "".join(pieces)
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_file_whose_size_keeps_changing_is_not_taken(env: Env, running: Callable[..., Watcher]) -> None:
     w = running()
     path = env.outgoing / "growing.txt"
@@ -443,12 +451,12 @@ def test_locked_file_is_retried_not_failed(
 ) -> None:
     # What Windows reports while a writer holds the file without read sharing.
     locked = {"on": True}
-    real = watch.open_problem
+    real = stability.open_problem
 
     def sharing_violation(path: Path) -> str | None:
         return "locked by another program" if locked["on"] and path.name == "held.txt" else real(path)
 
-    monkeypatch.setattr(watch, "open_problem", sharing_violation)
+    monkeypatch.setattr(stability, "open_problem", sharing_violation)
     w = running()
     path = drop(env.outgoing, "held.txt", CLEAN)
     wait_for(lambda: w.waiting_reasons().get(str(path)) == "locked by another program", what="lock noticed")
@@ -459,6 +467,7 @@ def test_locked_file_is_retried_not_failed(
     wait_for(lambda: done(env, path), timeout=30, what="release after the lock is gone")
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_document_open_in_an_editor_waits_for_it_to_close(env: Env, running: Callable[..., Watcher]) -> None:
     w = running()
     (env.outgoing / ".~lock.plan.txt#").write_text("user,host", encoding="utf-8")
@@ -504,7 +513,7 @@ def test_crash_after_release_with_source_kept_is_reconciled_not_redone(env: Env,
     could not be deleted (Windows: open elsewhere). On restart: done, and never sent twice."""
     src = drop(env.outgoing, "kept.txt", CLEAN)
     st = src.stat()
-    j = WatchJournal(watch.journal_path_for(env.config))
+    j = WatchJournal(journal_path_for(env.config))
     item = j.begin(str(src), "acme", st.st_size, st.st_mtime_ns, st.st_ino)
     j.advance(item.id, "acting", sha256=sha(src), verdict="allow")
     j.close()
@@ -545,7 +554,7 @@ def test_the_same_watcher_can_be_stopped_and_started_again(env: Env, pool: Worke
 def test_interrupted_scan_is_taken_again_on_restart(env: Env, pool: WorkerPool) -> None:
     src = drop(env.outgoing, "again.txt", CLEAN)
     st = src.stat()
-    j = WatchJournal(watch.journal_path_for(env.config))
+    j = WatchJournal(journal_path_for(env.config))
     item = j.begin(str(src), "acme", st.st_size, st.st_mtime_ns, st.st_ino)
     j.advance(item.id, "scanning", attempts=1)
     j.close()
@@ -559,6 +568,7 @@ def test_interrupted_scan_is_taken_again_on_restart(env: Env, pool: WorkerPool) 
     assert it.id == item.id and it.state == "done"
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_missing_release_folder_is_retried_until_it_returns(tmp_path: Path, pool: WorkerPool) -> None:
     env = make_env(tmp_path, make=("outgoing",))
     w = Watcher(env.config, pool=pool, retry_delay=0.3)
@@ -630,7 +640,7 @@ def test_folder_that_loses_permission_is_reported_and_retried(
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(watch.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     w = running(supervise_interval=0.2)
     denied["on"] = True
     wait_for(lambda: w.status().folders[0].state == "permission-denied", what="permission problem reported")
@@ -657,26 +667,23 @@ class WorkerDiesOnce:
     """The shared pool, except that the first scan of ``victim`` comes back as a dead worker
     (what a stop signal sent to the whole process group does a moment before the watcher hears it)."""
 
-    def __init__(self, pool: WorkerPool, victim: str):
-        self.pool, self.jobs, self.victim, self.calls = pool, pool.jobs, victim, 0
+    def __init__(self, pool: WorkerPool, victim: str, failure: WorkerFailure = WorkerFailure.KILLED):
+        self.pool, self.jobs, self.victim, self.calls, self.failure = pool, pool.jobs, victim, 0, failure
 
-    def submit(self, path: Any, display: str | None = None, priority: int = 0) -> Any:
-        from concurrent.futures import Future
-
-        from scanner.model import DocOutcome
-
+    def submit(self, path: Any, display: str | None = None, priority: int = 0) -> Future[list[DocOutcome]]:
         if Path(path).name == self.victim:
             self.calls += 1
             if self.calls == 1:
-                fut: Future[Any] = Future()
+                fut: Future[list[DocOutcome]] = Future()
                 fut.set_result(
                     [
-                        DocOutcome(
+                        UnfinishedOutcome(
                             str(display),
                             "text",
                             "",
                             0,
                             errors=["scanner worker was killed by signal 2 (possibly over the 768 MiB memory limit)"],
+                            failure=self.failure,
                         )
                     ]
                 )
@@ -698,6 +705,21 @@ def test_a_dead_worker_gets_a_second_scan_before_any_verdict(env: Env, pool: Wor
     assert scan.verdict == "allow" and not scan.data.get("error")
 
 
+def test_a_file_that_times_out_is_not_scanned_again(env: Env, pool: WorkerPool) -> None:
+    """The file's own problem (a timeout, the memory limit) would repeat: it is decided at once, unscannable."""
+    slow = WorkerDiesOnce(pool, "slow.txt", WorkerFailure.TIMEOUT)
+    w = Watcher(env.config, pool=slow, rescan_interval=3600.0)  # type: ignore[arg-type]
+    w.start()
+    try:
+        src = drop(env.outgoing, "slow.txt", CLEAN)
+        wait_for(lambda: done(env, src), what="quarantine after one scan")
+    finally:
+        w.stop()
+    assert slow.calls == 1 and (env.quarantine / "slow.txt").exists()
+    [scan] = env.scans_for(src)
+    assert scan.verdict == "block"
+
+
 def test_a_second_watcher_on_the_same_audit_trail_is_refused(
     env: Env, running: Callable[..., Watcher], pool: WorkerPool
 ) -> None:
@@ -716,7 +738,7 @@ def test_status_file_and_status_command(
     src = drop(env.outgoing, "report.txt", CLEAN)
     wait_for(lambda: done(env, src), what="release")
     wait_for(
-        lambda: (read_status(watch.status_path_for(env.config)) or w.status()).outcomes.get("released"),
+        lambda: (read_status(status_path_for(env.config)) or w.status()).outcomes.get("released"),
         what="status file updated",
     )
     assert cli.main(["status", "--config", str(env.config_file)]) == 0
@@ -767,7 +789,7 @@ def service_output(env: Env) -> str:
 
 def service_running(env: Env) -> bool:
     try:
-        st = read_status(watch.status_path_for(env.config))
+        st = read_status(status_path_for(env.config))
     except ValueError:
         return False
     return st is not None and st.state == "running" and st.is_live()
@@ -800,13 +822,13 @@ def test_sigterm_stops_the_service_cleanly(env: Env) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    status = read_status(watch.status_path_for(env.config))
+    status = read_status(status_path_for(env.config))
     assert status is not None and status.state == "stopped"
     log = [json.loads(line) for line in (env.root / "state" / "watch.log").read_text(encoding="utf-8").splitlines()]
     assert any(r.get("event") == "stop_requested" and r.get("signal") == "SIGTERM" for r in log)
     assert any(r.get("event") == "watch_stopped" for r in log)
     # Nothing left half-done: every file is either untouched in the folder or finished.
-    journal = WatchJournal(watch.journal_path_for(env.config))
+    journal = WatchJournal(journal_path_for(env.config))
     try:
         for item in journal.unfinished():
             assert item.state in ("seen", "scanning", "decided") and Path(item.path).exists()

@@ -35,12 +35,13 @@ from test_watch import (
     wait_for,
 )
 
-from scanner.act import actions
+from scanner.act.journal import Journal
 from scanner.pipeline.pool import WorkerPool
 from scanner.pipeline.worker import ScanOptions
 from scanner.record.audit import AuditLog
 from scanner.watch.journal import WatchJournal
-from scanner.watch.watcher import RECEIPT_SUFFIX, Watcher
+from scanner.watch.receipts import RECEIPT_SUFFIX
+from scanner.watch.watcher import Watcher
 
 pytestmark = [
     pytest.mark.slow,
@@ -105,7 +106,7 @@ def check_invariant(env: Env, names: list[str]) -> Counter[str]:
     assert not [n for n in released + quarantined if n.startswith(".clearance-") and n.endswith(".part")], (
         "staging folder left behind"
     )
-    # A quarantine record's temp file that a kill interrupted is not cleaned by actions.recover
+    # A quarantine record's temp file that a kill interrupted is not cleaned by transfer.recover
     # (reported to the lead); it is litter, not a document, so it is set aside here.
     litter = [n for n in quarantined if n.startswith(".clearance-") and n.endswith(".tmp")]
     quarantined = [n for n in quarantined if n not in litter]
@@ -152,7 +153,7 @@ def unfinished_at_kill(env: Env) -> str:
     finally:
         journal.close()
     with AuditLog(env.config.audit.database, read_only=True) as audit:
-        moves = Counter(e.state for e in actions.Journal(audit).pending())
+        moves = Counter(e.state for e in Journal(audit).pending())
     return (
         (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no items")
         + "; moves "
