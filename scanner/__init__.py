@@ -15,8 +15,8 @@ __all__ = ["__version__", "scan_paths"]
 
 
 def __getattr__(name: str) -> object:
-    # Lazy: `import scanner` stays cheap for worker processes and the GUI's start-up.
     if name == "scan_paths":
+        # Deferred: `import scanner` must not load the engine (workers, the CLI's cheap commands).
         from scanner.pipeline.scan import scan_paths
 
         return scan_paths

@@ -20,6 +20,8 @@ from typing import Any
 
 from scanner.config.settings import ConfigError, load_config
 from scanner.record.audit import AuditLog, time_bound
+from scanner.record.export import export
+from scanner.record.report import write_report
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -99,11 +101,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {problem}")
             return EXIT_BROKEN
         if args.audit_command == "export":
-            n = log.export(args.format, since, until, args.output)
+            n = export(log, args.format, since, until, args.output)
             if args.output is not None:
                 print(f"exported {n} rows to {args.output}", file=sys.stderr)
             return EXIT_OK
-        log.report_html(since, until, args.output)
+        write_report(log, since, until, args.output)
         print(f"report written to {args.output}", file=sys.stderr)
         return EXIT_OK
     except sqlite3.DatabaseError as exc:

@@ -29,6 +29,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scanner.cli.common import UsageError
+
 EXIT_OK, EXIT_NOT_RUNNING, EXIT_USAGE = 0, 1, 2
 _LEVELS = ("debug", "info", "warning", "error")
 
@@ -63,7 +65,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scanner.cli.main import UsageError
+
+    # Deferred, here and below: `clearance --help` must not load the engine.
     from scanner.config.settings import load_config
 
     config = load_config(args.config)
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 def serve(config: Any, polling: bool = False) -> int:
     """Run the watcher until a stop signal; 0 after a clean stop, 1 if it failed."""
+    # Deferred: the watcher pulls in watchdog and the worker pool.
     from scanner.watch.watcher import Watcher, WatchError
 
     # watchdog's inotify backend warns when a folder created with sub-folders at once is
@@ -197,8 +201,8 @@ def _setup_logging(fmt: str, log_file: Path | None, level: str) -> None:
 
 
 def show_status(config: Any, fmt: str = "text") -> int:
-    from scanner.watch.status import read_status
-    from scanner.watch.watcher import status_path_for
+    # Deferred: start-up cost, as above.
+    from scanner.watch.status import read_status, status_path_for
 
     path = status_path_for(config)
     try:

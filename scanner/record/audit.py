@@ -24,24 +24,22 @@ forks. The database holds masked values and keyed hashes only — never a raw ma
 
 from __future__ import annotations
 
-import csv
 import getpass
 import hashlib
-import html
 import json
 import socket
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from pathlib import Path, PurePath
-from typing import IO, Any
+from typing import Any
 
 from scanner.model import FileResult, Finding
+from scanner.record.events import AuditKind, reveal_fields, scan_fields
 
 GENESIS = "0" * 64
 SCHEMA_VERSION = 1
@@ -50,8 +48,6 @@ SOURCES = ("cli", "watcher", "gui")
 _COLUMNS = ("path", "destination", "verdict", "label", "sha256")
 # A field with one of these names anywhere in a record would be raw document text.
 _FORBIDDEN_KEYS = frozenset({"value", "text", "raw", "raw_value", "match"})
-_HASHES_PER_PATTERN = 50
-_MASKED_PER_PATTERN = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -246,7 +242,7 @@ class Transaction:
         self._log = log
         self.conn = conn
 
-    def record(self, kind: str, **fields: Any) -> int:
+    def record(self, kind: AuditKind, **fields: Any) -> int:
         return self._log._append(self.conn, kind, fields)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
@@ -319,14 +315,13 @@ class AuditLog:
                 raise
             self._conn.execute("COMMIT")
 
-    def record(self, kind: str, **fields: Any) -> int:
+    def record(self, kind: AuditKind, **fields: Any) -> int:
         """Append one row; returns its sequence number. ``actor``/``host``/``source`` may be given."""
         with self.transaction() as tx:
             return tx.record(kind, **fields)
 
-    def _append(self, conn: sqlite3.Connection, kind: str, fields: dict[str, Any]) -> int:
-        if not kind or not isinstance(kind, str):
-            raise ValueError("audit kind must be a non-empty string")
+    def _append(self, conn: sqlite3.Connection, kind: AuditKind, fields: dict[str, Any]) -> int:
+        kind = AuditKind(kind)  # a typo'd kind fails here, not in a report a year later
         fields = dict(fields)
         actor = str(fields.pop("actor", None) or self._actor)
         host = str(fields.pop("host", None) or self._host)
@@ -339,7 +334,7 @@ class AuditLog:
         row = {
             "seq": seq,
             "ts": now_utc(),
-            "kind": kind,
+            "kind": kind.value,
             "actor": actor,
             "host": host,
             "source": source,
@@ -353,7 +348,7 @@ class AuditLog:
             (
                 seq,
                 row["ts"],
-                kind,
+                kind.value,
                 actor,
                 host,
                 source,
@@ -379,28 +374,23 @@ class AuditLog:
     ) -> int:
         """One scan verdict: what, where to, and a masked summary of what was found."""
         return self.record(
-            "scan", **scan_fields(result, destination), **({"source": source} if source else {}), **extra
+            AuditKind.SCAN, **scan_fields(result, destination), **({"source": source} if source else {}), **extra
         )
 
-    def record_reveal(self, path: str, finding: Finding, reason: str | None = None, source: str | None = None) -> int:
-        """Someone displayed a raw value: who, which file, which pattern — not the value."""
-        return self.record(
-            "reveal",
-            path=path,
-            pattern=finding.pattern,
-            category=finding.category,
-            masked=finding.masked,
-            hash=finding.hash,
-            location=finding.location.to_dict(),
-            reason=reason,
-            **({"source": source} if source else {}),
-        )
+    def record_reveals(self, reveals: Sequence[tuple[str, Finding]], reason: str | None, source: str) -> None:
+        """Raw values are about to be shown: one row per value, all or none, before any is shown.
 
-    def record_if_changed(self, kind: str, path: str, sha256: str, **fields: Any) -> int | None:
+        The only writer of reveal rows, for the CLI (``--reveal``), the GUI and the watcher alike.
+        """
+        with self.transaction() as tx:
+            for path, finding in reveals:
+                tx.record(AuditKind.REVEAL, **reveal_fields(path, finding, reason), source=source)
+
+    def record_if_changed(self, kind: AuditKind, path: str, sha256: str, **fields: Any) -> int | None:
         """Record a pattern-set/config/policy state only when its hash differs from the last one."""
         with self.transaction() as tx:
             last = tx.execute(
-                "SELECT sha256 FROM events WHERE kind = ? AND path = ? ORDER BY seq DESC LIMIT 1", (kind, path)
+                "SELECT sha256 FROM events WHERE kind = ? AND path = ? ORDER BY seq DESC LIMIT 1", (kind.value, path)
             ).fetchone()
             if last is not None and last[0] == sha256:
                 return None
@@ -409,14 +399,14 @@ class AuditLog:
     def note_config(self, config: Any) -> int | None:
         """Record the configuration in force (once per change of its bytes)."""
         if config.path is None:
-            return self.record_if_changed("config_change", "<defaults>", "defaults", policies={})
+            return self.record_if_changed(AuditKind.CONFIG_CHANGE, "<defaults>", "defaults", policies={})
         # Each policy's own hash (of its parsed form), so a report can say which policy changed.
         policies = {
             name: hashlib.sha256(repr(p).encode("utf-8")).hexdigest()[:16]
             for name, p in sorted(config.policies.items())
         }
         return self.record_if_changed(
-            "config_change",
+            AuditKind.CONFIG_CHANGE,
             str(config.path),
             config.sha256 or "",
             policies=policies,
@@ -434,7 +424,7 @@ class AuditLog:
     ) -> int:
         """A label was written (or replaced) on a file outside a release (``clearance label``)."""
         return self.record(
-            "label_change",
+            AuditKind.LABEL_CHANGE,
             path=str(path),
             label=label,
             previous_label=previous,
@@ -446,7 +436,7 @@ class AuditLog:
     def note_pattern_set(
         self, path: Path | str, sha256: str, name: str | None = None, patterns: int | None = None
     ) -> int | None:
-        return self.record_if_changed("pattern_set_change", str(path), sha256, name=name, patterns=patterns)
+        return self.record_if_changed(AuditKind.PATTERN_SET_CHANGE, str(path), sha256, name=name, patterns=patterns)
 
     # ---------------------------------------------------------------- reading
 
@@ -458,7 +448,7 @@ class AuditLog:
         destination: str | None = None,
         user: str | None = None,
         pattern: str | None = None,
-        kind: str | None = None,
+        kind: AuditKind | None = None,
         path_contains: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
@@ -554,122 +544,8 @@ class AuditLog:
         h = head[0] if len(head) == 1 else None
         return VerifyReport(problems.total == 0, problems.listed(), count, h[0] if h else None, h[1] if h else None)
 
-    # ---------------------------------------------------------------- exporting
-
-    def export(
-        self,
-        fmt: str,
-        since: datetime | date | str | None = None,
-        until: datetime | date | str | None = None,
-        out: Path | str | IO[str] | None = None,
-    ) -> int:
-        """Write rows as CSV or JSON lines to ``out`` (a path or a text stream); returns the count.
-
-        CSV cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``
-        first) get a leading apostrophe: file names are attacker-controlled.
-        """
-        if fmt not in ("csv", "jsonl"):
-            raise ValueError(f"export format must be csv or jsonl, got {fmt!r}")
-        rows = self.query(since=since, until=until)
-        with _open_out(out) as fh:
-            if fmt == "jsonl":
-                for r in rows:
-                    fh.write(json.dumps(r.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
-            else:
-                cols = [
-                    "seq",
-                    "ts",
-                    "kind",
-                    "actor",
-                    "host",
-                    "source",
-                    "path",
-                    "destination",
-                    "verdict",
-                    "label",
-                    "sha256",
-                    "data",
-                    "prev_hash",
-                    "row_hash",
-                ]
-                w = csv.writer(fh)
-                w.writerow(cols)
-                for r in rows:
-                    d = r.to_dict()
-                    d["data"] = canonical_json(r.data)
-                    w.writerow([_csv_safe(d[c]) for c in cols])
-        return len(rows)
-
-    def report_html(
-        self,
-        since: datetime | date | str | None = None,
-        until: datetime | date | str | None = None,
-        out: Path | str | IO[str] | None = None,
-    ) -> str:
-        """A self-contained HTML summary (inline SVG charts, no scripts); returns the HTML."""
-        rows = self.query(since=since, until=until)
-        doc = render_report(rows, self.verify(), since, until, str(self.path))
-        if out is not None:
-            with _open_out(out) as fh:
-                fh.write(doc)
-        return doc
-
 
 # --------------------------------------------------------------------------- helpers
-
-
-def scan_fields(result: FileResult, destination: str | None = None) -> dict[str, Any]:
-    """The audit fields of one scan: verdict, reasons and a masked summary of findings."""
-    o, d = result.outcome, result.decision
-    return {
-        "path": o.path,
-        "sha256": o.sha256,
-        "bytes": o.bytes,
-        "type": o.type,
-        "verdict": d.verdict.value,
-        "label": d.label,
-        "reasons": list(d.reasons),
-        "overridable": d.overridable,
-        "destination": destination if destination is not None else result.destination,
-        "error": o.error,
-        "findings": summarise_findings(o.findings),
-        "partner_hits": [
-            {k: h.get(k) for k in ("partner", "kind", "masked", "id_hash", "count")}
-            for h in (_as_dict(h) for h in (o.notes.get("partner_hits") or []))
-        ],
-        "pages_without_text": o.notes.get("pages_without_text"),
-        "existing_label": (o.existing_label or {}).get("name") if isinstance(o.existing_label, dict) else None,
-    }
-
-
-def _as_dict(hit: Any) -> dict[str, Any]:
-    """Partner hits arrive as dicts (``merge_partner_hits``) or ``PartnerHit`` objects."""
-    return hit.to_dict() if hasattr(hit, "to_dict") else dict(hit)
-
-
-def summarise_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    """Per pattern: counts, highest severity/confidence, keyed hashes and a few masked values."""
-    groups: dict[str, list[Finding]] = {}
-    for f in findings:
-        groups.setdefault(f.pattern, []).append(f)
-    out = []
-    for pid, fs in sorted(groups.items()):
-        hashes = list(dict.fromkeys(f.hash for f in fs if f.hash))
-        masked = list(dict.fromkeys(f.masked for f in fs))
-        out.append(
-            {
-                "pattern": pid,
-                "category": fs[0].category,
-                "count": len(fs),
-                "unique": len(hashes) or len(masked),
-                "severity": max((f.severity for f in fs), key=lambda s: s.rank).value,
-                "confidence": max((f.confidence for f in fs), key=lambda c: c.rank).value,
-                "hashes": hashes[:_HASHES_PER_PATTERN],
-                "masked": masked[:_MASKED_PER_PATTERN],
-                "locations": list(dict.fromkeys(f.location.describe() for f in fs))[:5],
-            }
-        )
-    return out
 
 
 def time_bound(value: datetime | date | str, end: bool = False) -> str:
@@ -736,27 +612,6 @@ def _check_head(head: list[Any], last: tuple[int, str] | None) -> list[str]:
     return []
 
 
-def _csv_safe(v: Any) -> Any:
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return "" if v is None else v
-
-
-@contextmanager
-def _open_out(out: Path | str | IO[str] | None) -> Iterator[IO[str]]:
-    if out is None:
-        import sys
-
-        yield sys.stdout
-    elif isinstance(out, str | PurePath):
-        p = Path(out)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-    else:
-        yield out
-
-
 def _split_sql(script: str) -> list[str]:
     """Statements of our own schema script (triggers contain ';' inside BEGIN ... END)."""
     out, buf = [], []
@@ -767,139 +622,3 @@ def _split_sql(script: str) -> list[str]:
             out.append(joined)
             buf = []
     return out
-
-
-# --------------------------------------------------------------------------- HTML report
-
-_VERDICT_COLOURS = {"allow": "#2e7d32", "label": "#f9a825", "block": "#c62828"}
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:60em;color:#222}
-h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #ddd;padding:.3em .5em;
-text-align:left;vertical-align:top}th{background:#f5f5f5}.ok{color:#2e7d32}.bad{color:#c62828;font-weight:bold}
-.muted{color:#666}.num{text-align:right}svg text{font:12px system-ui,sans-serif}
-"""
-
-
-def _bar_chart(items: Sequence[tuple[str, int]], colour: str | Mapping[str, str] = "#1565c0", width: int = 560) -> str:
-    """Horizontal bars as inline SVG (no scripts, no external files)."""
-    if not items:
-        return '<p class="muted">nothing in this period</p>'
-    bar_h, gap, label_w, num_w = 18, 6, 200, 60
-    top = max(v for _, v in items) or 1
-    height = len(items) * (bar_h + gap)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
-    for i, (label, value) in enumerate(items):
-        y = i * (bar_h + gap)
-        w = max(1, int((width - label_w - num_w) * value / top)) if value else 0
-        fill = colour.get(label, "#1565c0") if isinstance(colour, Mapping) else colour
-        short = label if len(label) <= 30 else label[:29] + "…"
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(short)}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{fill}">'
-            f"<title>{html.escape(label)}: {value}</title></rect>"
-            f'<text x="{label_w + w + 6}" y="{y + 13}">{value}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    if not rows:
-        return '<p class="muted">none in this period</p>'
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def render_report(rows: Sequence[AuditRow], report: VerifyReport, since: Any, until: Any, db: str) -> str:
-    scans = [r for r in rows if r.kind == "scan"]
-    verdicts = Counter(r.verdict or "?" for r in scans)
-    by_dest: dict[str, Counter[str]] = {}
-    for r in scans:
-        by_dest.setdefault(r.destination or "(none)", Counter())[r.verdict or "?"] += 1
-    files_per_pattern: Counter[str] = Counter()
-    findings_per_pattern: Counter[str] = Counter()
-    for r in scans:
-        for f in r.data.get("findings") or []:
-            files_per_pattern[str(f.get("pattern"))] += 1
-            findings_per_pattern[str(f.get("pattern"))] += int(f.get("count") or 0)
-    overrides = [r for r in rows if r.kind == "override"]
-    actions = Counter(str(r.data.get("op", r.kind)) for r in rows if r.kind == "action")
-    reveals = [r for r in rows if r.kind == "reveal"]
-    changes = [r for r in rows if r.kind in ("config_change", "pattern_set_change", "policy_change")]
-    period = f"{since or 'beginning'} — {until or 'now'}"
-    status = (
-        f'<p class="ok">Audit trail intact ({report.rows} rows; head {report.head_seq} '
-        f"<code>{html.escape(report.head_hash or '')}</code>).</p>"
-        if report.ok
-        else '<p class="bad">Audit trail BROKEN:</p><ul>'
-        + "".join(f"<li>{html.escape(p)}</li>" for p in report.problems[:50])
-        + "</ul>"
-    )
-    dest_rows = [
-        (d, c.get("allow", 0), c.get("label", 0), c.get("block", 0), sum(c.values()))
-        for d, c in sorted(by_dest.items())
-    ]
-    out = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        "<title>Clearance audit report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Clearance audit report</h1>",
-        f'<p class="muted">Period: {html.escape(period)} · generated {html.escape(now_utc())} · '
-        f"database {html.escape(db)}</p>",
-        status,
-        f"<h2>Files by verdict ({len(scans)} scanned)</h2>",
-        _bar_chart([(v, verdicts.get(v, 0)) for v in ("allow", "label", "block")], _VERDICT_COLOURS),
-        "<h2>Files by destination</h2>",
-        _bar_chart([(d, c[-1]) for d, *c in dest_rows]),
-        _table(["Destination", "Allowed", "Labelled", "Blocked", "Total"], dest_rows),
-        "<h2>Top patterns (files containing them)</h2>",
-        _bar_chart(files_per_pattern.most_common(15)),
-        _table(
-            ["Pattern", "Files", "Findings"],
-            [(p, n, findings_per_pattern[p]) for p, n in files_per_pattern.most_common(15)],
-        ),
-        f"<h2>Blocked files ({verdicts.get('block', 0)}; latest 100)</h2>",
-        _table(
-            ["Time (UTC)", "File", "Destination", "Reason"],
-            [
-                (r.ts[:19].replace("T", " "), r.path, r.destination, (r.data.get("reasons") or [""])[0])
-                for r in [r for r in scans if r.verdict == "block"][-100:]
-            ],
-        ),
-        f"<h2>Overrides ({len(overrides)})</h2>",
-        _table(
-            ["Time (UTC)", "Who", "File", "Destination", "Justification", "Reasons overridden"],
-            [
-                (
-                    r.ts[:19].replace("T", " "),
-                    r.data.get("who") or r.actor,
-                    r.path,
-                    r.destination,
-                    r.data.get("justification"),
-                    "; ".join(r.data.get("reasons") or []),
-                )
-                for r in overrides
-            ],
-        ),
-        "<h2>Actions</h2>",
-        _table(["Action", "Count"], sorted(actions.items())),
-        f"<h2>Revealed values ({len(reveals)})</h2>",
-        _table(
-            ["Time (UTC)", "Who", "File", "Pattern", "Masked"],
-            [
-                (r.ts[:19].replace("T", " "), r.actor, r.path, r.data.get("pattern"), r.data.get("masked"))
-                for r in reveals
-            ],
-        ),
-        f"<h2>Configuration and pattern-set changes ({len(changes)})</h2>",
-        _table(
-            ["Time (UTC)", "Who", "Kind", "File", "SHA-256"],
-            [(r.ts[:19].replace("T", " "), r.actor, r.kind, r.path, r.sha256) for r in changes],
-        ),
-        "</body></html>",
-    ]
-    return "\n".join(out)

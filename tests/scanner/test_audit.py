@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import audit as cli_audit
-from scanner.detect.match import keyed_hash
+from scanner.detect.redact import keyed_hash
 from scanner.model import (
     Confidence,
     Decision,
@@ -29,13 +29,28 @@ from scanner.model import (
     Verdict,
 )
 from scanner.record.audit import GENESIS, AuditLog, canonical_json, chain_hash
+from scanner.record.events import AuditKind
+from scanner.record.export import export
+from scanner.record.report import write_report
 
 RAW = "123-45-6789"
 KEY = b"a" * 32
 
 
 def ssn_result(path: str = "out/payroll.xlsx", value: str = RAW, destination: str | None = "acme") -> FileResult:
-    expl = Explanation("phi-us-ssn", "US SSN", 0.5, "us_ssn", True, "SSN", 5, "near", None, 0.95, "high")
+    expl = Explanation(
+        pattern="phi-us-ssn",
+        pattern_name="US SSN",
+        base_score=0.5,
+        validator="us_ssn",
+        validator_result=True,
+        keyword="SSN",
+        keyword_distance=5,
+        keyword_scope="near",
+        negative=None,
+        score=0.95,
+        confidence=Confidence.HIGH,
+    )
     where = Location("sheet", sheet="Pay", cell="C7")
     f = Finding(
         "phi-us-ssn",
@@ -65,7 +80,7 @@ def log(tmp_path: Path) -> AuditLog:
 
 def fill(log: AuditLog, n: int) -> None:
     for i in range(n):
-        log.record("note", path=f"file-{i}.txt", n=i)
+        log.record(AuditKind.SCAN, path=f"file-{i}.txt", n=i)
 
 
 def tamper(db: Path, *sql: str) -> None:
@@ -100,10 +115,10 @@ def test_canonical_json_is_deterministic() -> None:
 
 
 def test_actor_host_source_recorded(log: AuditLog) -> None:
-    seq = log.record("note", source="watcher")
+    seq = log.record(AuditKind.SCAN, source="watcher")
     row = log.query()[0]
     assert seq == 1 and row.source == "watcher" and row.actor and row.host
-    log.record("note", actor="alice")
+    log.record(AuditKind.SCAN, actor="alice")
     assert log.query(user="alice")[0].seq == 2
 
 
@@ -201,7 +216,7 @@ def _append_many(db: str, n: int, tag: str, go: object = None) -> None:
         if go is not None:
             go.wait(60)  # type: ignore[attr-defined]  # both processes start appending together
         for i in range(n):
-            a.record("note", path=f"{tag}-{i}")
+            a.record(AuditKind.SCAN, path=f"{tag}-{i}")
             time.sleep(0.002)  # let the other process take the write lock in between
 
 
@@ -243,15 +258,19 @@ def test_database_bytes_never_hold_a_raw_value(tmp_path: Path) -> None:
     result = ssn_result()
     with AuditLog(db) as a:
         a.record_scan(result, source="gui")
-        a.record_reveal(result.path, result.outcome.findings[0], reason="checking a false positive")
-        row = a.query(kind="scan")[0]
+        a.record_reveals([(result.path, f) for f in result.outcome.findings], "checking a false positive", "gui")
+        row = a.query(kind=AuditKind.SCAN)[0]
         assert row.data["findings"][0]["masked"] == ["***-**-6789"]
         assert row.data["findings"][0]["hashes"] == [result.outcome.findings[0].hash]
         assert row.data["findings"][0]["count"] == 2 and row.data["findings"][0]["unique"] == 1
+        reveals = a.query(kind=AuditKind.REVEAL)
+        assert len(reveals) == len(result.outcome.findings)
+        assert {r.data["masked"] for r in reveals} == {"***-**-6789"} and {r.source for r in reveals} == {"gui"}
+        assert reveals[0].data["reason"] == "checking a false positive"
         with pytest.raises(ValueError, match="raw document text"):
-            a.record("note", value=RAW)
+            a.record(AuditKind.SCAN, value=RAW)
         with pytest.raises(ValueError, match="raw document text"):
-            a.record("note", details={"nested": [{"text": RAW}]})
+            a.record(AuditKind.SCAN, details={"nested": [{"text": RAW}]})
     blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("audit.sqlite"))
     for needle in (RAW, "123456789", RAW.replace("-", " ")):
         assert needle.encode() not in blob
@@ -264,7 +283,7 @@ def test_scan_row_fields_and_queries(log: AuditLog) -> None:
     log.record_scan(ssn_result("a.xlsx", destination="acme"))
     log.record_scan(ssn_result("b.xlsx", destination="borealis"))
     log.record(
-        "override",
+        AuditKind.OVERRIDE,
         path="b.xlsx",
         destination="borealis",
         who="alice",
@@ -272,7 +291,7 @@ def test_scan_row_fields_and_queries(log: AuditLog) -> None:
         reasons=["High-severity PHI"],
         verdict="block",
     )
-    scan = log.query(kind="scan", destination="acme")[0]
+    scan = log.query(kind=AuditKind.SCAN, destination="acme")[0]
     assert (scan.path, scan.verdict, scan.label, scan.sha256) == ("a.xlsx", "block", "Restricted", "ab" * 32)
     assert scan.data["type"] == "xlsx" and scan.data["reasons"]
     assert [r.path for r in log.query(pattern="phi-us-ssn")] == ["a.xlsx", "b.xlsx"]
@@ -294,34 +313,34 @@ def test_record_if_changed(log: AuditLog) -> None:
 
 def test_export_jsonl_and_csv(log: AuditLog, tmp_path: Path) -> None:
     log.record_scan(ssn_result('=HYPERLINK("http://x")'))
-    log.record("note", path="plain.txt")
+    log.record(AuditKind.SCAN, path="plain.txt")
     buf = io.StringIO()
-    assert log.export("jsonl", out=buf) == 2
+    assert export(log, "jsonl", out=buf) == 2
     lines = [json.loads(x) for x in buf.getvalue().splitlines()]
     assert lines[0]["seq"] == 1 and lines[0]["row_hash"] and lines[1]["path"] == "plain.txt"
     out = tmp_path / "x" / "audit.csv"
-    assert log.export("csv", out=out) == 2
+    assert export(log, "csv", out=out) == 2
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert rows[0]["path"].startswith("'=HYPERLINK")  # no formula injection in spreadsheets
     assert json.loads(rows[1]["data"]) == {}
     with pytest.raises(ValueError):
-        log.export("xml", out=buf)
+        export(log, "xml", out=buf)
 
 
 def test_html_report_is_self_contained_and_escaped(log: AuditLog, tmp_path: Path) -> None:
     log.record_scan(ssn_result("<script>alert(1)</script>.xlsx"))
     log.record_scan(FileResult(DocOutcome("ok.txt", "text", "c" * 64, 3), Decision(Verdict.ALLOW, None, ()), "acme"))
     log.record(
-        "override",
+        AuditKind.OVERRIDE,
         path="x.xlsx",
         destination="acme",
         who="alice",
         justification="Sponsor asked for the <b>full</b> roster",
         reasons=["phi"],
     )
-    log.record("action", op="quarantine", path="x.xlsx")
+    log.record(AuditKind.ACTION, op="quarantine", path="x.xlsx")
     out = tmp_path / "report.html"
-    html_text = log.report_html(out=out)
+    html_text = write_report(log, out=out)
     assert out.read_text(encoding="utf-8") == html_text
     assert "<script" not in html_text and "&lt;script&gt;" in html_text
     assert "<svg" in html_text and "Audit trail intact" in html_text
@@ -395,14 +414,14 @@ def test_config_changes_are_recorded_once_per_content(log: AuditLog, tmp_path: P
     assert log.note_config(load_config(conf)) is None  # unchanged: nothing new
     conf.write_text("[policies.p]\nunlabelable = 'allow'\n", encoding="utf-8")
     assert log.note_config(load_config(conf)) == 2
-    rows = log.query(kind="config_change")
+    rows = log.query(kind=AuditKind.CONFIG_CHANGE)
     assert rows[0].data["policies"]["p"] != rows[1].data["policies"]["p"]
     assert rows[1].data["previous_sha256"] == rows[0].sha256
 
 
 def test_label_change_row(log: AuditLog) -> None:
     log.record_label_change("a.docx", "Restricted", previous="Internal", sha256="d" * 64, source="cli")
-    row = log.query(kind="label_change")[0]
+    row = log.query(kind=AuditKind.LABEL_CHANGE)[0]
     assert (row.label, row.data["previous_label"], row.source) == ("Restricted", "Internal", "cli")
 
 
@@ -423,4 +442,11 @@ def test_cli_does_not_modify_the_database_and_reports_garbage(
     with AuditLog(db, read_only=True) as ro:
         assert ro.count() == 3 and ro.verify().ok
         with pytest.raises(sqlite3.OperationalError):
-            ro.record("note")
+            ro.record(AuditKind.SCAN)
+
+
+def test_a_kind_outside_the_enum_is_refused(tmp_path: Path) -> None:
+    with AuditLog(tmp_path / "audit.sqlite") as log:
+        with pytest.raises(ValueError, match="is not a valid AuditKind"):
+            log.record("note")  # type: ignore[arg-type]  # the runtime check behind the type
+        assert log.count() == 0
