@@ -22,6 +22,7 @@ def binding_problem() -> str | None:
     """None if PySide6 keeps reference counts intact, else a message for the user."""
     if sys.version_info >= (3, 12):
         return None  # None/True are immortal: the bug cannot hurt
+    # Deferred: nothing of Qt loads on Python 3.12+, where the check has nothing to do.
     import PySide6
     from PySide6.QtCore import QObject
 
@@ -32,7 +33,7 @@ def binding_problem() -> str | None:
     lost = before - sys.getrefcount(None)
     if lost < PROBE_CALLS // 2:
         return None
-    # Put back what the probe took, so the check itself does no harm.
+    # Put back what the probe took, so the check itself does no harm (ctypes: only on this rare path).
     import ctypes
 
     incref = ctypes.pythonapi.Py_IncRef

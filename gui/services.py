@@ -7,34 +7,36 @@ Rules every service here follows (house style H12, Anki's taskman, Picard's run_
 * A pool thread finishing a file emits a private signal of a QObject that lives in the
   GUI thread. Qt sees the emit come from another thread and delivers it *queued*, so
   every slot below runs in the GUI thread and may touch models and widgets.
-* No slot waits: listing folders happens in a short-lived feeder thread, extraction for
-  the context pane happens in a child process (``QProcess``), file actions in a
-  one-thread executor.
+* No slot waits: listing folders happens in a short-lived feeder thread, reading a file's
+  text for display in a reader thread, file actions in a one-thread executor.
 * Services hold no widgets and know nothing of views; views subscribe to signals.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
+import functools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.session import Session
-from scanner.model import DocOutcome, FileResult, Finding, Verdict
+from scanner.extract.registry import extract_file
+from scanner.limits import Limits
+from scanner.model import DocOutcome, FileResult, Segment, Verdict
 from scanner.pipeline.pool import PRIORITY_INTERACTIVE, WorkerPool
 from scanner.pipeline.scan import iter_files
 
 DRAIN_BUDGET_S = 0.008  # GUI-thread time per turn of the event loop spent taking results
+READER_JOIN_S = 5.0  # at shutdown, per reading thread: a segment takes far less unless a parser is stuck
+
+T = TypeVar("T")
 
 
 # =========================================================================== scanning
@@ -193,7 +195,7 @@ class ScanService(QObject):
                     fut = pool.submit(path, display, priority)
                     batch.futures.append(fut)
                 count += 1
-                fut.add_done_callback(lambda f, p=path, d=display: self._deliver(batch, p, d, f))
+                fut.add_done_callback(functools.partial(self._deliver, batch, path, display))
                 if count % 25 == 0:
                     self._emit(self._listed, batch, count, False)
         except (OSError, RuntimeError) as exc:  # unreadable folder; pool closed under us
@@ -359,253 +361,122 @@ class ExplainService(QObject):
         self._retire()
 
 
-# =========================================================================== context
-@dataclass(frozen=True, slots=True)
-class Snippet:
-    """The text around one finding, raw (memory only): the view masks it unless revealed."""
+# =========================================================================== file text
+class FileSegments:
+    """A file's text segments as ``clearance extract`` prints them: (document path, segment).
 
-    before: str
-    match: str
-    after: str
-    others: tuple[tuple[int, int], ...] = ()  # spans (in before+match+after) of other findings
-
-
-def finding_key(doc_path: str, f: Finding) -> tuple[str, str, int, int, str]:
-    return (doc_path, f.hash, f.start, f.end, f.pattern)
-
-
-def _loc_key(loc: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(loc.get(k) for k in ("part", "page", "sheet", "cell", "paragraph", "name"))
-
-
-class ContextService(QObject):
-    """The text around each finding, read by ``clearance extract`` in a child process.
-
-    Findings carry offsets, not text. To show "the text around a finding" we re-extract
-    the file in a separate process (the same isolation as a scan: a hostile file can
-    hang or exhaust that process, never the app), find each finding's segment by its
-    location and keyed hash, keep ``WINDOW`` characters either side and drop the rest.
+    Iteration ends early when the reading is cancelled or runs past the per-file time limit
+    (checked between segments); ``stopped`` then says why, and the consumer keeps what it
+    has found so far.
     """
 
-    WINDOW = 120
-    context_ready = Signal(str, object)  # display path, dict[finding_key, Snippet]
-    context_failed = Signal(str, str)  # display path, reason
+    def __init__(self, path: Path, display: str, limits: Limits, cancelled: threading.Event):
+        self.path = path
+        self.display = display
+        self.limits = limits
+        self.cancelled = cancelled
+        self.stopped = ""
 
-    def __init__(self, session: Callable[[], Session], parent: QObject | None = None):
+    def __iter__(self) -> Iterator[tuple[str, Segment]]:
+        deadline = time.monotonic() + self.limits.timeout_s
+        # A consumer that stops early drops this generator and with it the extractor's, which
+        # CPython closes at once (and the file with it).
+        for ev in extract_file(self.path, self.limits):
+            if self.cancelled.is_set():
+                self.stopped = "cancelled"
+                return
+            if time.monotonic() > deadline:
+                self.stopped = f"reading the file took longer than {self.limits.timeout_s:g} s"
+                return
+            if isinstance(ev, Segment):
+                yield (f"{self.display}!{ev.doc}" if ev.doc else self.display), ev
+
+
+@dataclass(eq=False, slots=True)
+class Reading:
+    """One file being read by a ``TextReader``; after ``cancel()`` its callback never runs."""
+
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+class TextReader(QObject):
+    """Reads files' text with the core's extractors in background threads, never in the GUI thread.
+
+    The worker pool cannot serve here: its outcomes hold masked values and keyed hashes only,
+    by design, and these views need the text in clear (the context pane, the workbench's test
+    pane). ``read()`` returns at once; ``consume(segments)`` runs in the reading thread and must
+    not touch Qt; ``on_done(result, problem)`` runs in the GUI thread (``result`` is None if
+    ``consume`` failed; ``problem`` is "" when the whole file was read).
+
+    A thread, unlike a worker process, has no memory limit and cannot be killed: the time
+    limit is checked between segments. The context pane reads only files a worker has
+    already read within its limits; the workbench reads the admin's own test files.
+    """
+
+    _done = Signal(object, object, object, str)  # Reading, on_done, result, problem
+
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._session = session
-        self._cache: dict[str, dict[tuple[str, str, int, int, str], Snippet]] = {}
-        self._running: dict[str, _ExtractJob] = {}
+        self._readings: set[Reading] = set()
+        self._closed = False
+        self._gate = threading.Lock()
+        self._done.connect(self._on_done)
 
-    def cached(self, display: str) -> dict[tuple[str, str, int, int, str], Snippet] | None:
-        return self._cache.get(display)
+    def read(
+        self,
+        path: Path,
+        display: str,
+        limits: Limits,
+        consume: Callable[[FileSegments], T],
+        on_done: Callable[[T | None, str], None],
+    ) -> Reading:
+        reading = Reading()
+        segments = FileSegments(path, display, limits, reading.cancelled)
 
-    def request(self, path: Path, display: str, outcomes: Sequence[DocOutcome]) -> None:
-        if display in self._cache:
-            self.context_ready.emit(display, self._cache[display])
-            return
-        if display in self._running:
-            return
-        wanted = [(o.path, f) for o in outcomes for f in o.findings]
-        if not wanted:
-            self._cache[display] = {}
-            self.context_ready.emit(display, {})
-            return
-        job = _ExtractJob(self, path, display, wanted, self._session())
-        self._running[display] = job
-        job.finished.connect(self._on_job_finished)
-        job.start()
+        def run() -> None:
+            result: T | None = None
+            try:
+                result = consume(segments)
+                problem = segments.stopped
+            except Exception as exc:  # a bug, not a bad file: extract_file turns those into problems
+                problem = f"could not read the file ({type(exc).__name__}: {exc})"
+            with self._gate:
+                self._readings.discard(reading)
+                if not self._closed and not reading.cancelled.is_set():
+                    self._done.emit(reading, on_done, result, problem)
 
-    @Slot(str, object, str)
-    def _on_job_finished(self, display: str, snippets: dict[Any, Snippet], problem: str) -> None:
-        self._running.pop(display, None)
-        if snippets or not problem:
-            self._cache[display] = snippets
-            self.context_ready.emit(display, snippets)
-        if problem:
-            self.context_failed.emit(display, problem)
+        with self._gate:
+            if self._closed:
+                reading.cancel()
+                return reading
+            reading.thread = threading.Thread(target=run, name="clearance-gui-reader", daemon=True)
+            self._readings.add(reading)
+        reading.thread.start()
+        return reading
 
-    def forget(self) -> None:
-        """Drop cached text (e.g. when the results are cleared)."""
-        self._cache.clear()
+    @Slot(object, object, object, str)
+    def _on_done(self, reading: Reading, on_done: Callable[[Any, str], None], result: Any, problem: str) -> None:
+        if not reading.cancelled.is_set():
+            on_done(result, problem)
 
     def close(self) -> None:
-        for job in list(self._running.values()):
-            job.abort()
-        self._running.clear()
-        for proc in self.findChildren(ExtractProcess):
-            proc.abort()
+        """Cancel every reading and wait for its thread, at most ``READER_JOIN_S`` each.
 
-
-class ExtractProcess(QObject):
-    """``clearance extract --format jsonl FILE`` in a child process, one segment at a time.
-
-    The same isolation as a scan: a hostile file can hang or exhaust the child, which is
-    killed after the configured per-file timeout; the app never waits for it.
-    """
-
-    segment = Signal(object)  # {"path", "location", "text"}
-    problem = Signal(str)  # the extractor said a document could not be read completely
-    done = Signal(str)  # "" when the child finished normally, else why it stopped
-
-    def __init__(self, path_arg: str, session: Session, parent: QObject | None = None):
-        super().__init__(parent)
-        self.path_arg = path_arg
-        self.session = session
-        self._buffer = b""
-        self._finished = False
-        self.proc = QProcess(self)
-        self.proc.readyReadStandardOutput.connect(self._on_output)
-        self.proc.finished.connect(self._on_finished)
-        self.proc.errorOccurred.connect(self._on_error)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(int((session.config.limits.timeout_s + 15) * 1000))
-        self._timer.timeout.connect(self._on_timeout)
-
-    def start(self) -> None:
-        args = ["-m", "scanner", "extract", "--format", "jsonl"]
-        if self.session.config.path is not None:
-            args += ["--config", str(self.session.config.path)]
-        args += ["--", self.path_arg]
-        env = QProcessEnvironment.systemEnvironment()
-        # The child must import the same `scanner` as this process (a checkout or a wheel).
-        root = str(Path(sys.modules["scanner"].__file__ or ".").resolve().parent.parent)
-        env.insert("PYTHONPATH", os.pathsep.join(filter(None, [root, env.value("PYTHONPATH")])))
-        env.insert("PYTHONIOENCODING", "utf-8")
-        self.proc.setProcessEnvironment(env)
-        self.proc.setProgram(sys.executable)
-        self.proc.setArguments(args)
-        self._timer.start()
-        self.proc.start()
-
-    def stop(self, reason: str = "") -> None:
-        """Stop reading (the child is killed); ``done`` is emitted once, with ``reason``."""
-        self._finish(reason)
-        if self.proc.state() != QProcess.ProcessState.NotRunning:
-            self.proc.kill()
-
-    def abort(self) -> None:
-        """Shutdown: kill the child and wait for it (a kill is immediate)."""
-        self._finished = True
-        self._timer.stop()
-        if self.proc.state() != QProcess.ProcessState.NotRunning:
-            self.proc.kill()
-            self.proc.waitForFinished(2000)
-        self.deleteLater()
-
-    @Slot()
-    def _on_output(self) -> None:
-        self._buffer += bytes(self.proc.readAllStandardOutput().data())
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            if self._finished:
-                return
-            self._line(line)
-
-    def _line(self, line: bytes) -> None:
-        if not line.strip():
-            return
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return
-        if "text" in obj:
-            self.segment.emit(obj)
-        elif obj.get("error"):
-            self.problem.emit(str(obj["error"]))
-
-    @Slot()
-    def _on_timeout(self) -> None:
-        self.stop(f"reading the file took longer than {self.session.config.limits.timeout_s:g} s")
-
-    @Slot(QProcess.ProcessError)
-    def _on_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._finish("could not start the text extractor")
-            self.deleteLater()
-
-    @Slot(int, QProcess.ExitStatus)
-    def _on_finished(self, _code: int, _status: QProcess.ExitStatus) -> None:
-        if not self._finished and self._buffer:
-            self._line(self._buffer)
-        self._buffer = b""
-        self._finish("")
-        self.deleteLater()  # the process has exited: safe to delete
-
-    def _finish(self, reason: str) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        self._timer.stop()
-        self.done.emit(reason)
-
-
-class _ExtractJob(QObject):
-    """Finds each wanted finding's segment in the extractor's output and keeps its window."""
-
-    finished = Signal(str, object, str)
-
-    def __init__(self, parent: QObject, path: Path, display: str, wanted: list[tuple[str, Finding]], session: Session):
-        super().__init__(parent)
-        from scanner.detect.match import keyed_hash
-        from scanner.detect.normalize import normalize
-
-        self._keyed_hash = keyed_hash
-        self._normalize = normalize
-        self.display = display
-        self.session = session
-        self.pending: dict[tuple[Any, ...], list[tuple[str, Finding]]] = {}
-        for doc, f in wanted:
-            self.pending.setdefault((doc, *_loc_key(f.location.to_dict())), []).append((doc, f))
-        self.every = {k: [f for _d, f in v] for k, v in self.pending.items()}  # for masking neighbours
-        self.snippets: dict[tuple[str, str, int, int, str], Snippet] = {}
-        # Parented to the long-lived service, not to this job: the process object must
-        # outlive the job until the child has exited (it deletes itself then).
-        self.proc = ExtractProcess(display, session, parent)
-        self.proc.segment.connect(self._on_segment)
-        self.proc.done.connect(self._on_done)
-
-    def start(self) -> None:
-        self.proc.start()
-
-    def abort(self) -> None:
-        self.proc.abort()
-        self.deleteLater()
-
-    @Slot(object)
-    def _on_segment(self, obj: dict[str, Any]) -> None:
-        key = (obj.get("path", ""), *_loc_key(obj.get("location", {})))
-        candidates = self.pending.get(key)
-        if not candidates:
-            return
-        text = self._normalize(obj["text"])
-        w = ContextService.WINDOW
-        for doc, f in list(candidates):
-            if f.end > len(text):
-                continue
-            value = text[f.start : f.end]
-            if self._keyed_hash(self.session.hash_key, value) != f.hash:
-                continue
-            a, b = max(0, f.start - w), min(len(text), f.end + w)
-            others = tuple(
-                (max(o.start, a) - a, min(o.end, b) - a)
-                for o in self.every[key]
-                if o is not f and o.start < b and o.end > a
-            )
-            self.snippets[finding_key(doc, f)] = Snippet(text[a : f.start], value, text[f.end : b], others)
-            candidates.remove((doc, f))
-        if not candidates:
-            del self.pending[key]
-        if not self.pending:
-            self.proc.stop("")  # every finding located: no need to read the rest
-
-    @Slot(str)
-    def _on_done(self, reason: str) -> None:
-        missing = sum(len(v) for v in self.pending.values())
-        problem = reason or (f"the text around {missing} finding(s) could not be located" if missing else "")
-        self.finished.emit(self.display, self.snippets, problem)
-        self.deleteLater()
+        A parser stuck inside one document cannot be interrupted; its (daemon) thread is
+        left to finish on its own rather than hold up the app's exit.
+        """
+        with self._gate:
+            self._closed = True
+            readings = list(self._readings)
+        for reading in readings:
+            reading.cancel()
+        for reading in readings:
+            if reading.thread is not None:
+                reading.thread.join(READER_JOIN_S)
 
 
 # =========================================================================== background ops

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.config.settings import Config, ConfigError, default_config, load_config
+from scanner.config.settings import Config, ConfigError, default_config, default_config_path, load_config
 from scanner.model import DocOutcome, FileResult
 from scanner.pipeline.scan import decide_outcomes
 from scanner.pipeline.worker import ScanOptions
@@ -38,8 +38,6 @@ class Session:
     @classmethod
     def load(cls, config_path: Path | None = None) -> Session:
         """Read the config; a broken one gives a session that says why and cannot scan."""
-        from scanner.config.settings import default_config_path
-
         target = Path(config_path) if config_path is not None else default_config_path()
         try:
             config = load_config(config_path)
@@ -85,9 +83,7 @@ class Session:
 
 def _partners(config: Config) -> Any:
     """The destinations' identifier dictionary (None when no destination lists any)."""
-    from scanner.decide.policy import PartnerDictionary
-
-    partners = PartnerDictionary.from_config(config)
+    partners = config.partner_dictionary()
     return partners if partners else None
 
 

@@ -102,10 +102,11 @@ def set_key(table: Table | tomlkit.TOMLDocument, key: str, value: Any) -> bool:
     new = _toml_value(key, value)
     if key in table:
         old = table.item(key) if hasattr(table, "item") else None
-        comment = getattr(getattr(old, "trivia", None), "comment", "")
+        old_trivia = getattr(old, "trivia", None)
+        comment = getattr(old_trivia, "comment", "")
         if comment and hasattr(new, "trivia"):
             new.trivia.comment = comment
-            new.trivia.comment_ws = getattr(old.trivia, "comment_ws", "  ") or "  "
+            new.trivia.comment_ws = getattr(old_trivia, "comment_ws", "  ") or "  "
     table[key] = new
     return True
 
@@ -229,7 +230,7 @@ def set_path(doc: tomlkit.TOMLDocument, dotted: tuple[str, ...], value: Any) -> 
     """Set (or with ``None`` remove) ``a.b.c``; creates tables as needed, changes nothing if equal."""
     *parents, key = dotted
     if value is None:
-        parent = doc
+        parent: Any = doc
         for part in parents:
             parent = parent.get(part) if hasattr(parent, "get") else None
             if parent is None:

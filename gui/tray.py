@@ -9,17 +9,14 @@ None and the main window behaves as an ordinary window: closing it quits the app
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from gui.controller import AppController
 from gui.icons import icon
-
-if TYPE_CHECKING:
-    from gui.app import AppController
-    from gui.views.main_window import MainWindow
+from gui.views.main_window import MainWindow
 
 
 class TrayIcon(QSystemTrayIcon):

@@ -14,25 +14,26 @@ watcher takes a lock), so while a live service owns it the in-process watcher st
 
 from __future__ import annotations
 
-import importlib.util
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.services import OpRunner
-from scanner.watch.status import FolderStatus, WatchEvent, WatchStatus, now_iso, read_status
-
-if TYPE_CHECKING:
-    from gui.app import AppController
+from gui.session import Session
+from scanner.pipeline.pool import WorkerPool
+from scanner.record.audit import AuditLog
+from scanner.watch.status import FolderStatus, WatchEvent, WatchStatus, now_iso, read_status, status_path_for
 
 MAX_EVENTS = 200
+MAX_ERRORS = 100
 POLL_MS = 1000  # refresh of the in-process status / the service's status file
 
-# state: "unavailable" (no scanner.watch.watcher in this build), "stopped", "starting", "running",
-# "paused", "stopping", "failed", or "service" (another process is watching).
+# state: "stopped", "starting", "running", "paused", "stopping", "failed", or "service"
+# (another process is watching).
 ACTIVE = ("starting", "running", "paused", "stopping")
 
 
@@ -45,19 +46,24 @@ class WatchedFolder:
 
 
 class WatcherService(QObject):
+    """Runs the watcher on the app's pool, or follows a watcher service; knows nothing of the views."""
+
     state_changed = Signal(str)
     events_changed = Signal()
     queue_changed = Signal(int)
     error_added = Signal(str)
+    file_blocked = Signal(str, str)  # path, why: the watcher quarantined a dropped file
+    files_moved = Signal()  # the watcher released or quarantined a file: new audit rows exist
     _event_posted = Signal(object)  # WatchEvent from a watcher thread (queued)
 
-    def __init__(self, controller: AppController, parent: QObject | None = None):
+    def __init__(self, session: Callable[[], Session], pool: Callable[[], WorkerPool], parent: QObject | None = None):
         super().__init__(parent)
-        self.controller = controller
+        self._session = session
+        self._pool = pool
         self._watcher: Any = None
-        self._state = "stopped" if self.available else "unavailable"
+        self._state = "stopped"
         self._events: deque[WatchEvent] = deque(maxlen=MAX_EVENTS)
-        self._errors: deque[str] = deque(maxlen=100)
+        self._errors: deque[str] = deque(maxlen=MAX_ERRORS)
         self._status: WatchStatus | None = None
         self._service: WatchStatus | None = None
         self._queue = 0
@@ -67,14 +73,9 @@ class WatcherService(QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
         self._event_posted.connect(self._on_event)
-        controller.session_changed.connect(self._on_session_changed)
         self._timer.start()
 
     # ------------------------------------------------------------------ facts
-    @property
-    def available(self) -> bool:
-        return importlib.util.find_spec("scanner.watch.watcher") is not None
-
     @property
     def state(self) -> str:
         return self._state
@@ -93,18 +94,13 @@ class WatcherService(QObject):
         return self._service
 
     def can_start(self) -> bool:
-        return (
-            self.available
-            and self._state in ("stopped", "failed")
-            and bool(self.folders())
-            and self.controller.session.usable
-        )
+        return self._state in ("stopped", "failed") and bool(self.folders()) and self._session().usable
 
     def folders(self) -> list[WatchedFolder]:
         status = self._status or self._service
         states: dict[str, FolderStatus] = {f.path: f for f in status.folders} if status else {}
         out = []
-        for f in self.controller.session.config.watch.folders:
+        for f in self._session().config.watch.folders:
             st = states.get(str(f.path))
             if st is not None:
                 out.append(WatchedFolder(f.path, f.destination, st.state, st.detail))
@@ -129,21 +125,20 @@ class WatcherService(QObject):
     def start(self) -> None:
         """Start the in-process watcher (recovery and the catch-up walk run off the GUI thread)."""
         if not self.can_start():
-            if self.available and not self.folders():
+            if not self.folders():
                 self._error("No watched folders are configured (Settings → Watched folders).")
             return
         if self._service is not None:
             self._error(f"A watcher service (pid {self._service.pid}) already watches these folders.")
             return
+        # Deferred: start-up time (watchdog's observers load only once someone starts watching).
         from scanner.watch.watcher import Watcher
 
-        c = self.controller
+        config = self._session().config
         try:
-            from scanner.record.audit import AuditLog
-
             # Its own log handle, so moves made by the watcher are recorded as the watcher's.
-            audit = AuditLog(c.session.config.audit.database, source="watcher")
-            watcher = Watcher(c.session.config, pool=c.pool(), audit=audit, on_event=self._event_posted.emit)
+            audit = AuditLog(config.audit.database, source="watcher")
+            watcher = Watcher(config, pool=self._pool(), audit=audit, on_event=self._event_posted.emit)
         except Exception as exc:
             self._error(f"The watcher could not start: {exc}")
             return
@@ -168,7 +163,7 @@ class WatcherService(QObject):
         self._set_state("stopping")
         self._runner.run(watcher.stop, lambda _r: self._on_stopped(watcher), lambda e: self._on_stopped(watcher))
 
-    def after_stop(self, fn: Any) -> None:
+    def after_stop(self, fn: Callable[[], object]) -> None:
         """Run ``fn`` in the background once a stop already requested has finished (e.g. close an old pool)."""
         self._runner.run(fn, lambda _r: None, lambda exc: self._error(f"{exc}"))
 
@@ -203,7 +198,7 @@ class WatcherService(QObject):
                 self.start()
 
     @Slot(object)
-    def _on_session_changed(self, _session: object) -> None:
+    def on_session_changed(self, _session: object) -> None:
         """The config (or the pool) changed: a running watcher restarts on the new one."""
         if self._watcher is not None and self._state in ACTIVE:
             self._restart = True
@@ -218,9 +213,9 @@ class WatcherService(QObject):
         if ev.kind in ("failed", "error"):
             self._error(f"{Path(ev.path).name + ': ' if ev.path else ''}{ev.detail}")
         if ev.kind == "quarantined":
-            self.controller.file_blocked.emit(ev.path, ev.detail or "blocked")
+            self.file_blocked.emit(ev.path, ev.detail or "blocked")
         if ev.kind in ("released", "quarantined"):
-            self.controller.audit_recorded.emit()
+            self.files_moved.emit()
 
     @Slot()
     def poll(self) -> None:
@@ -234,15 +229,11 @@ class WatcherService(QObject):
                 self._error(watcher.fatal or "the watcher stopped working")
                 self._set_state("failed")
             return
-        if not self.available:
-            return
         self._read_service_status()
 
     def _read_service_status(self) -> None:
-        from scanner.watch.watcher import status_path_for
-
         try:
-            status = read_status(status_path_for(self.controller.session.config))
+            status = read_status(status_path_for(self._session().config))
         except (ValueError, OSError):
             status = None
         live = status if status is not None and status.is_live() else None

@@ -104,7 +104,7 @@ def capture(out: Path, samples: Path = ROOT / "resources" / "samples") -> list[P
     """Scan the samples in a demo workspace and save one PNG per main view; returns the paths."""
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import AppController
+    from gui.controller import AppController
     from gui.views.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -11,6 +11,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from gui.icons import verdict_icon
 from gui.models.base import RowTableModel
 from gui.models.sort_proxy import ROW_ROLE, SORT_ROLE
+from scanner.record.events import CHANGE_KINDS, AuditKind
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -18,20 +19,20 @@ _Index = QModelIndex | QPersistentModelIndex
 def describe_row(r: Any) -> str:
     """One line of what a row means, from its data (masked values only: the trail has no others)."""
     d = r.data or {}
-    if r.kind == "scan":
+    if r.kind == AuditKind.SCAN:
         counts = ", ".join(f"{f['pattern']}×{f['count']}" for f in d.get("findings", [])[:4])
         bits = [counts or "no findings"]
         if d.get("error"):
             bits.append(f"error: {d['error']}")
         return "; ".join(bits)
-    if r.kind == "override":
+    if r.kind == AuditKind.OVERRIDE:
         return f"by {d.get('who', r.actor)}: {d.get('justification', '')}"
-    if r.kind == "reveal":
+    if r.kind == AuditKind.REVEAL:
         return f"{d.get('pattern', '')} {d.get('masked', '')} at {_where(d.get('location'))}"
-    if r.kind == "action":
+    if r.kind == AuditKind.ACTION:
         kept = f" ({d['source_kept']})" if d.get("source_kept") else ""
         return f"{d.get('op', 'moved')} to {d.get('to', '')}{kept}"
-    if r.kind in ("pattern_set_change", "config_change"):
+    if r.kind in CHANGE_KINDS:
         extra = f" pattern {d['pattern']}" if d.get("pattern") else ""
         return f"sha256 {str(r.sha256 or '')[:12]}…{extra}"
     for key in ("target", "error", "problem", "note", "where"):

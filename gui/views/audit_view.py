@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QTime, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -25,29 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme
+from gui.controller import AppController
 from gui.icons import icon
 from gui.models.audit_model import AuditModel
 from gui.models.sort_proxy import SortFilterProxyModel
-
-if TYPE_CHECKING:
-    from gui.app import AppController
+from scanner.record.events import AuditKind
+from scanner.record.export import export
+from scanner.record.report import write_report
 
 MAX_ROWS = 5000
-# Row kinds written by scanner.record.audit / scanner.act.actions ("action": a completed release,
-# quarantine or restore, with data.op saying which) and by this app.
-KINDS = (
-    "scan",
-    "action",
-    "override",
-    "reveal",
-    "release_failed",
-    "quarantine_failed",
-    "restore_failed",
-    "action_problem",
-    "pattern_set_change",
-    "config_change",
-    "workbench_test_file",
-)
 
 
 class AuditView(QWidget):
@@ -70,8 +56,8 @@ class AuditView(QWidget):
         self.kind = QComboBox()
         self.kind.setAccessibleName("Event filter")
         self.kind.addItem("any event", None)
-        for k in KINDS:
-            self.kind.addItem(k, k)
+        for kind in AuditKind:
+            self.kind.addItem(kind.value, kind)
         self.destination = QComboBox()
         self.destination.setAccessibleName("Destination filter")
         self.user = QLineEdit()
@@ -174,7 +160,7 @@ class AuditView(QWidget):
             "until": _to_datetime(self.until.dateTime()) if self.use_until.isChecked() else None,
             "verdict": self.verdict.currentData(),
             "destination": self.destination.currentData(),
-            "kind": self.kind.currentData(),
+            "kind": AuditKind(kind) if (kind := self.kind.currentData()) else None,
             "user": self.user.text().strip() or None,
             "pattern": self.pattern.text().strip() or None,
             "path_contains": self.path.text().strip() or None,
@@ -235,7 +221,7 @@ class AuditView(QWidget):
             self.status.setText(f"Exported {n:,} row(s) to {target}")
 
         self.controller.audit_reader.run(
-            lambda: audit.export("csv", since=f["since"], until=f["until"], out=target), done, self._on_error
+            lambda: export(audit, "csv", since=f["since"], until=f["until"], out=target), done, self._on_error
         )
 
     def report(self) -> None:
@@ -254,7 +240,7 @@ class AuditView(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(target))
 
         self.controller.audit_reader.run(
-            lambda: audit.report_html(since=f["since"], until=f["until"], out=target), done, self._on_error
+            lambda: write_report(audit, since=f["since"], until=f["until"], out=target), done, self._on_error
         )
 
     def verify(self) -> None:

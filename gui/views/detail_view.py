@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt, Slot
 from PySide6.QtWidgets import (
@@ -23,15 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme
+from gui.context import Snippet, finding_key
+from gui.controller import AppController
 from gui.icons import icon, verdict_icon
 from gui.models.findings_model import FindingRow, FindingsModel, NearMissModel
 from gui.models.results_model import ResultRow
 from gui.models.sort_proxy import ROW_ROLE, SortFilterProxyModel
-from gui.services import ScannedFile, Snippet, finding_key
+from gui.services import ScannedFile
+from scanner.detect.redact import mask
 from scanner.model import DocOutcome, Finding, Verdict
-
-if TYPE_CHECKING:
-    from gui.app import AppController
 
 MIN_JUSTIFICATION = 10  # characters: "ok" is not a justification an auditor can use
 
@@ -415,8 +414,6 @@ def render_snippet(s: Snippet, f: Finding, revealed: bool) -> str:
     Other findings that fall inside the window are masked too: showing the neighbour of a
     masked SSN in clear text would defeat the masking.
     """
-    from scanner.detect.match import mask
-
     text = s.before + s.match + s.after
     a, b = len(s.before), len(s.before) + len(s.match)
     spans = [(a, b, True)] + [(x, y, False) for x, y in s.others if y <= a or x >= b]

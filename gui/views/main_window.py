@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSystemTrayIcon, QTabWidget, QWidget
 
+from gui.controller import AppController
 from gui.icons import icon
 from gui.views.audit_view import AuditView
 from gui.views.drop_zone import local_paths
@@ -16,10 +16,7 @@ from gui.views.pattern_workbench import PatternWorkbench
 from gui.views.scan_view import ScanView
 from gui.views.settings_view import SettingsView
 from gui.views.watcher_view import WatcherView
-
-if TYPE_CHECKING:
-    from gui.app import AppController
-    from gui.tray import TrayIcon
+from scanner import __version__
 
 DEFAULT_SIZE = QSize(1280, 820)
 
@@ -30,7 +27,7 @@ class MainWindow(QMainWindow):
     def __init__(self, controller: AppController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.tray: TrayIcon | None = None
+        self.tray: QSystemTrayIcon | None = None  # gui.tray.TrayIcon, where the desktop has a tray
         self._quitting = False
         self.setWindowTitle("Clearance")
         self.setWindowIcon(icon("app"))
@@ -98,7 +95,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     # ------------------------------------------------------------------ tray / lifetime
-    def set_tray(self, tray: TrayIcon | None) -> None:
+    def set_tray(self, tray: QSystemTrayIcon | None) -> None:
         self.tray = tray
 
     def bring_to_front(self) -> None:
@@ -171,8 +168,6 @@ class MainWindow(QMainWindow):
             self.status_label.setText(f"Configuration: {where}")
 
     def _about(self) -> None:
-        from scanner import __version__
-
         QMessageBox.about(
             self,
             "About Clearance",

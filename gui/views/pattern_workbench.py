@@ -11,9 +11,10 @@ a pattern with the same id overrides the built-in one.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QFontDatabase, QTextCharFormat, QTextCursor
@@ -43,11 +44,14 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme, toml_edit
+from gui.controller import AppController
 from gui.icons import icon
-from gui.services import ExtractProcess
+from gui.services import Reading
 from gui.views.drop_zone import local_paths
 from scanner.detect import validators
-from scanner.detect.match import Matcher, MatchTimeout
+from scanner.detect.compiled import MatchTimeout
+from scanner.detect.examples import run_examples
+from scanner.detect.match import Matcher
 from scanner.detect.patterns import (
     CATEGORIES,
     SEVERITIES,
@@ -59,11 +63,9 @@ from scanner.detect.patterns import (
     load_pattern_set,
     parse_pattern,
     parse_set_text,
-    run_examples,
 )
-
-if TYPE_CHECKING:
-    from gui.app import AppController
+from scanner.model import Location, Segment
+from scanner.record.events import AuditKind
 
 TEST_TEXT_LIMIT = 200_000  # characters matched live in the test pane
 LIVE_DELAY_MS = 150  # debounce: re-check after the admin pauses typing
@@ -143,6 +145,22 @@ def _join_examples(examples: list[str]) -> str:
 
 def _words(text: str) -> list[str]:
     return [w.strip() for w in text.split(",") if w.strip()]
+
+
+def text_for_test_pane(segments: Iterable[tuple[str, Segment]]) -> str:
+    """A file's text, each segment under its location, up to about ``TEST_TEXT_LIMIT`` characters.
+
+    Runs in the reader thread: the rest of the file is not read at all.
+    """
+    parts: list[str] = []
+    size = 0
+    for _doc, seg in segments:
+        if size >= TEST_TEXT_LIMIT:
+            break
+        label = ", ".join(f"{k} {v}" for k, v in seg.location.to_dict().items())
+        parts.append(f"[{label}]\n{seg.text}")
+        size += len(parts[-1])
+    return "\n\n".join(parts)
 
 
 class PatternForm(QWidget):
@@ -376,8 +394,7 @@ class PatternWorkbench(QWidget):
         self.example_failures = 0
         self._all_matcher: tuple[object, Matcher | None, str] = (None, None, "")
         self._compiling: object = None
-        self._extract: ExtractProcess | None = None
-        self._extract_parts: list[str] = []
+        self._reading: Reading | None = None  # the test file being read
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Pattern sets"])
@@ -512,7 +529,8 @@ class PatternWorkbench(QWidget):
             self.tree.setCurrentItem(target)
         elif self.tree.topLevelItemCount():
             first = self.tree.topLevelItem(0)
-            self.tree.setCurrentItem(first.child(0) if first.childCount() else first)
+            if first is not None:
+                self.tree.setCurrentItem(first.child(0) or first)
 
     def find_set(self, path: Path) -> SetFile | None:
         return next((s for s in self.sets if s.path == path), None)
@@ -520,10 +538,11 @@ class PatternWorkbench(QWidget):
     def select_pattern(self, path: Path, pattern_id: str) -> bool:
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                s, pid = top.child(j).data(0, Qt.ItemDataRole.UserRole)
+            children = [top.child(j) for j in range(top.childCount())] if top is not None else []
+            for item in filter(None, children):
+                s, pid = item.data(0, Qt.ItemDataRole.UserRole)
                 if s.path == path and pid == pattern_id:
-                    self.tree.setCurrentItem(top.child(j))
+                    self.tree.setCurrentItem(item)
                     return True
         return False
 
@@ -722,8 +741,6 @@ class PatternWorkbench(QWidget):
         if matcher is None:
             self.test_status.setText(self._all_matcher[2] or "Fix the pattern to test it.")
             return
-        from scanner.model import Location
-
         cut = text[:TEST_TEXT_LIMIT]
         try:
             result = matcher.match_text(cut, Location("body", line=1))
@@ -773,33 +790,29 @@ class PatternWorkbench(QWidget):
     # ------------------------------------------------------------------ test files
     @Slot(Path)
     def load_test_file(self, path: Path) -> None:
-        """Extract the file's text in a child process (as a scan would) into the test pane."""
-        if self._extract is not None:
-            self._extract.stop("replaced by another file")
-        self._extract_parts = []
+        """Read the file's text with the scanner's extractors (off the GUI thread) into the test pane."""
+        if self._reading is not None:
+            self._reading.cancel()  # replaced by another file
         self.test_status.setText(f"Reading {path.name}…")
-        proc = ExtractProcess(str(path), self.controller.session, self)
-        proc.segment.connect(self._on_test_segment)
-        proc.done.connect(lambda reason, p=path, pr=proc: self._on_test_file_done(p, pr, reason))
-        self._extract = proc
         # The test pane shows the file's text in clear: record that like a reveal.
-        self.controller.record(lambda a, p=str(path): a.record("workbench_test_file", path=p))
-        proc.start()
+        shown = str(path)
+        self.controller.record(lambda a: a.record(AuditKind.WORKBENCH_TEST_FILE, path=shown))
+        reading = self.controller.reader.read(
+            path,
+            str(path),
+            self.controller.session.config.limits,
+            text_for_test_pane,
+            lambda text, problem: self._on_test_file_read(path, reading, text, problem),
+        )
+        self._reading = reading
 
-    @Slot(object)
-    def _on_test_segment(self, obj: dict[str, Any]) -> None:
-        if sum(len(p) for p in self._extract_parts) < TEST_TEXT_LIMIT:
-            where = obj.get("location", {})
-            label = ", ".join(f"{k} {v}" for k, v in where.items())
-            self._extract_parts.append(f"[{label}]\n{obj['text']}")
-
-    def _on_test_file_done(self, path: Path, proc: ExtractProcess, reason: str) -> None:
-        if proc is not self._extract:
+    def _on_test_file_read(self, path: Path, reading: Reading, text: str | None, problem: str) -> None:
+        if reading is not self._reading:
             return
-        self._extract = None
-        self.test.setPlainText("\n\n".join(self._extract_parts))
-        if reason:
-            self.test_status.setText(f"{path.name}: {reason}")
+        self._reading = None
+        self.test.setPlainText(text or "")
+        if problem:
+            self.test_status.setText(f"{path.name}: {problem}")
 
     # ------------------------------------------------------------------ save
     def _admin_folder(self) -> Path:
@@ -917,7 +930,7 @@ class PatternWorkbench(QWidget):
         sha = toml_edit.sha256_text(text)
         self.controller.record(
             lambda a: a.record_if_changed(
-                "pattern_set_change",
+                AuditKind.PATTERN_SET_CHANGE,
                 str(path),
                 sha,
                 name=name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.controller import AppController
 from gui.icons import icon
 from gui.models.results_model import ResultRow, ResultsModel
 from gui.models.sort_proxy import ROW_ROLE, SortFilterProxyModel
@@ -29,9 +30,6 @@ from gui.services import ScannedFile, ScanSummary
 from gui.views.detail_view import DetailPanel
 from gui.views.drop_zone import DropZone
 from scanner.model import Verdict
-
-if TYPE_CHECKING:
-    from gui.app import AppController
 
 _SHOW = (
     ("All results", None),
@@ -279,8 +277,6 @@ class ScanView(QWidget):
 
     @Slot(object, str)
     def _on_action_failed(self, scanned: ScannedFile | None, message: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         name = scanned.path.name if scanned is not None else "Action"
         self.summary.setText(f"{name}: {message}")
         self.detail.refresh()

@@ -13,9 +13,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,11 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme, toml_edit
+from gui.controller import AppController
 from gui.icons import icon
 from scanner.limits import Limits, MiB
-
-if TYPE_CHECKING:
-    from gui.app import AppController
 
 NEW_FILE_HEADER = (
     "# Clearance configuration, written by the Clearance app.\n"
@@ -80,6 +79,12 @@ def _item(text: str, data: Any = None) -> QTableWidgetItem:
     if data is not None:
         it.setData(Qt.ItemDataRole.UserRole, data)
     return it
+
+
+def _cell_text(table: QTableWidget, row: int, column: int) -> str:
+    """A cell's text ("" for a cell never filled in)."""
+    item = table.item(row, column)
+    return item.text() if item is not None else ""
 
 
 class SettingsView(QWidget):
@@ -152,8 +157,6 @@ class SettingsView(QWidget):
         # raw text
         self.text = QPlainTextEdit()
         self.text.setAccessibleName("clearance.toml text")
-        from PySide6.QtGui import QFontDatabase
-
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self._build_layout()
 
@@ -407,8 +410,9 @@ class SettingsView(QWidget):
         out = []
         t = self.destinations
         for i in range(t.rowCount()):
-            cells = [(t.item(i, c).text().strip() if t.item(i, c) else "") for c in range(4)]
-            original = t.item(i, 0).data(Qt.ItemDataRole.UserRole) if t.item(i, 0) else None
+            cells = [_cell_text(t, i, c).strip() for c in range(4)]
+            first = t.item(i, 0)
+            original = first.data(Qt.ItemDataRole.UserRole) if first is not None else None
             out.append(
                 {
                     "name": cells[0],
@@ -422,10 +426,7 @@ class SettingsView(QWidget):
 
     def _watch_rows(self) -> list[tuple[str, str]]:
         t = self.watch_folders
-        return [
-            tuple((t.item(i, c).text().strip() if t.item(i, c) else "") for c in range(2))  # type: ignore[misc]
-            for i in range(t.rowCount())
-        ]
+        return [(_cell_text(t, i, 0).strip(), _cell_text(t, i, 1).strip()) for i in range(t.rowCount())]
 
     # ------------------------------------------------------------------ validate and save
     @Slot()
@@ -460,6 +461,7 @@ class SettingsView(QWidget):
     def validate(self) -> str | None:
         """Check the would-be file with the scanner's loader; returns the problem or None."""
         text = self._current_text()
+        problem: str | None
         if text is None:
             problem = "the TOML text is not valid"
         else:
@@ -517,7 +519,7 @@ class SettingsView(QWidget):
     def _add_watch_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder to watch")
         if folder:
-            first = self.destinations.item(0, 0).text() if self.destinations.rowCount() else ""
+            first = _cell_text(self.destinations, 0, 0)
             self._append_watch(folder, first)
             self._changed()
 

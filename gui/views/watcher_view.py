@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,12 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from gui import theme
+from gui.controller import AppController
 from gui.icons import icon
 from gui.models.events_model import WatchEventsModel
 from gui.models.sort_proxy import SortFilterProxyModel
-
-if TYPE_CHECKING:
-    from gui.app import AppController
 
 
 class WatcherView(QWidget):
@@ -111,7 +107,6 @@ class WatcherView(QWidget):
         w.resume() if w.paused else w.start()
 
     _STATES = {
-        "unavailable": "Watcher: not available in this build",
         "stopped": "Watcher: stopped",
         "starting": "Watcher: starting…",
         "running": "Watcher: running",
@@ -142,9 +137,7 @@ class WatcherView(QWidget):
         done = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if n)
         active = state in ("running", "paused", "service")
         self.queue_label.setText((f"  Queue: {w.queue()} file(s)" + (f"  ·  {done}" if done else "")) if active else "")
-        if state == "unavailable":
-            self.mode_label.setText("This build has no folder watcher.")
-        elif state == "service":
+        if state == "service":
             svc = w.service
             pid = f" (process {svc.pid})" if svc is not None else ""
             self.mode_label.setText(

@@ -167,7 +167,7 @@ def workspace(tmp_path: Path, hash_key_file: Path) -> Workspace:
 
 @pytest.fixture
 def controller(qtbot, workspace: Workspace, shared_pool: WorkerPool):  # type: ignore[no-untyped-def]
-    from gui.app import AppController
+    from gui.controller import AppController
 
     c = AppController(workspace.config, pool=shared_pool)
     assert c.session.usable, c.session.error

@@ -10,6 +10,7 @@ from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.models.audit_model import AuditModel
+from scanner.record.events import AuditKind
 
 pytestmark = pytest.mark.gui
 
@@ -26,7 +27,7 @@ def audited(qtbot, window, workspace, scan_and_wait):  # type: ignore[no-untyped
     scan_and_wait(window, [workspace.files / "employee.txt", workspace.files / "minutes.txt"])
     window.controller.audit_writer.wait_idle()
     window.controller.audit.record(
-        "scan",
+        AuditKind.SCAN,
         path="/elsewhere/report.pdf",
         verdict="label",
         destination="borealis",
@@ -49,7 +50,9 @@ def column(view, col: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_filters_by_verdict_destination_user_pattern_and_time(qtbot, audited) -> None:  # type: ignore[no-untyped-def]
     view = audited
-    view.kind.setCurrentIndex(view.kind.findData("scan"))
+    # every kind of row the trail can hold is offered, named as stored
+    assert [view.kind.itemText(i) for i in range(1, view.kind.count())] == [k.value for k in AuditKind]
+    view.kind.setCurrentIndex(view.kind.findData(AuditKind.SCAN))
     n = query(qtbot, view)
     assert n == 3, [(view.model.row(i).path, view.model.row(i).kind) for i in range(view.model.rowCount())]
     view.verdict.setCurrentIndex(view.verdict.findData("block"))

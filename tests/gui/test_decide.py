@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from gui.models.results_model import ResultsModel
+from scanner.record.events import AuditKind
 
 pytestmark = pytest.mark.gui
 
@@ -27,7 +28,7 @@ def choose_destination(window, name: str | None) -> None:  # type: ignore[no-unt
 
 def actions(window, op: str) -> list:  # type: ignore[no-untyped-def]
     """Audit rows of completed moves of kind ``op`` (release, quarantine)."""
-    return [r for r in window.controller.audit.query(kind="action") if r.data.get("op") == op]
+    return [r for r in window.controller.audit.query(kind=AuditKind.ACTION) if r.data.get("op") == op]
 
 
 def select(window, path: Path):  # type: ignore[no-untyped-def]
@@ -136,7 +137,7 @@ def test_override_asks_for_a_justification_and_is_audited(qtbot, window, workspa
         qtbot.mouseClick(detail.override_button, Qt.MouseButton.LeftButton)
     assert "released anyway" in blocker.args[1]
     assert (workspace.acme / "employee.txt").read_text(encoding="utf-8") == SSN_TEXT
-    overrides = window.controller.audit.query(kind="override")
+    overrides = window.controller.audit.query(kind=AuditKind.OVERRIDE)
     assert len(overrides) == 1
     assert overrides[0].data["justification"] == why and overrides[0].destination == "acme"
     release = actions(window, "release")
@@ -153,7 +154,7 @@ def test_cancelled_override_does_nothing(qtbot, window, workspace, monkeypatch, 
     qtbot.mouseClick(detail.override_button, Qt.MouseButton.LeftButton)
     window.controller.ops.wait_idle()
     assert not list(workspace.acme.iterdir())
-    assert window.controller.audit.query(kind="override") == []
+    assert window.controller.audit.query(kind=AuditKind.OVERRIDE) == []
 
 
 def test_failed_release_says_why(qtbot, window, workspace, monkeypatch, scan_and_wait) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from gui.models.sort_proxy import SORT_ROLE, SortFilterProxyModel
 from gui.services import ScannedFile
 from scanner.pipeline.scan import decide_outcomes
 from scanner.pipeline.worker import ScanOptions, analyse_file
+from scanner.record.events import AuditKind
 from scanner.watch.status import WatchEvent
 
 pytestmark = pytest.mark.gui
@@ -109,9 +110,9 @@ def test_audit_and_events_models(qtmodeltester, tmp_path: Path) -> None:  # type
     from scanner.record.audit import AuditLog
 
     with AuditLog(tmp_path / "audit.sqlite", source="gui") as log:
-        log.record("scan", path="a.txt", verdict="block", findings=[{"pattern": "phi-us-ssn", "count": 2}])
-        log.record("override", path="a.txt", verdict="block", who="jd", justification="contract 17")
-        log.record("action", path="b.txt", op="release", to="/out/b.txt")
+        log.record(AuditKind.SCAN, path="a.txt", verdict="block", findings=[{"pattern": "phi-us-ssn", "count": 2}])
+        log.record(AuditKind.OVERRIDE, path="a.txt", verdict="block", who="jd", justification="contract 17")
+        log.record(AuditKind.ACTION, path="b.txt", op="release", to="/out/b.txt")
         rows = log.query(newest_first=True)
     model = AuditModel()
     model.set_rows(rows)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from scanner.detect.patterns import builtin_pattern_dir, load_pattern_set
+from scanner.record.events import AuditKind
 
 pytestmark = pytest.mark.gui
 
@@ -99,7 +100,7 @@ def test_dropped_file_is_extracted_into_the_test_pane(qtbot, bench, window, work
     assert "header" in wb.test.toPlainText()
     # showing a file's text is recorded like a reveal
     window.controller.audit_writer.wait_idle()
-    assert [r.path for r in window.controller.audit.query(kind="workbench_test_file")] == [str(path)]
+    assert [r.path for r in window.controller.audit.query(kind=AuditKind.WORKBENCH_TEST_FILE)] == [str(path)]
 
 
 def test_save_rewrites_only_what_changed_and_keeps_comments(qtbot, bench, window, workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +131,7 @@ def test_save_rewrites_only_what_changed_and_keeps_comments(qtbot, bench, window
     pset = load_pattern_set([workspace.admin_patterns])
     assert pset.by_id("ip-lab-notebook").keywords == ("notebook", "lab book")
     # audited with the file's hash
-    rows = window.controller.audit.query(kind="pattern_set_change")
+    rows = window.controller.audit.query(kind=AuditKind.PATTERN_SET_CHANGE)
     assert rows and rows[-1].path == str(path) and rows[-1].data["pattern"] == "ip-lab-notebook"
     import hashlib
 
@@ -214,6 +215,7 @@ def test_duplicate_id_is_refused(qtbot, bench) -> None:  # type: ignore[no-untyp
     assert "another pattern in this set has this id" in wb.errors.text()
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_the_form_round_trips_every_builtin_pattern_losslessly(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     """Loading a pattern into the form and reading it back changes nothing (multi-line examples too)."""
     from gui import toml_edit

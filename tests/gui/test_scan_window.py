@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from gui.models.results_model import ResultsModel
+from scanner.record.events import AuditKind
 
 pytestmark = pytest.mark.gui
 
@@ -75,7 +76,7 @@ def test_finding_detail_context_reveal_is_audited(qtbot, window, workspace, monk
     why = detail.findings.index(0, detail.findings.WHY).data()
     assert "us_ssn valid" in why and 'keyword "SSN"' in why and "high" in why
 
-    # the text around it, read in a child process, with the match highlighted and masked
+    # the text around it, read again by the extractors in a reader thread, the match highlighted and masked
     qtbot.waitUntil(lambda: f.masked in detail.context_view.toPlainText(), timeout=30_000)
     context = detail.context_view.toPlainText()
     assert "Employee record" in context and "212-67-4431" not in context
@@ -87,7 +88,7 @@ def test_finding_detail_context_reveal_is_audited(qtbot, window, workspace, monk
         qtbot.mouseClick(detail.reveal_button, Qt.MouseButton.LeftButton)
     assert detail.findings.index(0, detail.findings.VALUE).data() == "212-67-4431"
     qtbot.waitUntil(lambda: "212-67-4431" in detail.context_view.toPlainText(), timeout=5_000)
-    reveals = window.controller.audit.query(kind="reveal")
+    reveals = window.controller.audit.query(kind=AuditKind.REVEAL)
     assert len(reveals) == 1
     assert reveals[0].path == str(ssn.resolve()) and reveals[0].data["pattern"] == "phi-us-ssn"
     assert "212-67-4431" not in str(reveals[0].to_dict())  # the trail never holds the value
@@ -110,7 +111,7 @@ def test_refused_reveal_shows_nothing_and_records_nothing(qtbot, window, workspa
     qtbot.mouseClick(detail.reveal_button, Qt.MouseButton.LeftButton)
     window.controller.audit_writer.wait_idle()
     assert detail.findings.index(0, detail.findings.VALUE).data() != "212-67-4431"
-    assert window.controller.audit.query(kind="reveal") == []
+    assert window.controller.audit.query(kind=AuditKind.REVEAL) == []
 
 
 def test_why_not_flagged_lists_near_misses(qtbot, window, workspace, scan_and_wait) -> None:  # type: ignore[no-untyped-def]

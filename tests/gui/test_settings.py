@@ -9,6 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from scanner.record.events import AuditKind
+
 pytestmark = pytest.mark.gui
 
 
@@ -77,7 +79,7 @@ def test_edit_and_save_keeps_comments_and_identifiers(qtbot, settings, window, w
     combo = window.scan_view.destination
     assert combo.findData("cedar") >= 0
     window.controller.audit_writer.wait_idle()
-    rows = window.controller.audit.query(kind="config_change")
+    rows = window.controller.audit.query(kind=AuditKind.CONFIG_CHANGE)
     assert rows[-1].sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -142,7 +144,7 @@ def test_someone_elses_edit_is_not_overwritten(qtbot, settings, workspace, monke
 
 def test_reload_replaces_the_app_owned_pool_without_leaking(qtbot, workspace) -> None:  # type: ignore[no-untyped-def]
     """New pattern sets need new workers: the old pool is closed in the background, nothing leaks."""
-    from gui.app import AppController
+    from gui.controller import AppController
 
     controller = AppController(workspace.config)  # owns its pool, as the real app does
     try:

@@ -109,6 +109,7 @@ def test_new_set_file_loads() -> None:
     assert text.startswith("# Pattern set 'site'")
 
 
+@pytest.mark.slow  # seconds, not milliseconds: left out of `dev.py test --fast`
 def test_every_builtin_set_round_trips_unchanged() -> None:
     for path in sorted(builtin_pattern_dir().glob("*.toml")):
         text = path.read_text(encoding="utf-8")

@@ -97,7 +97,7 @@ def test_watcher_without_folders_cannot_start(qtbot, window) -> None:  # type: i
 
 
 def test_a_running_service_is_shown_from_its_status_file(qtbot, window, watched, workspace) -> None:  # type: ignore[no-untyped-def]
-    from scanner.watch.watcher import status_path_for
+    from scanner.watch.status import status_path_for
 
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     status = WatchStatus(
