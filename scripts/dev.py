@@ -6,6 +6,7 @@
     python3 scripts/dev.py test --fast      # the same, without the tests marked slow
     python3 scripts/dev.py test --latest    # a throw-away .venv-latest with the newest versions
                                             # pyproject.toml allows: drift shows here before users see it
+    python3 scripts/dev.py lint             # ruff format --check, ruff check, mypy (what CI runs first)
     python3 scripts/dev.py lock             # regenerate both lock files (uv, newest allowed versions)
 
 Only the standard library is used here, so it works before anything is installed.
@@ -98,6 +99,21 @@ def test(args: list[str]) -> int:
     return run(py, "-m", "pytest", *rest, env=env)
 
 
+def lint() -> int:
+    """The checks CI runs before the tests; each must pass on its own."""
+    py = ensure_env(DEV_LOCK)
+    checks = (
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
+        ("ruff check", [py, "-m", "ruff", "check", "."]),
+        ("mypy", [py, "-m", "mypy"]),  # strict over scanner/, default over gui/ (pyproject.toml)
+    )
+    failed = [name for name, cmd in checks if run(*cmd) != 0]
+    if failed:
+        print(f"dev.py lint: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def lock() -> int:
     py = ensure_env(DEV_LOCK)  # uv itself is pinned in the dev lock
     common = ["--universal", "--python-version", "3.11", "--generate-hashes", "--upgrade", "--quiet"]
@@ -136,6 +152,8 @@ def main(argv: list[str]) -> int:
         return demo(args)
     if cmd == "test":
         return test(args)
+    if cmd == "lint":
+        return lint()
     if cmd == "lock":
         return lock()
     print(__doc__)

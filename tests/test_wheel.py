@@ -127,5 +127,11 @@ def test_installed_wheel_scans_with_builtin_patterns(built: tuple[Path, Path, st
         text=True,
         env=env,
     ).stdout
-    for name in ("samples/hr_roster_Q3.xlsx", "icons/app.svg", "service/clearance-watch.service"):
+    for name in (
+        "samples/hr_roster_Q3.xlsx",
+        "icons/app.svg",
+        "service/clearance-watch.service",
+        "schemas/clearance.schema.json",
+        "schemas/pattern-set.schema.json",
+    ):
         assert name in shipped
