@@ -23,6 +23,22 @@ class DocType(enum.StrEnum):
     PPTX = "pptx"
     ZIP = "zip"
     OLE = "ole"  # an OLE2 compound file (legacy Office, encrypted OOXML): reported as unsupported
+    XLS = "xls"  # legacy Excel (BIFF in an OLE2 compound file)
+    DOC = "doc"  # legacy Word 97-2003
+    PPT = "ppt"  # legacy PowerPoint 97-2003
+    XLSB = "xlsb"  # Excel binary workbook (BIFF12 parts in an OPC package)
+    TAR = "tar"
+    GZIP = "gzip"  # one compressed file, or a .tar.gz
+    BZIP2 = "bzip2"
+    XZ = "xz"
+    SEVEN_ZIP = "7z"
+    RTF = "rtf"
+    EML = "eml"  # an RFC 5322 e-mail message (MIME)
+    MBOX = "mbox"  # messages one after another, each after a "From " line
+    MSG = "msg"  # an Outlook message (OLE2 compound file with __substg1.0_ streams)
+    ODT = "odt"  # OpenDocument text
+    ODS = "ods"  # OpenDocument spreadsheet
+    ODP = "odp"  # OpenDocument presentation (and drawing)
     TEXT = "text"
     CSV = "csv"
     EMPTY = "empty"
@@ -33,13 +49,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # Known formats we recognise but do not read: (magic, offset, type name shown to users).
 _UNSUPPORTED_MAGIC: tuple[tuple[bytes, int, str], ...] = (
-    (b"{\\rtf", 0, "RTF document"),
-    (b"7z\xbc\xaf\x27\x1c", 0, "7-Zip archive"),
     (b"Rar!\x1a\x07", 0, "RAR archive"),
-    (b"\x1f\x8b", 0, "gzip archive"),
-    (b"BZh", 0, "bzip2 archive"),
-    (b"\xfd7zXZ\x00", 0, "xz archive"),
-    (b"ustar", 257, "tar archive"),
     (b"\x89PNG\r\n\x1a\n", 0, "PNG image"),
     (b"\xff\xd8\xff", 0, "JPEG image"),
     (b"GIF87a", 0, "GIF image"),
@@ -68,6 +78,7 @@ _OOXML_MAIN: dict[str, DocType] = {
     "ms-excel.sheet.macroEnabled.main": DocType.XLSX,
     "ms-excel.template.macroEnabled.main": DocType.XLSX,
     "ms-excel.addin.macroEnabled.main": DocType.XLSX,
+    "ms-excel.sheet.binary.macroEnabled.main": DocType.XLSB,
     "presentationml.presentation.main": DocType.PPTX,
     "presentationml.slideshow.main": DocType.PPTX,
     "presentationml.template.main": DocType.PPTX,
@@ -83,6 +94,7 @@ _OFFICE_EXT: dict[str, DocType] = {
     ".xlsx": DocType.XLSX,
     ".xlsm": DocType.XLSX,
     ".xltx": DocType.XLSX,
+    ".xlsb": DocType.XLSB,
     ".pptx": DocType.PPTX,
     ".pptm": DocType.PPTX,
     ".potx": DocType.PPTX,
@@ -97,6 +109,25 @@ _LEGACY_BY_EXT = {
     ".msg": "Outlook message (.msg)",
 }
 
+# Archives read as containers (scanner.extract.archive), by magic number.
+_ARCHIVE_MAGIC: tuple[tuple[bytes, int, DocType], ...] = (
+    (b"7z\xbc\xaf\x27\x1c", 0, DocType.SEVEN_ZIP),
+    (b"\x1f\x8b\x08", 0, DocType.GZIP),  # 08: deflate, the only method gzip defines
+    (b"\xfd7zXZ\x00", 0, DocType.XZ),
+    (b"ustar", 257, DocType.TAR),  # POSIX and GNU tar both put "ustar" here
+)
+# "BZh" + block size digit + the magic of a first block (or of the end of an empty stream):
+# "BZh" alone would take a text file that starts with those letters for an archive.
+_BZIP2_BLOCK_MAGIC = (b"1AY&SY", b"\x17rE8P\x90")
+
+# The legacy Office formats read from their OLE streams (the rest of OLE stays unsupported).
+_OLE_READABLE: dict[str, DocType] = {
+    "legacy Word .doc": DocType.DOC,
+    "legacy Excel .xls": DocType.XLS,
+    "legacy PowerPoint .ppt": DocType.PPT,
+    "Outlook message (.msg)": DocType.MSG,
+}
+
 HEAD_BYTES = 8192  # read from the start of every file: enough for every magic number and the text test
 PDF_HEADER_WINDOW = 1024  # PDF readers accept the header anywhere in the first KiB; so must we
 # A [Content_Types].xml is a few KiB; one larger than this is not worth inflating to name the type.
@@ -107,6 +138,7 @@ _MAX_CONTROL_SHARE = 0.02  # control characters (other than tab, CR, LF, FF, VT)
 # bytes between them almost never are (below this one).
 _UTF16_NUL_SHARE = 0.4
 _UTF16_OTHER_NUL_SHARE = 0.1
+_UTF32_HIGH_NUL_SHARE = 0.9  # UTF-32 without BOM: the two high bytes of each unit
 
 
 class Readable(Protocol):
@@ -136,15 +168,33 @@ def sniff(src: Readable) -> Sniffed:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06") or head.startswith(b"PK\x07\x08"):
         return _sniff_zip(src, ext)
     if head.startswith(OLE_MAGIC):
-        return Sniffed(DocType.OLE, _ole_detail(src))
+        detail = _ole_detail(src)
+        return Sniffed(_OLE_READABLE.get(detail, DocType.OLE), detail)
+    archive = _archive_type(head)
+    if archive is not None:
+        return Sniffed(archive)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
+        return Sniffed(DocType.RTF)
     for magic, offset, what in _UNSUPPORTED_MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return Sniffed(DocType.UNSUPPORTED, what)
     if _looks_like_text(head):
+        mail = _mail_type(head)
+        if mail is not None:
+            return Sniffed(mail)
         if ext in _CSV_EXTENSIONS:
             return Sniffed(DocType.CSV)
         return Sniffed(DocType.TEXT)
     return Sniffed(DocType.UNSUPPORTED, f"unrecognised binary data{f' ({ext} file)' if ext else ''}")
+
+
+def _archive_type(head: bytes) -> DocType | None:
+    for magic, offset, kind in _ARCHIVE_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in _BZIP2_BLOCK_MAGIC:
+        return DocType.BZIP2
+    return None
 
 
 def _ext(name: str) -> str:
@@ -175,14 +225,70 @@ def _sniff_zip(src: Readable, ext: str) -> Sniffed:
             if "mimetype" in names:
                 mime = zf.read("mimetype")[:100].decode("ascii", "replace")
                 if "opendocument" in mime:
+                    odf = _ODF_MIME.get(mime.strip().rsplit(".", 1)[-1])
+                    if odf is not None:
+                        return Sniffed(odf)
                     return Sniffed(DocType.UNSUPPORTED, f"OpenDocument file ({mime.rsplit('.', 1)[-1]})")
                 if "epub" in mime:
                     return Sniffed(DocType.UNSUPPORTED, "EPUB e-book")
+            if "content.xml" in names:
+                odf = _odf_without_mimetype(zf, names)
+                if odf is not None:
+                    return Sniffed(odf)
             return Sniffed(DocType.ZIP)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
         # Damaged central directory: still a ZIP-shaped file. Office types keep their
         # name so the user is told "truncated DOCX", not "bad zip".
         return Sniffed(_OFFICE_EXT.get(ext, DocType.ZIP))
+
+
+# OpenDocument kinds by the last word of their media type (``mimetype`` member or manifest).
+_ODF_MIME: dict[str, DocType] = {
+    "text": DocType.ODT,
+    "text-template": DocType.ODT,
+    "text-master": DocType.ODT,
+    "text-web": DocType.ODT,
+    "spreadsheet": DocType.ODS,
+    "spreadsheet-template": DocType.ODS,
+    "presentation": DocType.ODP,
+    "presentation-template": DocType.ODP,
+    "graphics": DocType.ODP,
+    "graphics-template": DocType.ODP,
+}
+# ... and by the element under office:body, for a package with neither mimetype nor manifest.
+_ODF_BODY: tuple[tuple[bytes, DocType], ...] = (
+    (b"<office:text", DocType.ODT),
+    (b"<office:spreadsheet", DocType.ODS),
+    (b"<office:presentation", DocType.ODP),
+    (b"<office:drawing", DocType.ODP),
+)
+_ODF_SNIFF_BYTES = 1024 * 1024  # content.xml read this far for its office:body child
+
+
+def _odf_without_mimetype(zf: zipfile.ZipFile, names: set[str]) -> DocType | None:
+    """An OpenDocument package whose ``mimetype`` member was left out: the manifest's
+    entry for "/" names it, else content.xml's root and office:body child do."""
+    if "META-INF/manifest.xml" in names:
+        with zf.open("META-INF/manifest.xml") as fh:
+            manifest = fh.read(_ODF_SNIFF_BYTES)
+        at = manifest.find(b'full-path="/"')
+        if at >= 0:
+            tag_start = manifest.rfind(b"<", 0, at)
+            tag = manifest[tag_start : manifest.find(b">", at) + 1]
+            marker = b"opendocument."
+            i = tag.find(marker)
+            if i >= 0:
+                kind = tag[i + len(marker) :].split(b'"', 1)[0].decode("ascii", "replace")
+                if kind in _ODF_MIME:
+                    return _ODF_MIME[kind]
+    with zf.open("content.xml") as fh:
+        content = fh.read(_ODF_SNIFF_BYTES)
+    if b"office:document-content" not in content[:4096]:
+        return None
+    for marker_tag, odf in _ODF_BODY:
+        if marker_tag in content:
+            return odf
+    return DocType.ODT
 
 
 def _ole_detail(src: Readable) -> str:
@@ -207,17 +313,76 @@ def _ole_detail(src: Readable) -> str:
         return "legacy PowerPoint .ppt"
     if any(s.startswith("__substg1.0_") for s in lower):
         return "Outlook message (.msg)"
-    return _LEGACY_BY_EXT.get(_ext(src.name), "OLE2 compound document")
+    named = _LEGACY_BY_EXT.get(_ext(src.name), "OLE2 compound document")
+    # Named by extension only: not one of the readable types (see _OLE_READABLE).
+    return f"{named} (unreadable compound file)" if not streams else named
+
+
+# Header fields every mailer writes; an e-mail's header block has at least _MAIL_KNOWN of them.
+_MAIL_FIELDS = frozenset(
+    {
+        b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"mime-version", b"received",
+        b"return-path", b"reply-to", b"sender", b"content-type", b"delivered-to", b"x-mailer",
+    }
+)  # fmt: skip
+_MAIL_KNOWN = 3
+_MAIL_HEADER_LINES = 200  # the header block must end (blank line) within the sniffed head or this many lines
+
+
+def _mail_type(head: bytes) -> DocType | None:
+    """An e-mail (RFC 5322): header fields from the first line to a blank line, at least
+    three of them ones every mailer writes; an mbox: the same after a "From " line."""
+    lines = head.split(b"\n", _MAIL_HEADER_LINES)
+    kind = DocType.EML
+    if lines[0].startswith(b"From "):
+        kind, lines = DocType.MBOX, lines[1:]
+    known = 0
+    for raw in lines[:-1]:  # the last piece may be cut off by the head's end
+        line = raw.rstrip(b"\r")
+        if not line:
+            return kind if known >= _MAIL_KNOWN else None
+        if line[:1] in (b" ", b"\t"):
+            if known == 0:
+                return None  # a continuation line before any field
+            continue
+        name, colon, _ = line.partition(b":")
+        if not colon or not name or any(c <= 32 or c > 126 for c in name):
+            return None
+        known += name.lower() in _MAIL_FIELDS
+    return kind if known >= _MAIL_KNOWN else None
 
 
 def _looks_like_text(head: bytes) -> bool:
-    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         return True
     sample = head[:_TEXT_SAMPLE_BYTES]
     if b"\x00" in sample:
-        return _utf16_shaped(sample[0::2], sample[1::2]) or _utf16_shaped(sample[1::2], sample[0::2])
+        return (
+            _utf16_shaped(sample[0::2], sample[1::2])
+            or _utf16_shaped(sample[1::2], sample[0::2])
+            or utf32_order(sample) is not None
+        )
     control = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return control <= len(sample) * _MAX_CONTROL_SHARE
+
+
+def utf32_order(sample: bytes) -> str | None:
+    """The codec ("utf-32-le"/"utf-32-be") of UTF-32 text without a BOM, else None.
+
+    Every code point below U+10000 has two NUL high bytes; Latin text a third. So the
+    top two bytes of each 4-byte unit are (almost) always NUL and the low one almost never.
+    """
+    if len(sample) < 8:
+        return None
+    units = sample[: len(sample) & ~3]
+    n = len(units) // 4
+    nuls = [units[k::4].count(0) for k in range(4)]
+    high, rare = _UTF32_HIGH_NUL_SHARE * n, _UTF16_OTHER_NUL_SHARE * n
+    if nuls[2] > high and nuls[3] > high and nuls[0] < rare:
+        return "utf-32-le"
+    if nuls[0] > high and nuls[1] > high and nuls[3] < rare:
+        return "utf-32-be"
+    return None
 
 
 def _utf16_shaped(text_bytes: bytes, high_bytes: bytes) -> bool:

@@ -68,8 +68,6 @@ def test_empty_and_unknown_binary(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        (b"{\\rtf1\\ansi hello}", "RTF"),
-        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7-Zip"),
         (b"Rar!\x1a\x07\x01\x00", "RAR"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
     ],
@@ -77,6 +75,14 @@ def test_empty_and_unknown_binary(tmp_path: Path) -> None:
 def test_known_unsupported_formats_are_named(tmp_path: Path, data: bytes, words: str) -> None:
     s = sniff(_src(tmp_path, "x.bin", data))
     assert s.type == "unsupported" and words in (s.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [(b"{\\rtf1\\ansi hello}", "rtf"), (b"7z\xbc\xaf\x27\x1c\x00\x04", "7z")],
+)
+def test_formats_read_since_issue_14_are_no_longer_unsupported(tmp_path: Path, data: bytes, kind: str) -> None:
+    assert sniff(_src(tmp_path, "x.bin", data)).type == kind
 
 
 def test_ole_legacy_and_encrypted_are_named(tmp_path: Path) -> None:
