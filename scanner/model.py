@@ -73,6 +73,21 @@ PARTS = (
     "attachment",
     "notes",
     "slide",
+    "hidden_slide",
+    "slide_master",
+    "slide_layout",
+    "notes_master",
+    "handout_master",
+    "hyperlink",
+    "chart",
+    "sheet_name",
+    "data_validation",
+    "conditional_format",
+    "filter",
+    "scenario",
+    "unreferenced_string",
+    "macro",  # VBA modules, Excel 4 macro sheets, PDF JavaScript
+    "package",  # text a dedicated reader did not yield, found by the package sweep (named by part)
     "filename",
 )
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,9 +34,10 @@ from lxml import etree
 
 from scanner.extract.archive import read_member_limited
 from scanner.extract.base import Context, Source, Unscannable
+from scanner.extract.ooxml_sweep import SeenTexts, sweep_package, unwrap_ole_package
 from scanner.labels.existing import effective_label, label_info_entries
 from scanner.limits import MiB
-from scanner.model import Event, Location
+from scanner.model import Event, Location, Segment
 from scanner.ooxml.package import Package, StreamedPart
 from scanner.ooxml.xml import PARSER_OPTIONS, PROLOG_SCAN, PackageError, check_prolog, local_name, short_reason
 
@@ -362,7 +362,8 @@ _UNREAD_CHUNK = 65536
 
 
 def iter_unread_parts(pkg: Package, ctx: Context) -> Iterator[Event]:
-    """Text of XML parts that nothing above read: the safety net for places no reader shows.
+    """Text of XML parts that nothing above read (the XLSB reader's safety net; the OOXML
+    extractors use the fuller ``ooxml_sweep`` instead, which also reads residue and binaries).
 
     Orphan sheets or slides (in the ZIP, not in the workbook), pivot caches (a full copy
     of the source data, kept after the source sheet is deleted), custom XML data stores,
@@ -431,50 +432,6 @@ def iter_embedded(pkg: Package, ctx: Context, folders: tuple[str, ...]) -> Itera
             yield from ctx.member(name, data)
 
 
-def unwrap_ole_package(data: bytes) -> tuple[str, bytes] | None:
-    """The file inside an OLE ``\\x01Ole10Native`` (Packager) or ``Package``/``CONTENTS`` stream."""
-    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return None
-    try:
-        import olefile  # deferred: olefile is needed only for a package with embedded OLE objects
-
-        ole = olefile.OleFileIO(data)
-    except Exception:
-        return None
-    try:
-        streams = {"/".join(s).lower(): s for s in ole.listdir(streams=True, storages=False)}
-        if "\x01ole10native" in streams:
-            return _parse_ole10native(ole.openstream(streams["\x01ole10native"]).read())
-        for key, label in (("package", "package"), ("contents", "contents")):
-            if key in streams:
-                return label, ole.openstream(streams[key]).read()
-    except Exception:
-        return None
-    finally:
-        ole.close()
-    return None
-
-
-def _parse_ole10native(blob: bytes) -> tuple[str, bytes] | None:
-    """Ole10Native: u32 size, u16 flags, label\\0, path\\0, u16, u16, u32 n, temp path, u32 len, data."""
-    try:
-        pos = 6
-        label_end = blob.index(b"\x00", pos)
-        label = blob[pos:label_end].decode("latin-1", "replace")
-        pos = blob.index(b"\x00", label_end + 1) + 1  # original path
-        pos += 4  # two u16 of reserved/unknown
-        (n,) = struct.unpack_from("<I", blob, pos)
-        pos += 4 + n  # temp path (with its NUL)
-        (size,) = struct.unpack_from("<I", blob, pos)
-        pos += 4
-        if size > len(blob) - pos:
-            return None
-        name = label.replace("\\", "/").rsplit("/", 1)[-1] or "embedded"
-        return name, blob[pos : pos + size]
-    except (ValueError, struct.error):
-        return None
-
-
 def column_letters(index: int) -> str:
     """Spreadsheet-style column name of a 0-based index: 0 -> 'A', 25 -> 'Z', 26 -> 'AA'."""
     out = ""
@@ -494,8 +451,9 @@ def extract_package(
     read_main: Callable[[Package, Context, str], Iterator[Event]],
     binary_reason: str | None = None,
 ) -> Iterator[Event]:
-    """The shape every OOXML extractor shares: open safely, read the main document, then
-    the properties, any part nothing else read, and the embedded packages."""
+    """The shape every OOXML extractor shares: open safely, read the main document and
+    the properties with the dedicated readers, then sweep every part (``ooxml_sweep``):
+    the residue the readers did not yield, the parts they never read, embedded objects."""
     try:
         with open_package(src, ctx, kind) as pkg:
             main = pkg.main_part(main_default)
@@ -503,9 +461,23 @@ def extract_package(
                 raise Unscannable(binary_reason)
             if has_macros(pkg):
                 yield ctx.note("macros", True)
-            yield from read_main(pkg, ctx, main)
-            yield from iter_properties(pkg, ctx)
-            yield from iter_unread_parts(pkg, ctx)
-            yield from iter_embedded(pkg, ctx, (embeddings,))
+            seen = SeenTexts()
+            yield from _remember(read_main(pkg, ctx, main), seen, ctx.doc)
+            yield from _remember(iter_properties(pkg, ctx), seen, ctx.doc)
+            # Macro source is text anyone who opens the macros sees: the VBA reader reads every
+            # project (any *vbaProject.bin, or the main part's vbaProject target) and the sweep skips them.
+            from scanner.extract.vba import iter_vba_projects, vba_project_parts  # deferred: start-up time
+
+            vba_parts = vba_project_parts(pkg, main)
+            yield from _remember(iter_vba_projects(pkg, ctx, vba_parts), seen, ctx.doc)
+            yield from sweep_package(pkg, ctx, seen, embeddings.lower(), {p.lower() for p in vba_parts})
     except PackageError as exc:  # the package model's words, reported as this document's problem
         raise Unscannable(str(exc)) from exc
+
+
+def _remember(events: Iterator[Event], seen: SeenTexts, doc: str) -> Iterator[Event]:
+    """Pass the readers' events on, keeping the text of this document's segments for the sweep."""
+    for ev in events:
+        if type(ev) is Segment and ev.doc == doc:
+            seen.add(ev.text)
+        yield ev

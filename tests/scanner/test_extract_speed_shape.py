@@ -238,12 +238,15 @@ def test_xlsx_cell_loop_makes_no_per_cell_calls(tmp_path: Path) -> None:
     path = write_sheet(tmp_path / "plain.xlsx", rows, ["a", "b", "c"], styles)
     ctx = Context(Limits())
     n, calls = _python_calls(extract_xlsx(Source(name=path.name, path=path), ctx))
-    assert n == 12000
-    assert calls / n < 3.5, f"{calls / n:.2f} Python calls per cell"
+    assert n == 12000 + 1  # the cells, and the sheet's name (issue 14: a tab is a place)
+    # ~3.4 for the cell loop itself, plus ~2 for the package sweep's bookkeeping of what the
+    # readers yielded (issue 14's residue check); issue 20 is where that is won back.
+    assert calls / n < 6, f"{calls / n:.2f} Python calls per cell"
 
 
 def test_docx_table_cells_cost_a_bounded_number_of_calls(tmp_path: Path) -> None:
-    """A table cell walks its paragraphs through a few generators (~21 calls today): no more."""
+    """A table cell walks its paragraphs through a few generators (~23 calls), and the package
+    sweep walks the part again for residue the reader did not yield (~20 more, issue 14): no more."""
     from docx import Document
 
     doc = Document()
@@ -255,4 +258,4 @@ def test_docx_table_cells_cost_a_bounded_number_of_calls(tmp_path: Path) -> None
     doc.save(path)
     n, calls = _python_calls(extract_docx(Source(name=path.name, path=path), Context(Limits())))
     assert n >= 200
-    assert calls / n < 30, f"{calls / n:.1f} Python calls per table cell"
+    assert calls / n < 50, f"{calls / n:.1f} Python calls per table cell"
