@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from dev_truth import check_planted_entities
 from docx import Document
+from vba_fixture import Module, vba_project_bin
 
 from scanner.extract.base import Context, Source
 from scanner.extract.registry import extract_document, extract_file
@@ -201,7 +202,8 @@ def test_runs_tabs_breaks_and_field_codes(tmp_path: Path) -> None:
     )
     events = run(write_docx(tmp_path / "runs.docx", body))
     assert texts(events, "body") == ["SSN:\t212-67-4431\nnext line\nend\nlink text\nx=42"]
-    assert "field.example" not in json.dumps(texts(events))
+    # The field code is a place a recipient sees (Alt+F9, or hovering the link): issue 14 reads it.
+    assert "field.example" in json.dumps(texts(events))
 
 
 def test_tracked_changes_deleted_text_is_read(tmp_path: Path) -> None:
@@ -349,7 +351,10 @@ def test_embedded_workbook_and_macros(tmp_path: Path) -> None:
     path = write_docx(
         tmp_path / "macro.docm",
         p("See attached"),
-        parts={"word/embeddings/Sheet1.xlsx": buf.getvalue(), "word/vbaProject.bin": b"\x00" * 64},
+        parts={
+            "word/embeddings/Sheet1.xlsx": buf.getvalue(),
+            "word/vbaProject.bin": vba_project_bin([Module("Module1", "Sub Hello()\nEnd Sub\n")]),
+        },
     )
     events = run(path)
     assert not problems(events)
