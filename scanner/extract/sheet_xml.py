@@ -238,11 +238,12 @@ class SheetRows:
         part: str,
         kind: str,
         ns: str,
-        tags: tuple[str, str],
+        tags: tuple[str, ...],
         on_damage: Callable[[SheetXMLError], Unscannable] | None = None,
     ) -> None:
-        """``tags``: the elements lxml yields (row, headerFooter). ``on_damage`` may
-        restate malformed XML in the part's own coordinates (see ``SheetXMLError``)."""
+        """``tags``: the elements lxml yields (row, headerFooter, and the other elements the
+        caller reads, such as hyperlinks). ``on_damage`` may restate malformed XML in the
+        part's own coordinates (see ``SheetXMLError``)."""
         self._stream = stream
         self._on_damage = on_damage
         self._part = part

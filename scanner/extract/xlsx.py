@@ -1,5 +1,8 @@
 """Excel (XLSX/XLSM/XLTX) text: every non-empty cell as the user sees it, hidden sheets,
-cell comments, print headers/footers, defined names, text boxes, properties, embeddings.
+cell comments, print headers/footers, defined names, text boxes, properties, embeddings;
+the other places a recipient sees (sheet names, hyperlinks, data validations, conditional
+formats, tables, form controls, chart caches, unused shared strings) are read by
+``xlsx_places``.
 
 Worksheets and the shared-string table are streamed, so a million-row sheet costs
 constant memory and the sheet's declared dimension (which a hostile file sets to
@@ -36,6 +39,16 @@ from scanner.extract.ooxml import (
     unescape_xstring,
 )
 from scanner.extract.sheet_xml import Cell, SheetRows, SheetXMLError
+from scanner.extract.xlsx_places import (
+    chart_caches,
+    iso_date_text,
+    persons,
+    sheet_element,
+    sheet_element_tags,
+    sheet_parts,
+    uncalculated_formula,
+    unreferenced_strings,
+)
 from scanner.model import Event, Location, Segment
 from scanner.ooxml.package import Package
 from scanner.ooxml.xml import local_name
@@ -94,6 +107,10 @@ class _Workbook:
         self.date1904 = False
         self.formats: dict[str, NumberFormat] = {}  # cell style index (as written) -> format
         self.strings: list[str] = []
+        self.strings_part = ""
+        # One flag per shared string: set when a cell shows it. The rest travel with the
+        # file unseen and are given at the end (``unreferenced_strings``).
+        self.used = bytearray()
         self.general = NumberFormat("General")
 
     def events(self) -> Iterator[Event]:
@@ -110,11 +127,13 @@ class _Workbook:
         self._load_strings([r.target for r in rels.values() if r.kind == "sharedstrings" and pkg.has(r.target)])
 
         sheet_names: list[str] = []
+        states: list[str] = []
         for sheet in wb.iter(f"{{{x}}}sheet"):
             name = sheet.get("name") or "?"
             sheet_names.append(name)
             state = (sheet.get("state") or "visible").lower()
             part = "hidden_sheet" if state in ("hidden", "veryhidden") else "sheet"
+            states.append(sheet.get("state") or "visible")
             rel = rels.get(names.rid(sheet) or "")
             if rel is None or rel.external:
                 continue
@@ -122,8 +141,16 @@ class _Workbook:
                 raise Unscannable(f"damaged or truncated XLSX (the part of sheet {name!r} is missing)")
             if rel.kind in ("worksheet", "xlmacrosheet", "xlintlmacrosheet", "dialogsheet"):
                 yield from self._sheet(rel.target, name, part)
+            if rel.kind in ("xlmacrosheet", "xlintlmacrosheet"):
+                yield from self._macro_formulas(rel.target, name)
             yield from self._sheet_extras(rel.target, name, part)
+        for name, state in zip(sheet_names, states, strict=True):
+            # A sheet's name is on its tab (a hidden one's in Unhide, a very hidden one's in VBA).
+            yield self.ctx.segment(name, Location("sheet_name", sheet=name, name=state))
         yield from self._defined_names(wb, sheet_names)
+        yield from persons(pkg, self.ctx, self.main)
+        strings, self.strings = self.strings, []  # freed as soon as the last is given (a big table)
+        yield from unreferenced_strings(self.ctx, strings, self.used, self.strings_part)
 
     # -- styles and strings -------------------------------------------------------------
     def _load_styles(self, parts: list[str]) -> None:
@@ -159,7 +186,7 @@ class _Workbook:
         """The shared-string table as a plain list, streamed (2 million entries is ~150 MB of str)."""
         if not parts:
             return
-        part = parts[0]
+        part = self.strings_part = parts[0]
         x = self.names.uris["x"]
         si_tag, t_tag, r_tag = f"{{{x}}}si", f"{{{x}}}t", f"{{{x}}}r"
         strings = self.strings
@@ -173,6 +200,7 @@ class _Workbook:
                     text = _rich_text(si, t_tag, r_tag)
                 append(unescape_xstring(text) if "_x" in text else text)
                 release(si)
+        self.used = bytearray(len(strings))
 
     # -- cells ----------------------------------------------------------------------------
     def _sheet(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
@@ -191,7 +219,8 @@ class _Workbook:
         "absent" in a cell tuple.
         """
         x = self.names.uris["x"]
-        tags = (f"{{{x}}}row", f"{{{x}}}headerFooter")
+        place_tags = sheet_element_tags(x)
+        tags = (f"{{{x}}}row", f"{{{x}}}headerFooter", *place_tags)
         hf_tag = tags[1]
         with self.pkg.stream(part) as stream:
             if not FAST_SHEETS:
@@ -200,7 +229,7 @@ class _Workbook:
                 rows = SheetRows(stream, part, "XLSX", x, tags, lambda err: self._damage_in_place(part, err))
                 items = rows.items() if rows.fast else iterparse_elements(rows.replay(), part, tags)
             ctx = self.ctx
-            strings, formats, date1904 = self.strings, self.formats, self.date1904
+            strings, used, formats, date1904 = self.strings, self.used, self.formats, self.date1904
             general_fmt = self.general
             general_cache = general_fmt.cache
             cell_text, element_cells = self._cell_text, self._element_cells
@@ -217,6 +246,10 @@ class _Workbook:
                     r, cells = item
                 elif item.tag == hf_tag:
                     yield from self._header_footer(item, sheet)
+                    continue
+                elif item.tag in place_tags:
+                    yield from sheet_element(item, ctx, sheet, self.pkg.rel_map(part), self.names)
+                    release(item)
                     continue
                 else:
                     r, cells = item.get("r"), element_cells(item)
@@ -245,7 +278,8 @@ class _Workbook:
                                 text = general_cache.get(value) or display_general(value, general_fmt, date1904)
                         elif t == "s":
                             try:
-                                text = strings[int(value)]
+                                text = strings[index := int(value)]
+                                used[index] = 1
                             except (IndexError, ValueError):
                                 raise Unscannable(
                                     f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared string)"
@@ -391,12 +425,17 @@ class _Workbook:
             if not value:
                 return "", False
             try:
-                return self.strings[int(value)], True
+                text = self.strings[index := int(value)]
+                self.used[index] = 1
+                return text, True
             except (IndexError, ValueError):
                 raise Unscannable(f"damaged XLSX (cell {sheet}!{ref} refers to a missing shared string)") from None
         if not value:
-            # A formula never calculated: its literals are all there is.
-            return ("=" + formula if formula else ""), False
+            # A formula stored without a cached value (never calculated, or written by a tool
+            # that leaves calculation to Excel): we do not calculate. It shows as written
+            # ("=SUM(A1:A3)", '="SSN 212-67-4431"': a literal reads as it is, between quotes);
+            # one that only joins string literals also gives the joined text, after a tab.
+            return uncalculated_formula(formula) if formula else ("", False)
         if t is None or t == "n":
             fmt = self.formats.get(style) if style else None
             if fmt is not None:
@@ -408,7 +447,9 @@ class _Workbook:
             return (unescape_xstring(value) if "_x" in value else value), True
         if t == "b":
             return ("TRUE" if value.strip() in ("1", "true") else "FALSE"), False
-        return value, False  # "e" (error) and "d" (ISO 8601 date): the stored text is what shows
+        if t == "d":  # an ISO 8601 date: shown under the cell's date format, as stored otherwise
+            return iso_date_text(value, self.formats.get(style) if style else None, self.date1904), False
+        return value, False  # "e" (error): the stored text is what shows
 
     def _header_footer(self, el: Any, sheet: str) -> Iterator[Event]:
         for child in el:
@@ -419,19 +460,39 @@ class _Workbook:
                 yield self.ctx.segment(text, Location(part, sheet=sheet, name=name))
 
     # -- comments, drawings, names ----------------------------------------------------------
+    def _macro_formulas(self, part: str, sheet: str) -> Iterator[Event]:
+        """An Excel 4 macro sheet shows its formulas, not their results (ALERT("..."), EXEC(...)):
+        each formula is read as macro text beside the cached value the cell loop gave."""
+        x = self.names.uris["x"]
+        c_tag, f_tag = f"{{{x}}}c", f"{{{x}}}f"
+        with self.pkg.stream(part) as stream:
+            for _, cell in iterparse(stream, part, "XLSX", (c_tag,)):
+                formula = cell.find(f_tag)
+                if formula is not None and formula.text and formula.text.strip():
+                    ref = cell.get("r")
+                    yield self.ctx.segment(formula.text, Location("macro", sheet=sheet, cell=ref, name="Excel 4 macro"))
+                release(cell)
+
     def _sheet_extras(self, part: str, sheet: str, loc_part: str) -> Iterator[Event]:
         pkg, ctx = self.pkg, self.ctx
         x = self.names.uris["x"]
         t_tag, r_tag = f"{{{x}}}t", f"{{{x}}}r"
+        given: set[str] = set()  # comment texts, so a VML comment shape repeating one is not given again
         for target in pkg.related(part, "comments"):
             root = pkg.xml(target)
             for comment in root.iter(f"{{{x}}}comment"):
                 text_el = comment.find(f"{{{x}}}text")
                 text = _rich_text(text_el, t_tag, r_tag).strip() if text_el is not None else ""
                 if text:
-                    yield ctx.segment(
-                        unescape_xstring(text), Location("cell_comment", sheet=sheet, cell=comment.get("ref"))
-                    )
+                    text = unescape_xstring(text)
+                    given.add(" ".join(text.split()))
+                    yield ctx.segment(text, Location("cell_comment", sheet=sheet, cell=comment.get("ref")))
+            # The authors' names show with each comment (and in the review pane).
+            authors = [a.text.strip() for a in root.iter(f"{{{x}}}author") if a.text and a.text.strip()]
+            if authors:
+                yield ctx.segment(
+                    "\n".join(dict.fromkeys(authors)), Location("cell_comment", sheet=sheet, name="authors")
+                )
         for target in pkg.related(part, "threadedcomment", "threadedcomments"):
             root = pkg.xml(target)
             for comment in root.iter():
@@ -439,15 +500,23 @@ class _Workbook:
                     continue
                 text = "".join(t.text or "" for t in comment if local_name(t.tag) == "text").strip()
                 if text:
+                    given.add(" ".join(text.split()))
                     yield ctx.segment(text, Location("cell_comment", sheet=sheet, cell=comment.get("ref")))
         for drawing in pkg.related(part, "drawing"):
             texts = drawing_paragraphs(pkg.xml(drawing), self.names)
             if texts:
                 yield ctx.segment("\n".join(texts), Location("textbox", sheet=sheet, name=drawing))
             for chart in pkg.related(drawing, "chart", "chartex", "diagramdata"):
-                texts = drawing_paragraphs(pkg.xml(chart), self.names)
+                root = pkg.xml(chart)
+                texts = drawing_paragraphs(root, self.names)
                 if texts:
                     yield ctx.segment("\n".join(texts), Location("textbox", sheet=sheet, name=chart))
+                values = chart_caches(root, self.names, self.date1904)
+                if values:
+                    # The titles and series names label the values, as a header labels a column.
+                    label = " | ".join(texts)[:_MAX_LABEL_CHARS] or None
+                    yield ctx.segment("\n".join(values), Location("chart", sheet=sheet, name=chart), context=label)
+        yield from sheet_parts(pkg, ctx, part, sheet, x, given)
 
     def _defined_names(self, wb: Any, sheet_names: list[str]) -> Iterator[Event]:
         x = self.names.uris["x"]
@@ -461,6 +530,9 @@ class _Workbook:
                 sheet = sheet_names[int(local)]
             name = dn.get("name") or "?"
             yield self.ctx.segment(text, Location("defined_name", sheet=sheet, name=name), context=name)
+            if not name.startswith("_xlnm."):  # built-in names (Print_Area, _FilterDatabase) say nothing
+                # The name itself shows in the Name Manager and the name box.
+                yield self.ctx.segment(name, Location("defined_name", sheet=sheet, name=name))
 
 
 def iterparse_elements(stream: Any, part: str, tags: tuple[str, ...]) -> Iterator[Any]:
