@@ -15,6 +15,7 @@ from pptx import Presentation  # noqa: E402
 from pptx.chart.data import CategoryChartData  # noqa: E402
 from pptx.enum.chart import XL_CHART_TYPE  # noqa: E402
 from pptx.util import Inches  # noqa: E402
+from vba_fixture import Module, vba_project_bin  # noqa: E402
 
 from scanner.extract.registry import extract_file  # noqa: E402
 from scanner.model import DocNote, DocProblem, DocStart, Segment  # noqa: E402
@@ -146,7 +147,7 @@ def test_classic_and_modern_comments_embeddings_macros(tmp_path: Path) -> None:
             "ppt/comments/comment1.xml": classic,
             "ppt/comments/modernComment_1.xml": modern,
             "ppt/embeddings/memo.docx": buf.getvalue(),
-            "ppt/vbaProject.bin": b"\x00" * 16,
+            "ppt/vbaProject.bin": vba_project_bin([Module("Module1", "Sub Hello()\nEnd Sub\n")]),
         },
         slide_rels=(
             f'<Relationship Id="c1" Type="{REL_T}/comments" Target="../comments/comment1.xml"/>'
