@@ -8,7 +8,11 @@ Two jobs, two kinds of engine:
   XFA, annotations, bookmarks, embedded files) is walked over pypdf's object model, or
   pdfminer's when pypdf cannot parse the file.
 
-This module checks the file is whole, runs both, splits a big file's pages across
+* **Beyond the final revision** (``pdf_revisions``): what earlier revisions of an
+  incrementally updated file said that the final one does not, and the bytes after the
+  last ``%%EOF`` (an appended ZIP as a member, other bytes swept for strings).
+
+This module checks the file is whole, runs all three, splits a big file's pages across
 workers and hands embedded files on as members.
 
 Fail closed: a truncated file, a password, a page no engine can read, a structure no
@@ -24,9 +28,12 @@ import logging
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
+from scanner.extract.archive import extract_appended_zip, find_appended_zip
 from scanner.extract.base import Context, Source, Unscannable
+from scanner.extract.pdf_revisions import earlier_revisions, trailing_text, was_updated
 from scanner.extract.pdf_structure import Structure, read_structure
 from scanner.extract.pdf_text import PageReport, PdfminerPages, open_pdfium, page_text
 from scanner.model import DocProblem, DocStart, Event, Location
@@ -55,10 +62,10 @@ _AFTER_EOF_SYNTAX = re.compile(
 _EOF = b"%%EOF"
 
 
-def find_truncation(fh: IO[bytes]) -> str | None:
-    """Why the file looks cut off, or None. Reads backwards only as far as needed."""
-    size = fh.seek(0, io.SEEK_END)
-    pos = size
+def find_truncation(fh: IO[bytes], end: int) -> tuple[str | None, int]:
+    """(why the file looks cut off or None, where its last %%EOF ends or -1), looking at
+    bytes [0, end) backwards only as far as needed."""
+    pos = end
     carry = b""  # the start of the block read before, so a token split by a block edge is seen
     while pos > 0:
         start = max(0, pos - _MiB)
@@ -68,13 +75,13 @@ def find_truncation(fh: IO[bytes]) -> str | None:
         tail = block[eof + len(_EOF) :] if eof >= 0 else block
         if _AFTER_EOF_SYNTAX.search(tail):
             if eof >= 0:
-                return "PDF objects follow its last end-of-file marker (an update was cut off)"
-            return "the file ends before its end-of-file marker"
+                return "PDF objects follow its last end-of-file marker (an update was cut off)", -1
+            return "the file ends before its end-of-file marker", -1
         if eof >= 0:
-            return None
+            return None, start + eof + len(_EOF)
         carry = block[:_CARRY_BYTES]
         pos = start
-    return "the file has no end-of-file marker"
+    return "the file has no end-of-file marker", -1
 
 
 _LINEARIZED = re.compile(rb"<<[^>]*?/Linearized\b[^>]*>>")
@@ -104,13 +111,34 @@ def linearized_page_count(fh: IO[bytes]) -> int | None:
 # --- the extractor ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Ends:
+    """Where the PDF's own bytes end and what follows them."""
+
+    eof_end: int  # just after the last %%EOF
+    end: int  # where an appended ZIP begins, else the file's size
+    zip: bool  # a ZIP follows the PDF
+    updated: bool  # the last cross-reference section points back at earlier revisions
+
+
+def _ends(fh: IO[bytes]) -> tuple[str | None, _Ends]:
+    size = fh.seek(0, io.SEEK_END)
+    appended = find_appended_zip(fh, size)
+    # A ZIP's compressed bytes could hold anything, PDF syntax too: the truncation check
+    # looks only at the bytes before it.
+    end = (appended.start or appended.first_local) if appended is not None else size
+    cut, eof_end = find_truncation(fh, end)
+    return cut, _Ends(eof_end, end, appended is not None, not cut and was_updated(fh, eof_end - len(_EOF)))
+
+
 def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
     linearized_pages = None
+    ends = None
     if ctx.pages is None:
         # A later page range skips these reads: the first part checked the same bytes
         # before it handed the range out (a cut file is refused before any split).
         with src.open() as fh:
-            cut = find_truncation(fh)
+            cut, ends = _ends(fh)
             linearized_pages = linearized_page_count(fh)
         if cut:
             raise Unscannable(f"truncated PDF ({cut})")
@@ -150,7 +178,7 @@ def extract_pdf(src: Source, ctx: Context) -> Iterator[Event]:
                 # Said before the structure walk, so other workers start on their pages
                 # while this one walks the page tree.
                 stop = ctx.split(readable) or readable
-            yield from _whole_document(src, ctx, pdf, miner, stack, page_count, linearized_pages, stop, problems)
+            yield from _whole_document(src, ctx, pdf, miner, stack, page_count, linearized_pages, stop, problems, ends)
     if problems:
         raise Unscannable("; ".join(dict.fromkeys(problems)))
 
@@ -165,9 +193,10 @@ def _whole_document(
     linearized_pages: int | None,
     stop: int,
     problems: list[str],
+    ends: _Ends | None,
 ) -> Iterator[Event]:
-    """Structure, pages [0, stop), page-tree checks and attachments: the whole file, or the
-    first part of a split one."""
+    """Structure, pages [0, stop), page-tree checks, attachments, earlier revisions and what
+    follows the end of file: the whole file, or the first part of a split one."""
     structure = read_structure(src, ctx.limits.max_pages, stack)
     if structure.encrypted:
         yield ctx.note("encrypted", "owner password only")
@@ -183,6 +212,29 @@ def _whole_document(
     if page_count > ctx.limits.max_pages:
         problems.append(f"PDF has more than {ctx.limits.max_pages} pages")
     yield from _attachment_events(structure, ctx)
+    if ends is not None:
+        yield from _beyond_final_revision(src, ctx, pdf, structure, ends, problems)
+
+
+def _beyond_final_revision(
+    src: Source, ctx: Context, pdf: Any, structure: Structure, ends: _Ends, problems: list[str]
+) -> Iterator[Event]:
+    """Earlier revisions' texts the final one dropped, and bytes after the last %%EOF."""
+    if ends.updated:
+        for revision in earlier_revisions(src.read(), structure, pdf, ctx.limits.max_pages):
+            if revision.unreadable:
+                problems.append(f"damaged PDF: its earlier revision {revision.number} cannot be read")
+            for item in revision.items:
+                yield ctx.segment(item.text, item.location, item.context)
+    with src.open() as fh:
+        trailing = trailing_text(fh, ends.eof_end, ends.end)
+    if trailing:
+        yield ctx.segment(trailing, Location("package", name="after the end of file"))
+    if ends.zip:
+        try:
+            yield from extract_appended_zip(src, ctx)
+        except Unscannable as exc:
+            problems.append(str(exc))
 
 
 def _page_events(
@@ -198,6 +250,16 @@ def _page_events(
     yield ctx.note("engines", report.engines)
     if report.without_text:
         yield ctx.note("pages_without_text", report.without_text)
+    if report.unmapped:
+        # A text layer whose glyphs map to control or private-use codes hides what the page
+        # shows (often digits): matching the gibberish would pass the page as clean, so the
+        # document fails closed, like any part that cannot be read.
+        yield ctx.note("pages_with_unmapped_glyphs", report.unmapped[:_PAGES_NAMED])
+        pages = ", ".join(str(p) for p in report.unmapped[:_PAGES_NAMED])
+        more = f" and {len(report.unmapped) - _PAGES_NAMED} more" if len(report.unmapped) > _PAGES_NAMED else ""
+        problems.append(
+            f"PDF text layer not readable: page(s) {pages}{more} map their glyphs to no characters (ToUnicode)"
+        )
     if report.unreadable:
         pages = ", ".join(str(p) for p in report.unreadable[:_PAGES_NAMED])
         more = f" and {len(report.unreadable) - _PAGES_NAMED} more" if len(report.unreadable) > _PAGES_NAMED else ""

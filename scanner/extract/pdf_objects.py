@@ -9,8 +9,11 @@ inside the adapters: ~70 ms and ~60 ms to import, paid only when a PDF is read.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Hashable
 from typing import IO, Any, BinaryIO, ClassVar, cast
+
+from scanner.extract.pdf_text import pdfminer_page_text
 
 # Indirect references followed in a row before an object counts as unreadable: real files
 # need one or two; a longer chain is a loop or an attack.
@@ -67,6 +70,11 @@ class Objects(abc.ABC):
         """The decoded bytes of a stream; None if ``obj`` is not a stream."""
 
     @abc.abstractmethod
+    def form_text(self, obj: Any, resources: Any = None) -> str | None:
+        """The text a content stream draws (an annotation's appearance, a tiling pattern's
+        cell); ``resources`` stands in for a stream without its own. None if not a stream."""
+
+    @abc.abstractmethod
     def keys(self, obj: Any) -> list[str]:
         """A dictionary's keys without the slash; [] for anything else."""
 
@@ -93,6 +101,7 @@ class PypdfObjects(Objects):
         super().__init__()
         self._g = g
         reader = PdfReader(fh, strict=False)
+        self._reader = reader
         self.encrypted = bool(reader.is_encrypted)
         if self.encrypted and not reader.decrypt(""):
             raise CannotDecrypt("pypdf cannot decrypt it with an empty password")
@@ -132,6 +141,16 @@ class PypdfObjects(Objects):
         if isinstance(obj, self._g.StreamObject):
             return bytes(obj.get_data())
         return None
+
+    def form_text(self, obj: Any, resources: Any = None) -> str | None:
+        if not isinstance(obj, self._g.StreamObject):
+            return None
+        from pypdf import PageObject  # deferred: start-up time (see the module's docstring)
+
+        if "/Resources" not in obj and isinstance(resources, dict):
+            obj[self._g.NameObject("/Resources")] = resources  # in memory only: nothing is written
+        text = PageObject(pdf=self._reader).extract_xform_text(cast(Any, obj))
+        return text if text.strip() else _literal_strings(bytes(obj.get_data()))
 
     def keys(self, obj: Any) -> list[str]:
         return [str(k)[1:] for k in obj] if isinstance(obj, dict) else []
@@ -196,6 +215,22 @@ class PdfminerObjects(Objects):
             return bytes(obj.get_data())
         return None
 
+    def form_text(self, obj: Any, resources: Any = None) -> str | None:
+        if not isinstance(obj, self._t.PDFStream):
+            return None
+        # Deferred: start-up time (see the module's docstring).
+        from pdfminer.pdfinterp import PDFResourceManager
+
+        own = self.resolve(obj.attrs.get("Resources"), "Resources")[0]
+        box = [self.resolve(x)[0] for x in self.items(self.resolve(obj.attrs.get("BBox"))[0])]
+        page = _Canvas(
+            own if isinstance(own, dict) else resources if isinstance(resources, dict) else {},
+            tuple(box) if len(box) == 4 and all(isinstance(x, int | float) for x in box) else (0, 0, 612, 792),
+            obj,
+        )
+        text = pdfminer_page_text(page, PDFResourceManager(caching=True))[0]
+        return text if text.strip() else _literal_strings(bytes(obj.get_data()))
+
     def keys(self, obj: Any) -> list[str]:
         if isinstance(obj, self._t.PDFStream):
             obj = obj.attrs
@@ -203,6 +238,40 @@ class PdfminerObjects(Objects):
 
     def is_dict(self, obj: Any) -> bool:
         return isinstance(obj, dict | self._t.PDFStream)
+
+
+class _Canvas:
+    """What pdfminer's interpreter asks of a page, for a lone content stream."""
+
+    pageid = 0
+    rotate = 0
+    attrs: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, resources: dict[str, Any], box: tuple[Any, ...], stream: Any) -> None:
+        self.resources = resources
+        self.mediabox = self.cropbox = box
+        self.contents = [stream]
+
+
+# A literal string in a content stream: what a text operator shows when its font (missing
+# from the stream's resources) cannot say how its bytes map to characters.
+_LITERAL = re.compile(rb"\(((?:\\.|[^\\)])*)\)", re.S)
+_ESCAPE = re.compile(rb"\\(.)", re.S)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _literal_strings(data: bytes) -> str | None:
+    """The literal strings of a content stream read as Latin-1: pieces of one TJ array
+    joined, a new line wherever a text operator came between two strings."""
+    out: list[str] = []
+    last = 0
+    for m in _LITERAL.finditer(data):
+        if out and b"T" in data[last : m.start()]:
+            out.append("\n")
+        out.append(_ESCAPE.sub(lambda e: _ESCAPES.get(e.group(1), e.group(1)), m.group(1)).decode("latin-1"))
+        last = m.end()
+    text = "".join(out)
+    return text if text.strip() else None
 
 
 def _decode_pdf_bytes(raw: bytes) -> str:

@@ -1,5 +1,6 @@
-"""PDF structure: document information, XMP, form fields and XFA, annotations, bookmarks
-and embedded files, walked over pypdf's object model, or pdfminer's when pypdf cannot
+"""PDF structure: document information, XMP, form fields and XFA, annotations and the
+text their appearance streams draw, tiling patterns' text, JavaScript, bookmarks and
+embedded files, walked over pypdf's object model, or pdfminer's when pypdf cannot
 parse the file (``pdf_objects``: one walker serves both through a small adapter).
 
 The walk collects texts (``Item``) and attachments (``Attachment``, read only on
@@ -14,7 +15,7 @@ import re
 import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from scanner.extract.base import Source, Unscannable
 from scanner.extract.pdf_objects import CannotDecrypt, Objects, PdfminerObjects, PypdfObjects
@@ -65,6 +66,36 @@ def _decode_xml(data: bytes) -> str:
 # Trees (fields, pages, embedded files) nested deeper than this are hostile, not documents.
 _MAX_TREE_DEPTH = 64
 _MAX_ARRAY_DEPTH = 8  # arrays of arrays of strings read as text
+_MAX_ACTIONS = 64  # actions chained by /Next from one trigger; a longer chain is a loop or an attack
+_MAX_STATES = 8  # appearance states (a check box's /Yes and /Off) read per annotation
+# Appearances a viewer draws: normal, and on hovering (rollover) or pressing (down).
+_APPEARANCES = (("N", "appearance"), ("R", "rollover appearance"), ("D", "down appearance"))
+# A content stream's text-showing operators (Tj, TJ, ' and "): most appearances draw only
+# an icon or a border, and reading those for text would cost as much as a page.
+_SHOWS_TEXT = re.compile(rb"T[jJ]\b|[)>\]]\s*['\"]")
+# Document triggers (/AA of the catalog and of pages) in words for a location.
+_TRIGGERS = {
+    "O": "open",
+    "C": "close",
+    "WC": "before closing",
+    "WS": "before saving",
+    "DS": "after saving",
+    "WP": "before printing",
+    "DP": "after printing",
+    "K": "keystroke",
+    "F": "format",
+    "V": "validate",
+    "E": "mouse enter",
+    "X": "mouse exit",
+    "D": "mouse down",
+    "U": "mouse up",
+    "Fo": "focus",
+    "Bl": "blur",
+    "PO": "page open",
+    "PC": "page close",
+    "PV": "page visible",
+    "PI": "page invisible",
+}
 
 
 @dataclass(slots=True)
@@ -113,13 +144,17 @@ class _Walker:
         self.max_pages = max_pages
         self.s = Structure(objects.encrypted)
         self._seen_attachments: set[Hashable] = set()
+        self._seen_patterns: set[Hashable] = set()
         self._field_values: set[str] = set()
+        self._form_resources: Any = None  # the AcroForm's /DR: fonts for appearances without their own
+        self._values_text: str | None = None  # every field value, squashed: what appearances repeat
 
     def run(self) -> Structure:
         self._info()
         self._xmp()
         self._fields()
         self._outline()
+        self._document_javascript()
         self._pages()
         self._embedded_files()
         self.s.broken = set(self.o.broken)
@@ -162,6 +197,7 @@ class _Walker:
         acroform = self.o.get(self.o.root, "AcroForm")
         if not self.o.is_dict(acroform):
             return
+        self._form_resources = self.o.get(acroform, "DR")
         seen: set[Hashable] = set()
         roots = self.o.items(self.o.get(acroform, "Fields"))
         stack: list[tuple[Any, str, int]] = [(ref, "", 0) for ref in reversed(roots)]
@@ -175,6 +211,7 @@ class _Walker:
             partial = self.o.text(self.o.get(node, "T"))
             name = f"{parent}.{partial}" if parent and partial else (partial or parent)
             self._field(node, name)
+            self._actions(node, f"field {name}" if name else "field", None)
             stack.extend((kid, name, depth + 1) for kid in reversed(self.o.items(self.o.get(node, "Kids"))))
         self._xfa(self.o.get(acroform, "XFA"))
 
@@ -242,9 +279,10 @@ class _Walker:
         if isinstance(count, int) and not isinstance(count, bool):
             self.s.declared_pages = count
         seen: set[Hashable] = set()
-        stack: list[tuple[Any, int]] = [(self.o.raw_get(self.o.root, "Pages"), 0)]
+        # (node, depth, resources inherited from the page tree above it)
+        stack: list[tuple[Any, int, Any]] = [(self.o.raw_get(self.o.root, "Pages"), 0, None)]
         while stack:
-            ref, depth = stack.pop()
+            ref, depth, inherited = stack.pop()
             node, ident = self.o.resolve(ref, "Pages")
             if node is None:
                 self.s.missing_pages += 1
@@ -253,13 +291,16 @@ class _Walker:
                 continue
             if ident is not None:
                 seen.add(ident)
+            resources = self.o.raw_get(node, "Resources") or inherited
             kids = self.o.get(node, "Kids")
             if isinstance(kids, list) and self.o.text(self.o.get(node, "Type")) != "Page":
-                stack.extend((kid, depth + 1) for kid in reversed(kids))
+                stack.extend((kid, depth + 1, resources) for kid in reversed(kids))
                 continue
             self.s.pages += 1
             if self.s.pages <= self.max_pages:
                 self._annotations(node, self.s.pages)
+                self._actions(node, f"page {self.s.pages}", self.s.pages)
+                self._patterns(resources, self.s.pages)
 
     def _annotations(self, page: Any, number: int) -> None:
         done: set[str] = set()
@@ -276,6 +317,120 @@ class _Walker:
             if text and text not in done:
                 done.add(text)
                 self._add(Location("annotation", page=number, name=subtype), text)
+            self._appearances(annot, subtype, number, text)
+            self._actions(annot, f"{subtype} annotation", number)
+
+    def _appearances(self, annot: Any, subtype: str, number: int, said: str) -> None:
+        """The text an annotation's appearance streams draw: what a viewer shows, which
+        need not be its /Contents or a widget's /V (a flattened or hand-made appearance)."""
+        ap = self.o.get(annot, "AP")
+        if not self.o.is_dict(ap):
+            return
+        widget = subtype == "Widget"
+        name = self._widget_name(annot) if widget else subtype
+        if widget and self._values_text is None:  # field values are all known once pages are walked
+            self._values_text = "\n".join(_squash(v) for v in self._field_values)
+        own = self._flat_text(self.o.get(annot, "V")) if widget else None
+        known = f"{_squash(said)}\n{_squash(own or '')}\n{self._values_text}" if widget else _squash(said)
+        resources = self._form_resources if widget else None
+        seen: set[str] = set()
+        for key, words in _APPEARANCES:
+            entry = self.o.get(ap, key)
+            streams = [entry]
+            if self.o.stream_data(entry) is None and self.o.is_dict(entry):  # one stream per state
+                streams = [self.o.get(entry, state) for state in self.o.keys(entry)[:_MAX_STATES]]
+            for stream in streams:
+                data = self.o.stream_data(stream)
+                if data is None or not _SHOWS_TEXT.search(data):
+                    continue  # an icon, a border, a check mark's box: no text to read
+                text = self.o.form_text(stream, resources)
+                squashed = _squash(text) if text else ""
+                if not squashed or squashed in seen or squashed in known:
+                    continue  # what /Contents or /V already said would count every finding twice
+                seen.add(squashed)
+                where = f"{name} ({words})" if name else words
+                self._add(Location("form_field" if widget else "annotation", page=number, name=where), text)
+
+    def _widget_name(self, annot: Any) -> str:
+        """A widget's full field name, from its own /T and its parents'."""
+        parts: list[str] = []
+        node, seen = annot, 0
+        while self.o.is_dict(node) and seen < _MAX_TREE_DEPTH:
+            partial = self.o.text(self.o.get(node, "T"))
+            if partial:
+                parts.append(partial)
+            node = self.o.get(node, "Parent")
+            seen += 1
+        return ".".join(reversed(parts))
+
+    def _patterns(self, resources_ref: Any, number: int) -> None:
+        """Text in a tiling pattern's cell: drawn wherever the pattern fills a shape, and not
+        part of the page text PDFium reads."""
+        resources = self.o.resolve(resources_ref, "Resources")[0]
+        patterns = self.o.get(resources, "Pattern") if self.o.is_dict(resources) else None
+        if not self.o.is_dict(patterns):
+            return
+        for key in self.o.keys(patterns):
+            pattern, ident = self.o.resolve(self.o.raw_get(patterns, key), "Pattern")
+            marker = ident if ident is not None else id(pattern)
+            if marker in self._seen_patterns or self.o.get(pattern, "PatternType") != 1:
+                continue
+            self._seen_patterns.add(marker)
+            self._add(Location("body", page=number, name=f"pattern {key}"), self.o.form_text(pattern))
+
+    # --- JavaScript ------------------------------------------------------------------------
+
+    def _document_javascript(self) -> None:
+        """Scripts run on opening the file, on document events, and those in the /JavaScript
+        name tree (all run when the document opens)."""
+        root = self.o.root
+        self._action(self.o.raw_get(root, "OpenAction"), "document open", None)
+        self._actions(root, "document", None)
+        names = self.o.get(root, "Names")
+        tree = self.o.raw_get(names, "JavaScript") if self.o.is_dict(names) else None
+        seen: set[Hashable] = set()
+        stack: list[tuple[Any, int]] = [(tree, 0)]
+        while stack:
+            ref, depth = stack.pop()
+            node, ident = self.o.resolve(ref, "JavaScript")
+            if not self.o.is_dict(node) or depth > _MAX_TREE_DEPTH or (ident is not None and ident in seen):
+                continue
+            if ident is not None:
+                seen.add(ident)
+            entries = self.o.items(self.o.get(node, "Names"))
+            for i in range(0, len(entries) - 1, 2):
+                key = self.o.text(self.o.resolve(entries[i], "JavaScript")[0]) or str(i // 2)
+                self._action(entries[i + 1], key, None)
+            stack.extend((kid, depth + 1) for kid in reversed(self.o.items(self.o.get(node, "Kids"))))
+
+    def _actions(self, node: Any, where: str, page: int | None) -> None:
+        """A node's action (/A) and its additional actions (/AA: one per trigger)."""
+        if node is not self.o.root:  # the catalog's action is its /OpenAction
+            self._action(self.o.raw_get(node, "A"), where, page)
+        triggers = self.o.get(node, "AA")
+        for key in self.o.keys(triggers) if self.o.is_dict(triggers) else ():
+            self._action(self.o.raw_get(triggers, key), f"{where}, {_TRIGGERS.get(key, key)}", page)
+
+    def _action(self, ref: Any, where: str, page: int | None) -> None:
+        """The JavaScript of an action and of the actions it chains (/Next)."""
+        seen: set[Hashable] = set()
+        stack: list[Any] = [ref]
+        count = 0
+        while stack and count < _MAX_ACTIONS:
+            action, ident = self.o.resolve(stack.pop(), "Action")
+            if isinstance(action, list):  # /Next may be an array of actions
+                stack.extend(reversed(action))
+                continue
+            if not self.o.is_dict(action) or (ident is not None and ident in seen):
+                continue
+            if ident is not None:
+                seen.add(ident)
+            count += 1
+            script = self.o.get(action, "JS")
+            data = self.o.stream_data(script)
+            text = _decode_xml(data) if data is not None else self.o.text(script)
+            self._add(Location("macro", page=page, name=f"javascript: {where}"), text)
+            stack.append(self.o.raw_get(action, "Next"))
 
     def _annotation_text(self, annot: Any, subtype: str) -> str:
         """Comment text, its rich-text twin, subject and author (a widget's /T is its field name)."""
@@ -345,6 +500,18 @@ class _Walker:
 def _same(a: str, b: str) -> bool:
     """Equal but for whitespace."""
     return " ".join(a.split()) == " ".join(b.split())
+
+
+def _squash(text: str) -> str:
+    """Without any whitespace: an appearance wraps the lines of the value it shows."""
+    return "".join(text.split())
+
+
+def walk_pypdf(fh: IO[bytes], max_pages: int) -> Structure:
+    """The structure as pypdf reads it, no fallback (an earlier revision of an updated file)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _Walker(PypdfObjects(fh), max_pages).run()
 
 
 def read_structure(src: Source, max_pages: int, stack: contextlib.ExitStack) -> Structure:

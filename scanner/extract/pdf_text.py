@@ -9,7 +9,7 @@ load, or every page when PDFium cannot open the file at all; the engine that rea
 of the page wins (``page_text``). A page whose columns PDFium reads across (line 1 of
 both columns, then line 2) is put back in reading order from PDFium's own text boxes
 (``pdf_columns``). Each engine sits behind one small function (``_pdfium_page_text``,
-``_pdfminer_page_text``) so either can be measured or swapped.
+``pdfminer_page_text``) so either can be measured or swapped.
 
 pypdfium2 and pdfminer are imported inside the functions that use them: together they
 cost ~90 ms to import, which a worker that never meets a PDF should not pay.
@@ -151,6 +151,20 @@ _MIN_DOUBLED_WORDS, _DOUBLED_WORD_SHARE = 3, 0.05
 _CJK_CHAR = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\uac00-\ud7af]")
 
 
+# A word holding this many characters no font maps to text (private use, control codes,
+# U+FFFD): a Unicode map that turns the page's glyphs into codes, e.g. a value's digits
+# mapped to private-use points so that "212-67-4431" reads as nothing a pattern can match.
+# A symbol font's bullets and check boxes come one to a word, so they do not count;
+# U+F8E0-F8FF are Adobe Symbol's bracket pieces, stacked in a formula, so they never do.
+_CODE = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ue000-\uf8df]"
+_CODE_WORD = re.compile(rf"{_CODE}\S*?{_CODE}\S*?{_CODE}")
+
+
+def unreadable_words(text: str) -> bool:
+    """Does the page's text hold words whose characters are glyph codes, not letters?"""
+    return _GLYPH_CODES.search(text) is not None and _CODE_WORD.search(text) is not None
+
+
 def garbled(text: str, chars_per_object: float = 0.0) -> bool:
     """Does PDFium's text for a page show signs that its letters are not the page's words?
 
@@ -167,8 +181,9 @@ def garbled(text: str, chars_per_object: float = 0.0) -> bool:
     return doubled >= _MIN_DOUBLED_WORDS and doubled >= _DOUBLED_WORD_SHARE * len(text.split())
 
 
-def _pdfminer_page_text(page: Any, resources: Any) -> tuple[str, int]:
-    """(text, image count) of one pdfminer page, with layout analysis.
+def pdfminer_page_text(page: Any, resources: Any) -> tuple[str, int]:
+    """(text, image count) of one pdfminer page (or a lone content stream dressed as
+    one: ``pdf_objects``), with layout analysis.
 
     ``detect_vertical`` reads vertical CJK columns as lines; ``all_texts`` includes text
     drawn inside form XObjects (figures), which the default layout analysis skips.
@@ -212,7 +227,7 @@ class PdfminerPages:
         """(text, images) of the 0-based page ``index``; raises if pdfminer cannot read it."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # complaints about a malformed file, not news
-            return _pdfminer_page_text(self._page(index), self._resources)
+            return pdfminer_page_text(self._page(index), self._resources)
 
     def _page(self, index: int) -> Any:
         if self._pages is None or index < self._next - 1:
@@ -283,6 +298,7 @@ class PageReport:
     engines: dict[str, int] = field(default_factory=lambda: {engine.value: 0 for engine in PdfEngine})
     without_text: int = 0  # pages with images or undecodable glyphs and no readable text
     unreadable: list[int] = field(default_factory=list)  # 1-based pages no engine could read
+    unmapped: list[int] = field(default_factory=list)  # 1-based pages with words of glyph codes
     last_engine: PdfEngine | None = None
 
 
@@ -323,7 +339,7 @@ def page_text(pdf: Any, miner: PdfminerPages, index: int, report: PageReport) ->
         misread = misread or garbled(text, first.chars / objects if objects else 0.0)
         vertical = looks_like_vertical_cjk(text)
         if not misread and not vertical:
-            return _settle(report, PdfEngine.PDFIUM, text, hidden=images > 0)
+            return _settle(report, index, PdfEngine.PDFIUM, text, hidden=images > 0)
     try:
         alt, alt_images = miner.text(index)
         alt = clean_text(alt)
@@ -332,7 +348,7 @@ def page_text(pdf: Any, miner: PdfminerPages, index: int, report: PageReport) ->
             report.unreadable.append(index + 1)
             return None
         # Undecodable glyphs hide text as surely as pixels do.
-        return _settle(report, PdfEngine.PDFIUM, text, hidden=images > 0 or misread, force=misread)
+        return _settle(report, index, PdfEngine.PDFIUM, text, hidden=images > 0 or misread, force=misread)
     # pdfminer's layout analysis rebuilds vertical columns, so for vertical CJK it wins
     # unless it lost characters on the way; otherwise the engine that read more wins.
     if (
@@ -340,8 +356,14 @@ def page_text(pdf: Any, miner: PdfminerPages, index: int, report: PageReport) ->
         or _visible(alt) > _visible(text)
         or (vertical and _visible(alt) >= _VERTICAL_KEEP_SHARE * _visible(text))
     ):
-        return _settle(report, PdfEngine.PDFMINER, alt, hidden=alt_images > 0 or images > 0 or misread)
-    return _settle(report, PdfEngine.PDFIUM, text, hidden=images > 0 or misread)
+        return _settle(report, index, PdfEngine.PDFMINER, alt, hidden=alt_images > 0 or images > 0 or misread)
+    return _settle(report, index, PdfEngine.PDFIUM, text, hidden=images > 0 or misread)
+
+
+def pdfium_text(pdf: Any, index: int) -> str:
+    """PDFium's text of the 0-based page ``index``, "" if it cannot read it (no fallback)."""
+    page = _read_pdfium_page(pdf, index)
+    return page.text if page is not None else ""
 
 
 def _read_pdfium_page(pdf: Any, index: int) -> PdfiumPage | None:
@@ -368,10 +390,14 @@ def _read_pdfium_page(pdf: Any, index: int) -> PdfiumPage | None:
     return PdfiumPage(text, chars, text_objects, images, empty)
 
 
-def _settle(report: PageReport, engine: PdfEngine, text: str, hidden: bool, force: bool = False) -> str:
-    """Count the page for ``engine``; a page with no text but images counts as without text."""
+def _settle(report: PageReport, index: int, engine: PdfEngine, text: str, hidden: bool, force: bool = False) -> str:
+    """Count the page for ``engine``; a page with no text but images counts as without text,
+    and so does one whose words are glyph codes (its text layer does not say what it shows)."""
     report.engines[engine.value] += 1
     report.last_engine = engine
+    if unreadable_words(text):
+        report.unmapped.append(index + 1)
+        force = True
     if force or (hidden and not text.strip()):
         report.without_text += 1
     return text
