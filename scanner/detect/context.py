@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import regex
 
 from scanner.detect.compiled import CompiledPattern, MatchTimeout
+from scanner.detect.tables import CELL_SEP
 
 
 class KeywordScope(enum.StrEnum):
@@ -87,7 +88,19 @@ def table_header_keyword(c: CompiledPattern, text: str, start: int, table_header
     return Keyword(km.group(0), start - at if at >= 0 else None, KeywordScope.FAR)
 
 
-def find_negative(c: CompiledPattern, text: str, start: int, end: int, col_header: str | None) -> str | None:
+# A negative word in a row label has no measurable distance to the value: any keyword of the
+# value's own is closer.
+ROW_LABEL_DISTANCE = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class Negative:
+    word: str  # as written in the text
+    distance: int  # characters between the word and the value (0 in the column header)
+    in_header: bool  # found in the value's column header rather than on its line
+
+
+def find_negative(c: CompiledPattern, text: str, start: int, end: int, col_header: str | None) -> Negative | None:
     """A negative word around the value ``text[start:end]`` or in its column header.
 
     Negative context belongs to the value's own line, before as after it: in a log, "batch-sim
@@ -99,17 +112,54 @@ def find_negative(c: CompiledPattern, text: str, start: int, end: int, col_heade
     p = c.pattern
     try:
         lo = max(0, start - p.window[0], text.rfind("\n", 0, start) + 1)
-        nm = (
-            c.negative.search(text, lo, start)
-            or c.negative.search(text, end, _line_end(text, end, p.window[1]))
-            or (c.negative.search(col_header) if col_header else None)
-        )
+        before = c.negative.search(text, lo, start)
+        if before is not None:
+            return Negative(before.group(0), start - before.end(), False)
+        after = c.negative.search(text, end, _line_end(text, end, p.window[1]))
+        if after is not None:
+            return Negative(after.group(0), after.start() - end, False)
+        if not col_header:
+            return None
+        # Extractors give a cell's context as "column header | row label": a negative word in
+        # the column header speaks of this value; one in the row label speaks of the row.
+        column, _, row = col_header.partition(CELL_SEP)
+        header = c.negative.search(column)
+        if header is not None:
+            return Negative(header.group(0), 0, True)
+        label = c.negative.search(row) if row else None
     except TimeoutError as exc:
         raise MatchTimeout(p.id) from exc
-    if nm is None:
+    return Negative(label.group(0), ROW_LABEL_DISTANCE, False) if label is not None else None
+
+
+def header_keyword(c: CompiledPattern, header: str | None) -> Keyword | None:
+    """The pattern's keyword in the value's column header (the part before any row label)."""
+    if not header or c.keywords is None:
         return None
-    word: str = nm.group(0)
-    return word
+    try:
+        km = c.keywords.search(header.partition(CELL_SEP)[0])
+    except TimeoutError as exc:
+        raise MatchTimeout(c.pattern.id) from exc
+    return Keyword(km.group(0), 0, KeywordScope.HEADER) if km is not None else None
+
+
+def keyword_outweighs(kw: Keyword | None, neg: Negative, text: str, start: int) -> bool:
+    """The value's own keyword is closer than the negative word, so the negative speaks of
+    something else on the line ("Batch 24-0117 ... SSN 212-67-4431", or a row label beside
+    a cell under an "SSN" header). A column header is the value's own label: closest of all,
+    unless the negative word is in that same header. A negative word that directly governs the
+    keyword ("Example SSN: ...", nothing but spaces or punctuation between them) still counts."""
+    if kw is None or neg.in_header or kw.scope is KeywordScope.FAR:
+        return False
+    if kw.scope is KeywordScope.HEADER:
+        return True
+    if kw.distance is None or kw.distance >= neg.distance:
+        return False
+    neg_end = start - neg.distance
+    kw_start = start - kw.distance - len(kw.word)
+    if 0 <= neg_end <= kw_start <= start:  # both before the value, the negative first
+        return any(ch.isalnum() for ch in text[neg_end:kw_start])
+    return True
 
 
 def _line_end(text: str, pos: int, width: int) -> int:

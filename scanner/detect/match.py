@@ -208,6 +208,7 @@ class DocMatcher:
         self._nl_text: str | None = None
         self._nl: list[int] = []
         self._contexts: dict[str, str] = {}
+        self._header_is_row_label = False
 
     def feed(self, seg: Segment) -> MatchResult:
         m = self.m
@@ -216,6 +217,7 @@ class DocMatcher:
             return result
         text, candidates, header_hits = m.scan_normalised(seg.text)
         header = self._normalised_context(seg.context) if seg.context else None
+        self._header_is_row_label = header is None
         if header is None:
             header = self._tables.row_label(seg)
         self._tables.remember_cell(seg, text)
@@ -349,9 +351,23 @@ class DocMatcher:
             kw = context.table_header_keyword(c, text, start, table_header)
         if kw is not None:
             score = scoring.after_keyword(score, kw.scope)
-        neg = context.find_negative(c, text, start, end, col_header)
-        if neg is not None:
-            score = scoring.after_negative(score)
+        negative = context.find_negative(c, text, start, end, col_header)
+        neg: str | None = None
+        if negative is not None:
+            own = kw
+            if cells or not self._header_is_row_label:
+                own = context.header_keyword(c, col_header) or kw  # a column header is the value's own label
+            elif negative.in_header:
+                # The row's label ("Batch 24-0117") describes the row, not this cell's value.
+                negative = context.Negative(negative.word, context.ROW_LABEL_DISTANCE, in_header=False)
+            if vres is True and context.keyword_outweighs(own, negative, text, start):
+                # A checksum-valid value with its own label closer than the negative word keeps
+                # its score: the negative word belongs to a neighbour (issue 14: an SSN under an
+                # "SSN" column must not lose to the row's "Batch" label).
+                notes.append(f'negative context "{negative.word}" outweighed by the closer keyword')
+            else:
+                neg = negative.word
+                score = scoring.after_negative(score)
         score = scoring.clamp(score)
         if p.require_context and kw is None:
             return self._near(p, location, value, vres, None, neg, score, "no context keyword (required)")

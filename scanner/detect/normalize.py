@@ -21,11 +21,19 @@ import regex
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 _ZERO_WIDTH = "\u00ad\u200b\u200c\u200d\u2060\ufeff\ufffe"
+# Invisible formatting a sender can slip between digits so "212-67-4431" no longer reads as
+# one token: bidi marks, embeddings, overrides and isolates, invisible operators (U+2061-2064),
+# the Arabic letter mark, the Mongolian vowel separator and the combining grapheme joiner.
+_INVISIBLE = (
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u061c\u180e\u034f"
+)
 
 _TABLE: dict[int, int | str | None] = {}
 _TABLE.update({ord(c): "-" for c in _DASHES})
 _TABLE.update({ord(c): " " for c in _SPACES})
-_TABLE.update({ord(c): None for c in _ZERO_WIDTH})
+_TABLE.update({ord(c): None for c in _ZERO_WIDTH + _INVISIBLE})
+# Variation selectors and Unicode tag characters render as nothing.
+_TABLE.update({cp: None for cp in (*range(0xFE00, 0xFE10), *range(0xE0000, 0xE0080))})
 # Full-width ASCII block (digits, letters, punctuation) -> ASCII.
 _TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if cp != 0xFF0D})
 _TABLE.update({ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'})
@@ -40,6 +48,23 @@ _TRANSLATE = str.maketrans(_TABLE)
 # deterministic (space, optional dash, digit), so it runs in linear time on hostile
 # input such as "1 1 1 1 ..." megabytes long.
 _SPACED_DIGITS = regex.compile(r"(?<![\w])\d(?: (?:[-/.] )?\d){5,}(?![\w])")
+
+
+# "287- 65- 4329" or "287 -65 -4329": a PDF form's comb fields, one box per digit group, come
+# out of text extraction with a space beside each separator. Groups of two or more digits joined
+# by - / . with a space on either side are closed up; a lone "3 - 4" in prose is left alone.
+# Possessive quantifiers and no trailing assertion keep it linear on hostile chains
+# ("11-11-11-..." megabytes long): a chain is consumed once, never re-split.
+_COMB_SEPARATED = regex.compile(r"(?<![\w])\d{2,}+(?: ?[-/.] ?\d{2,}+)++")
+_SEPARATOR_SPACES = regex.compile(r" ?([-/.]) ?")
+
+
+def _close_up(m: regex.Match[str]) -> str:
+    chain: str = m.group(0)
+    if " " not in chain:
+        return chain
+    closed: str = _SEPARATOR_SPACES.sub(r"\1", chain)
+    return closed
 
 
 def _collapse(m: regex.Match[str]) -> str:
@@ -100,7 +125,10 @@ def _has_spaced_digits(text: str) -> bool:
 
 # The Vectorscan expression the matcher adds to its own database, so that one scan also
 # says whether letter-spaced digits are present (then it collapses them and scans again).
-SPACED_DIGITS_EXPR = r"\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d"
+SPACED_DIGITS_EXPR = (
+    r"\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d (?:[-/.] )?\d"
+    r"|\d\d [-/.] ?\d\d|\d\d[-/.] \d\d"
+)
 
 
 # These patterns are linear by construction; the timeout is the rule (every regex call
@@ -109,8 +137,13 @@ _TIMEOUT = 10.0
 
 
 def collapse_spaced_digits(text: str) -> str:
-    """'2 1 2 - 6 7 - 4 4 3 1' -> '212-67-4431' (runs of six or more single digits only)."""
-    return _SPACED_DIGITS.sub(_collapse, text, timeout=_TIMEOUT) if " " in text else text
+    """'2 1 2 - 6 7 - 4 4 3 1' and '212- 67- 4431' -> '212-67-4431' (runs of six or more single
+    digits; groups of two or more with a space beside a separator)."""
+    if " " not in text:
+        return text
+    out: str = _SPACED_DIGITS.sub(_collapse, text, timeout=_TIMEOUT)
+    closed: str = _COMB_SEPARATED.sub(_close_up, out, timeout=_TIMEOUT)
+    return closed
 
 
 def normalize(text: str, collapse_digits: bool = True) -> str:
@@ -123,5 +156,5 @@ def normalize(text: str, collapse_digits: bool = True) -> str:
             out = _OTHER_DIGIT.sub(_fold_digit, out, timeout=_TIMEOUT)
             out = _OTHER_SPACE.sub(_fold_space, out, timeout=_TIMEOUT)
     if collapse_digits and " " in out and _has_spaced_digits(out):
-        out = _SPACED_DIGITS.sub(_collapse, out, timeout=_TIMEOUT)
+        out = collapse_spaced_digits(out)
     return out

@@ -4,22 +4,41 @@ from __future__ import annotations
 
 import bisect
 
+from scanner.detect.context import KeywordScope
 from scanner.model import Confidence, Finding
 
 Superseded = tuple[Finding, Finding]  # (the finding dropped, the one that took its text)
 
 
+_ADJACENT_SCOPES = frozenset({KeywordScope.NEAR.value, KeywordScope.HEADER.value})
+
+
+def _is_strong(f: Finding) -> bool:
+    """Validated and labelled: a checksum or format check passed and the value's own keyword
+    is beside it or heads its column. Such a value is never superseded by a looser pattern."""
+    ex = f.explanation
+    return ex is not None and ex.validator_result is True and ex.keyword_scope in _ADJACENT_SCOPES
+
+
+def _claim_order(item: tuple[float, Finding]) -> tuple[int, int, float, int, int]:
+    score, f = item
+    strong = _is_strong(f)
+    return (-strong, -f.severity.rank if strong else 0, -score, -f.severity.rank, f.end - f.start)
+
+
 def resolve_overlaps(raw: list[tuple[float, Finding]]) -> tuple[list[Finding], list[Superseded]]:
     """The findings kept (in text order) and those superseded, in the order they were dropped.
 
-    Where two patterns claim the same characters, the stronger claim (score, then severity,
-    then the narrower value) wins. A finding inside a larger one of another pattern reported
-    at medium or high confidence is part of it (the formula inside an InChI, the digits inside
-    an IBAN). ``raw`` holds (score, finding) pairs and is sorted in place.
+    Where two patterns claim the same characters, the stronger claim wins: a validated value
+    with its own keyword beside it first (the more severe of two such), then the higher score,
+    the more severe, the narrower value. The loser is kept as a near-miss with the reason.
+    A finding inside a larger one of another pattern reported at medium or high confidence is
+    part of it (the formula inside an InChI, the digits inside an IBAN). ``raw`` holds
+    (score, finding) pairs and is sorted in place.
     """
     if len(raw) == 1:
         return [raw[0][1]], []
-    raw.sort(key=lambda t: (-t[0], -t[1].severity.rank, t[1].end - t[1].start))
+    raw.sort(key=_claim_order)
     dropped: list[Superseded] = []
     kept: list[Finding] = []
     spans: set[tuple[str, int, int]] = set()
