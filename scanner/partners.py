@@ -152,35 +152,18 @@ class PartnerDictionary:
             for m in self._literal.finditer(text):
                 e = self._by_key.get(value_key(m.group(0)))
                 if e is not None:
-                    hits.append(
-                        PartnerHit(
-                            e.partner,
-                            e.kind,
-                            mask(m.group(0)),
-                            keyed_hash(self._hash_key, m.group(0)),
-                            location,
-                            doc,
-                            e.title,
-                        )
-                    )
+                    hits.append(self._hit(e, m.group(0), location, doc))
         if self._regex is not None:
             try:
                 for m in self._regex.finditer(text, timeout=self._timeout):
-                    e = self._rx_entries[_which_group(m)]
-                    hits.append(
-                        PartnerHit(
-                            e.partner,
-                            e.kind,
-                            mask(m.group(0)),
-                            keyed_hash(self._hash_key, m.group(0)),
-                            location,
-                            doc,
-                            e.title,
-                        )
-                    )
+                    hits.append(self._hit(self._rx_entries[_which_group(m)], m.group(0), location, doc))
             except TimeoutError:
                 raise Unscannable(f"sponsor identifier check timed out after {self._timeout:g} s") from None
         return hits
+
+    def _hit(self, e: _Entry, value: str, location: Location | None, doc: str) -> PartnerHit:
+        """An occurrence as the result carries it: masked and keyed-hashed, never the value."""
+        return PartnerHit(e.partner, e.kind, mask(value), keyed_hash(self._hash_key, value), location, doc, e.title)
 
     def scan_into(
         self,

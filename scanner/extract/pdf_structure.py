@@ -13,7 +13,7 @@ import contextlib
 import html
 import re
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -386,22 +386,8 @@ class _Walker:
         root = self.o.root
         self._action(self.o.raw_get(root, "OpenAction"), "document open", None)
         self._actions(root, "document", None)
-        names = self.o.get(root, "Names")
-        tree = self.o.raw_get(names, "JavaScript") if self.o.is_dict(names) else None
-        seen: set[Hashable] = set()
-        stack: list[tuple[Any, int]] = [(tree, 0)]
-        while stack:
-            ref, depth = stack.pop()
-            node, ident = self.o.resolve(ref, "JavaScript")
-            if not self.o.is_dict(node) or depth > _MAX_TREE_DEPTH or (ident is not None and ident in seen):
-                continue
-            if ident is not None:
-                seen.add(ident)
-            entries = self.o.items(self.o.get(node, "Names"))
-            for i in range(0, len(entries) - 1, 2):
-                key = self.o.text(self.o.resolve(entries[i], "JavaScript")[0]) or str(i // 2)
-                self._action(entries[i + 1], key, None)
-            stack.extend((kid, depth + 1) for kid in reversed(self.o.items(self.o.get(node, "Kids"))))
+        for index, (key, value) in enumerate(self._name_tree("JavaScript")):
+            self._action(value, key or str(index), None)
 
     def _actions(self, node: Any, where: str, page: int | None) -> None:
         """A node's action (/A) and its additional actions (/AA: one per trigger)."""
@@ -457,21 +443,26 @@ class _Walker:
             self._add(Location("form_field", name=name), value, " ".join(x for x in (name, tooltip) if x) or None)
 
     def _embedded_files(self) -> None:
+        for key, value in self._name_tree("EmbeddedFiles"):
+            self._file_spec(value, key or f"attachment-{len(self.s.attachments) + 1}")
+
+    def _name_tree(self, tree_name: str) -> Iterator[tuple[str | None, Any]]:
+        """(key, value) pairs of one of the catalogue's /Names trees, depth-bounded and
+        cycle-safe (a hostile file can point a /Kids entry back at its parent)."""
         names = self.o.get(self.o.root, "Names")
-        tree = self.o.raw_get(names, "EmbeddedFiles") if self.o.is_dict(names) else None
+        tree = self.o.raw_get(names, tree_name) if self.o.is_dict(names) else None
         seen: set[Hashable] = set()
         stack: list[tuple[Any, int]] = [(tree, 0)]
         while stack:
             ref, depth = stack.pop()
-            node, ident = self.o.resolve(ref, "EmbeddedFiles")
+            node, ident = self.o.resolve(ref, tree_name)
             if not self.o.is_dict(node) or depth > _MAX_TREE_DEPTH or (ident is not None and ident in seen):
                 continue
             if ident is not None:
                 seen.add(ident)
             entries = self.o.items(self.o.get(node, "Names"))
             for i in range(0, len(entries) - 1, 2):
-                key = self.o.text(self.o.resolve(entries[i], "EmbeddedFiles")[0])
-                self._file_spec(entries[i + 1], key or f"attachment-{len(self.s.attachments) + 1}")
+                yield self.o.text(self.o.resolve(entries[i], tree_name)[0]) or None, entries[i + 1]
             stack.extend((kid, depth + 1) for kid in reversed(self.o.items(self.o.get(node, "Kids"))))
 
     def _file_spec(self, ref: Any, fallback: str) -> None:
