@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from unprivileged import ordinary_account, run_python, scratch_for
 
 from scanner.act import actions
 from scanner.cli import main as cli
@@ -616,15 +617,50 @@ def test_folder_missing_at_start_is_picked_up_when_it_appears(tmp_path: Path, po
         w.stop()
 
 
-@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="needs POSIX permissions and a non-root user")
-def test_unreadable_folder_is_reported_not_fatal(env: Env, running: Callable[..., Watcher]) -> None:
-    w = running(supervise_interval=0.2)
-    env.outgoing.chmod(0)
+_UNREADABLE_FOLDER_RUN = """
+import time
+from pathlib import Path
+from scanner.config.settings import load_config
+from scanner.pipeline.pool import WorkerPool
+from scanner.pipeline.worker import ScanOptions
+from scanner.watch.watcher import Watcher
+
+def wait_for(cond, what):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise SystemExit("timed out waiting for " + what)
+
+for d in ("outgoing", "released/acme", "released/borealis"):
+    Path(d).mkdir(parents=True, exist_ok=True)
+Path("clearance.toml").write_text(CONFIG, encoding="utf-8")
+config = load_config(Path("clearance.toml"))
+with WorkerPool(ScanOptions(), jobs=1) as pool:
+    w = Watcher(config, pool=pool, supervise_interval=0.2, rescan_interval=3600.0)
+    w.start()
     try:
-        wait_for(lambda: w.status().folders[0].state == "permission-denied", what="permission problem reported")
+        Path("outgoing").chmod(0)
+        try:
+            wait_for(lambda: w.status().folders[0].state == "permission-denied", "permission problem reported")
+            assert w.running and w.fatal is None
+        finally:
+            Path("outgoing").chmod(0o755)
+        wait_for(lambda: w.status().folders[0].state == "ok", "folder readable again")
     finally:
-        env.outgoing.chmod(0o755)
-    wait_for(lambda: w.status().folders[0].state == "ok", what="folder readable again")
+        w.stop()
+print("ok")
+"""
+
+
+def test_unreadable_folder_is_reported_not_fatal() -> None:
+    """For real, as an ordinary user (dropped from root in CI): chmod 000 takes the folder away."""
+    account = ordinary_account()
+    with scratch_for(account) as work:
+        code = f"CONFIG = {CONFIG.format(stable=0.4, poll=0.1)!r}\n" + _UNREADABLE_FOLDER_RUN
+        done_run = run_python(account, work, code)
+    assert done_run.returncode == 0 and done_run.stdout.strip().endswith("ok"), done_run.stderr[-3000:]
 
 
 def test_folder_that_loses_permission_is_reported_and_retried(
