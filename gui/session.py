@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.config.settings import Config, ConfigError, default_config, default_config_path, load_config
+from scanner.detect.patterns import PatternSetError, load_pattern_set
 from scanner.model import DocOutcome, FileResult
 from scanner.pipeline.scan import decide_outcomes
 from scanner.pipeline.worker import ScanOptions
@@ -51,6 +52,12 @@ class Session:
         except (ConfigError, OSError, ValueError) as exc:
             config = default_config()
             return cls(config, target, ScanOptions(), b"", error=str(exc))
+        try:
+            # The workers load the same sets; checking here stops every scan before it starts,
+            # so no file is judged on partial rules (each error names file, pattern and line).
+            load_pattern_set([Path(d) for d in options.pattern_dirs])
+        except PatternSetError as exc:
+            return cls(config, target, options, hash_key, error=f"pattern set not loaded: {exc}")
         return cls(config, target, options, hash_key)
 
     @property

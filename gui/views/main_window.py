@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Slot
+from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSystemTrayIcon, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSystemTrayIcon,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.controller import AppController
 from gui.icons import icon
@@ -51,7 +60,21 @@ class MainWindow(QMainWindow):
         ):
             self.tabs.addTab(widget, icon(name), text)
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.setCentralWidget(self.tabs)
+        # A broken configuration or pattern set stops every scan; the banner says so above
+        # every tab, naming the file and line, until it is fixed (issue 16: fail loudly).
+        self.banner = QLabel()
+        self.banner.setObjectName("blocking-banner")
+        self.banner.setAccessibleName("Scanning stopped")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet("QLabel#blocking-banner { background: #c62828; color: white; padding: 8px; }")
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self._build_menus()
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
@@ -159,7 +182,9 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         s = self.controller.session
+        self.banner.setVisible(not s.usable)
         if not s.usable:
+            self.banner.setText(f"Scanning is stopped: {s.error}\nFix it in Settings, or in the file named above.")
             self.status_label.setText("Configuration has errors: scanning disabled")
         elif self.controller.audit is None:
             self.status_label.setText("Audit trail unavailable: actions disabled")
