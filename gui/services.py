@@ -31,7 +31,7 @@ from scanner.extract.registry import extract_file
 from scanner.limits import Limits
 from scanner.model import DocOutcome, FileResult, Segment, Verdict
 from scanner.pipeline.pool import PRIORITY_INTERACTIVE, WorkerPool
-from scanner.pipeline.scan import iter_files
+from scanner.pipeline.scan import iter_inputs
 
 DRAIN_BUDGET_S = 0.008  # GUI-thread time per turn of the event loop spent taking results
 READER_JOIN_S = 5.0  # at shutdown, per reading thread: a segment takes far less unless a parser is stuck
@@ -188,7 +188,20 @@ class ScanService(QObject):
     def _feed(self, batch: _Batch, paths: list[Path], pool: WorkerPool, priority: int) -> None:
         count = 0
         try:
-            for path, display in iter_files(paths):
+            for item in iter_inputs(paths):
+                if isinstance(item, DocOutcome):
+                    # An unreadable folder or a skipped special file: a row of its own, decided
+                    # like any result (an unreadable folder is unscannable), never a silent gap.
+                    finished: Future[list[DocOutcome]] = Future()
+                    finished.set_result([item])
+                    with batch.lock:
+                        if batch.cancel.is_set():
+                            break
+                        batch.futures.append(finished)
+                    count += 1
+                    self._deliver(batch, Path(item.path), item.path, finished)
+                    continue
+                path, display = item
                 with batch.lock:
                     if batch.cancel.is_set():
                         break

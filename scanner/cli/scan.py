@@ -4,11 +4,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from scanner.cli.common import EXIT_BLOCKED, EXIT_OK, UsageError, out_stream
-from scanner.model import DocProblem, DocStart, Segment, Verdict
+from scanner.model import DocOutcome, DocProblem, DocStart, Segment, Verdict
+
+EXIT_TERMINATED = 128 + signal.SIGTERM  # the shell's convention for "ended by SIGTERM"
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: unwind like Ctrl-C, so the worker pool is closed and its workers killed."""
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While scanning, SIGTERM raises ``Terminated`` in the main thread instead of ending the
+    process on the spot, which would leave busy workers running as orphans."""
+
+    def raise_terminated(signum: int, frame: object) -> NoReturn:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
+    except ValueError:  # not the main thread (an embedding program): its own handling applies
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def register(sub: Any) -> None:
@@ -56,20 +85,34 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file or folder: {p}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.reveal and args.no_audit:
+        raise UsageError("--reveal is always recorded in the audit trail: it cannot be used with --no-audit")
     rt = load_runtime(args)
     destination = args.destination
     if destination is not None:
         rt.check_destination(destination)
     out = out_stream()
-    worst = EXIT_OK
     audit = None if args.no_audit else rt.audit()
-    for result in scan_paths(
+    results = scan_paths(
         args.paths,
         rt.options(keep_near_misses=args.explain),
         policy=rt.policy_for(destination),
         destination=destination,
         jobs=args.jobs or rt.jobs,
-    ):
+    )
+    # closing(): on Ctrl-C or SIGTERM the pool is closed here, with files in progress abandoned
+    # (workers killed), before the exit status is returned.
+    try:
+        with _sigterm_unwinds(), closing(results):
+            return _print_results(results, args, audit, out, destination)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+
+
+def _print_results(results: Iterator[Any], args: argparse.Namespace, audit: Any, out: Any, destination: Any) -> int:
+    worst = EXIT_OK
+    for result in results:
         if result.verdict is Verdict.BLOCK or result.outcome.error:
             worst = EXIT_BLOCKED
         # Recorded before printed: a value is never on screen without its reveal row.
@@ -97,6 +140,11 @@ def format_text(result: Any, explain: bool = False) -> str:
         bits.append(counts)
     if o.error:
         bits.append(f"error: {o.error}")
+    # Deferred: start-up cost (see load_runtime); loaded already whenever there is a result.
+    from scanner.pipeline.scan import SKIPPED_NOTE
+
+    if o.notes.get(SKIPPED_NOTE):
+        bits.append(f"skipped: {o.notes[SKIPPED_NOTE]}")
     line = "  ".join(bits)
     if explain:
         lines = [line]
@@ -115,7 +163,7 @@ def format_text(result: Any, explain: bool = False) -> str:
 def cmd_extract(args: argparse.Namespace) -> int:
     # Deferred: start-up cost (see load_runtime).
     from scanner.extract.registry import extract_file
-    from scanner.pipeline.scan import iter_files
+    from scanner.pipeline.scan import iter_inputs
 
     for p in args.paths:
         if not p.exists():
@@ -123,7 +171,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     rt = load_runtime(args)
     out = out_stream()
     status = EXIT_OK
-    for path, display in iter_files(args.paths):
+    for item in iter_inputs(args.paths):
+        if isinstance(item, DocOutcome):  # a folder that cannot be listed, or an entry not opened
+            status = _print_unread(item, args.format, out) or status
+            continue
+        path, display = item
         for ev in extract_file(path, rt.limits):
             doc_path = f"{display}!{ev.doc}" if ev.doc else display
             if isinstance(ev, Segment):
@@ -145,3 +197,17 @@ def cmd_extract(args: argparse.Namespace) -> int:
             elif isinstance(ev, DocStart) and args.format == "text":
                 out.write(f"== {doc_path} ({ev.type}, {ev.bytes} bytes)\n")
     return status
+
+
+def _print_unread(o: DocOutcome, fmt: str, out: Any) -> int | None:
+    """``clearance extract``'s line for a folder it could not list or an entry it did not open."""
+    # Deferred: start-up cost (see load_runtime); loaded already by the caller.
+    from scanner.pipeline.scan import SKIPPED_NOTE
+
+    skipped = o.notes.get(SKIPPED_NOTE)
+    if fmt == "jsonl":
+        obj = {"path": o.path, "error": o.error} if o.error else {"path": o.path, SKIPPED_NOTE: skipped}
+        out.write(json.dumps(obj, ensure_ascii=True) + "\n")
+    else:
+        out.write(f"{o.path} ERROR {o.error}\n" if o.error else f"{o.path} SKIPPED {skipped}\n")
+    return EXIT_BLOCKED if o.error else None

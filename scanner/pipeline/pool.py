@@ -76,6 +76,7 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except (ValueError, OSError):
         pass
+    _exit_with_parent()
     _limit_memory(opts.limits.memory_mb)
     _lower_priority()
     # Compile the patterns before taking work, so start-up is not charged to a file's
@@ -104,6 +105,25 @@ def _worker_main(conn: Connection, opts: ScanOptions) -> None:
             conn.send(reply)
         except Exception as exc:
             conn.send(Failed(WorkerFailure.INTERNAL, f"internal error while returning results ({type(exc).__name__})"))
+
+
+def _exit_with_parent() -> None:
+    """A worker never outlives the process that started it.
+
+    A parent that is killed (SIGKILL, a crash, SIGTERM in a program that does not handle it)
+    cannot kill its workers; a worker busy with a file would run on, an orphan, until the file is
+    done. The parent's sentinel becomes ready when the parent is gone (a pipe on POSIX, the
+    process handle on Windows); a thread waits on it and ends the worker there and then.
+    """
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="clearance-parent-watch", daemon=True).start()
 
 
 def _part_arguments(conn: Connection, part: PagePart | MaySplit | None) -> dict[str, Any]:
@@ -167,13 +187,18 @@ class _Worker:
         self._ps: Any = None  # psutil.Process, made on the first memory reading
         self.ready = False
 
-    def wait_ready(self, timeout: float) -> Failed | None:
+    def wait_ready(self, timeout: float, abandon: threading.Event) -> Failed | None:
         """None once the worker has compiled its patterns; else why it never became ready."""
         if self.ready:
             return None
+        deadline = time.monotonic() + timeout
         try:
-            if not self.parent.poll(timeout):
-                return Failed(WorkerFailure.STARTUP_TIMEOUT, f"scanner worker did not start within {timeout:g} s")
+            # in steps, so a pool closed with abandon does not wait for a start-up to finish
+            while not self.parent.poll(_POLL):
+                if abandon.is_set():
+                    return Failed(WorkerFailure.ABANDONED, "scan abandoned (the scanner was shut down)")
+                if time.monotonic() > deadline:
+                    return Failed(WorkerFailure.STARTUP_TIMEOUT, f"scanner worker did not start within {timeout:g} s")
             msg = self.parent.recv()
         except (EOFError, OSError):
             return _death(self.proc.exitcode, 0)
@@ -300,7 +325,7 @@ class WorkerPool:
     def _execute(self, worker: _Worker, task: _Task) -> tuple[list[DocOutcome], bool]:
         """The file's outcomes, and whether the worker may take the next file."""
         limits = self.opts.limits
-        problem = worker.wait_ready(_STARTUP_TIMEOUT)
+        problem = worker.wait_ready(_STARTUP_TIMEOUT, self._abandon)
         if problem is not None:
             return _unfinished(task, problem), False
         part: PagePart | MaySplit | None

@@ -1,7 +1,7 @@
 """Detection quality on the labelled dev corpus, scored by the shared scorer.
 
 Runs the product exactly as a user would (``python -m scanner scan --format jsonl
---reveal --no-audit <dev dir>`` in a subprocess), then ``../shared/tools/score.py`` with
+--reveal <dev dir>``, audited into a scratch trail, in a subprocess), then ``../shared/tools/score.py`` with
 our pattern-id -> type map (``tests/corpus_map.json``), and holds the release bar:
 
 * macro F1 >= 0.90 and no entity type below F1 0.75;
@@ -36,9 +36,11 @@ def score(tmp_path_factory: pytest.TempPathFactory) -> dict:
         pytest.skip("../shared/corpus/dev or ../shared/tools/score.py is not available")
     tmp = tmp_path_factory.mktemp("devscore")
     findings = tmp / "findings.jsonl"
+    conf = tmp / "clearance.toml"  # a reveal is always audited: into a scratch trail
+    conf.write_text('[audit]\ndatabase = "audit.sqlite"\n', encoding="utf-8")
     with findings.open("wb") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--reveal", "--no-audit", str(DEV)],
+            [sys.executable, "-m", "scanner", "scan", "--format", "jsonl", "--reveal", "--config", str(conf), str(DEV)],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.PIPE,

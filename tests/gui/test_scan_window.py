@@ -163,6 +163,35 @@ def test_unreadable_file_is_an_error_row_never_clean(qtbot, window, workspace, s
     assert model.index(0, ResultsModel.STATUS).data()
 
 
+def test_unreadable_folder_in_a_drop_is_a_blocked_row(qtbot, window, workspace, scan_and_wait, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: a sub-folder that cannot be listed is a row with its reason, never a silent gap.
+
+    Under root (CI) chmod cannot take a folder away, so the listing is refused the way the OS
+    refuses it (tests/scanner/test_scan_inputs.py does it for real as an ordinary user)."""
+    import os
+
+    outgoing = workspace.files / "outgoing"
+    locked = outgoing / "locked"
+    locked.mkdir(parents=True)
+    (outgoing / "note.txt").write_text("Minutes of the weekly planning meeting.\n", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    scan_and_wait(window, [outgoing])
+    model = window.scan_view.model
+    rows = {
+        model.row(i).result.path.replace("\\", "/").rsplit("/", 1)[-1]: model.row(i).result
+        for i in range(model.rowCount())
+    }
+    assert set(rows) == {"note.txt", "locked"}
+    assert rows["locked"].verdict.value == "block" and "cannot be read" in (rows["locked"].outcome.error or "")
+
+
 def test_missing_path_is_reported(qtbot, window, workspace) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(window.controller.scan.scan_failed, timeout=5_000) as blocker:
         window.scan_view.scan_paths([workspace.files / "nope.txt"])

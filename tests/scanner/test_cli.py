@@ -41,7 +41,11 @@ def test_jsonl_contract_and_exit_code(tmp_path: Path) -> None:
     assert f["masked"] == "***-**-4431" and "text" not in f, "raw text only with --reveal"
     assert "212-67-4431" not in r.stdout
     assert good["verdict"] == "allow" and good["findings"] == []
-    revealed = clearance("scan", "--format", "jsonl", "--reveal", "--no-audit", tmp_path / "bad.txt")
+    # a reveal is always audited (--no-audit with --reveal is a usage error): into a scratch trail
+    conf = tmp_path / "conf" / "clearance.toml"
+    conf.parent.mkdir()
+    conf.write_text('[audit]\ndatabase = "audit.sqlite"\n', encoding="utf-8")
+    revealed = clearance("scan", "--format", "jsonl", "--reveal", "--config", conf, tmp_path / "bad.txt")
     assert json.loads(revealed.stdout)["findings"][0]["text"] == "212-67-4431"
 
 
