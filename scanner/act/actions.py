@@ -190,7 +190,7 @@ def quarantine(
         "type": result.outcome.type,
         "error": result.outcome.error,
         "findings": summarise_findings(result.outcome.findings),
-        "partner_hits": scan_fields(result)["partner_hits"],
+        "partner_hits": scan_fields(result).get("partner_hits", []),
     }
     fields = _action_fields(result, dest, decision)
 

@@ -1,12 +1,17 @@
 """Writing a label into a DOCX/XLSX/PPTX (and their macro/template variants), and reading one back.
 
-The label goes into custom document properties in the package's custom-properties part
-(``docProps/custom.xml``). Only that part, and the ``[Content_Types].xml`` / ``_rels/.rels``
-entries it needs, change (``scanner.ooxml.edit`` copies every other member as it was). If
-the package already holds a newer-Office label part (``docMetadata/LabelInfo.xml``), that
-part is rewritten too, because Office prefers it over the custom properties: leaving it
-would leave the old label in force. The optional visible marking of a Word document is the
-one case where content parts (its headers) change; see ``_docx_marking``.
+The label goes into both layouts Office reads: custom document properties in the
+package's custom-properties part (``docProps/custom.xml``) and the Sensitivity Label
+Information part (``docMetadata/LabelInfo.xml``, MS-OI29500 3.4.1.5, schema MS-OFFCRYPTO
+2.6.4), which Office since 2022 reads first (MS-OFFCRYPTO 2.6.3). The LabelInfo part is
+created when absent, with its package relationship and a content-type Override. Only those
+parts, and the ``[Content_Types].xml`` / ``_rels/.rels`` entries they need, change
+(``scanner.ooxml.edit`` copies every other member as it was).
+
+Labels of other tenants (another SiteId) are another organisation's property, for a CDMO the
+sponsor's: their MSIP keys and their LabelInfo ``label`` elements are kept as they were; only
+our tenant's label (one per tenant) is replaced. The optional visible marking of a Word
+document is the one case where content parts (its headers) change; see ``_docx_marking``.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from scanner.labels.existing import (
     LABELINFO_REL,
     ExistingLabel,
     effective_label,
-    is_label_key,
+    foreign_label_guids,
+    is_own_entry,
+    is_replaced_key,
     label_info_entries,
     named,
+    own_label,
 )
 from scanner.labels.scheme import CONTENT_HEADER, LabelDef, LabelScheme
 from scanner.limits import Limits
@@ -44,6 +52,13 @@ _VT_NS = {
     False: "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
     True: "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes",
 }
+_LABELINFO_PART = "docMetadata/LabelInfo.xml"
+_LABELINFO_CT = "application/xml"  # MS-OI29500 3.4.1.5
+# MS-OI29500 3.4.1.5 asks writers of this part for one byte form, so two writers making the
+# same change produce the same bytes: this declaration, no whitespace between elements,
+# attributes in the schema's order in double quotes, an empty element closed with " />".
+_LABELINFO_DECL = b'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\r\n'
+_LABELINFO_ATTRS = ("id", "enabled", "method", "siteId", "contentBits", "removed")  # MS-OFFCRYPTO 2.6.5.4
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the format id Office gives user-defined properties
 _FIRST_PID = 2  # property ids 0 and 1 are reserved (dictionary, code page)
 _HEADER_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"
@@ -77,7 +92,7 @@ def label_ooxml(
         if not root_rels:
             raise LabelError(f"damaged {kind.upper()}: no package relationships (_rels/.rels)")
         pkg.strict = any(r.type.startswith(STRICT_RELS) for r in root_rels)
-        previous = existing_label(pkg, scheme)
+        previous = existing_label(pkg, scheme, own_only=True)
         if any(i.filename.lower().startswith("_xmlsignatures/") for i in pkg.infos):
             notes.append("the document's digital signature will no longer be valid after labelling")
 
@@ -92,13 +107,21 @@ def label_ooxml(
 
         props = label_properties(label, scheme, stamp, content_bits)
         custom_name, related = _custom_part_name(pkg)
-        pkg.put(custom_name, _merge_custom_properties(pkg.read(custom_name), props, pkg.strict))
+        custom = pkg.read(custom_name)
+        foreign = foreign_label_guids(_custom_properties(custom), scheme)
+        pkg.put(custom_name, _merge_custom_properties(custom, props, pkg.strict, foreign))
         pkg.ensure_content_type(custom_name, _CUSTOM_CT)
         if not related:
             pkg.add_relationship("", pkg.rel_type("custom-properties"), custom_name)
-        for rel in root_rels:
-            if rel.type == LABELINFO_REL and pkg.read(rel.target) is not None:
-                pkg.put(rel.target, _labelinfo_xml(label, scheme, content_bits))
+        info_parts = [r.target for r in root_rels if r.type == LABELINFO_REL and pkg.read(r.target) is not None]
+        if not info_parts:
+            if pkg.taken(_LABELINFO_PART):
+                raise LabelError(f"damaged {kind.upper()}: {_LABELINFO_PART} exists but is not related")
+            pkg.add_relationship("", LABELINFO_REL, _LABELINFO_PART)
+            info_parts = [_LABELINFO_PART]
+        for part in info_parts:
+            pkg.put(part, labelinfo_xml(label, scheme, content_bits, pkg.read(part)))
+            _ensure_override(pkg, part, _LABELINFO_CT)
         pkg.write(out)
     return Written(previous, "custom-properties", marking_applied, tuple(notes))
 
@@ -112,11 +135,21 @@ def read_ooxml_label(path: Path, kind: str, scheme: LabelScheme | None) -> Exist
         raise LabelError(f"damaged {kind.upper()}: {words(exc)}") from None
 
 
-def existing_label(pkg: PackageEdit, scheme: LabelScheme | None) -> ExistingLabel | None:
-    """The label a package carries now: newer Office's LabelInfo part first, then custom properties."""
+def existing_label(pkg: PackageEdit, scheme: LabelScheme | None, *, own_only: bool = False) -> ExistingLabel | None:
+    """The label a package carries now: newer Office's LabelInfo part first, then custom properties.
+
+    With a scheme, our tenant's label comes first (a file may carry other tenants' too):
+    it is the one a new label of ours replaces, and so, with ``own_only``, the ``previous``
+    label: another tenant's label is kept, so it was not "the label before".
+    """
     custom_name, _related = _custom_part_name(pkg)
     props = _custom_properties(pkg.read(custom_name))
-    return named(effective_label(props, _label_info(pkg)), scheme)
+    entries = list(_label_info(pkg))
+    if scheme is not None:
+        mine = own_label(props, entries, scheme)
+        if mine is not None or own_only:
+            return mine
+    return named(effective_label(props, entries), scheme)
 
 
 def _label_info(pkg: PackageEdit) -> Iterator[dict[str, str]]:
@@ -150,8 +183,10 @@ def _custom_properties(data: bytes | None) -> dict[str, str]:
     return out
 
 
-def _merge_custom_properties(data: bytes | None, props: Mapping[str, str], strict: bool) -> bytes:
-    """Keep every other property; replace all MSIP label and Clearance keys; renumber pids from 2."""
+def _merge_custom_properties(
+    data: bytes | None, props: Mapping[str, str], strict: bool, foreign: frozenset[str] = frozenset()
+) -> bytes:
+    """Keep every other property (other tenants' labels among them); replace ours; renumber pids from 2."""
     if data is None:
         ns, vt = _CUSTOM_NS[strict], _VT_NS[strict]
         root = etree.Element(f"{{{ns}}}Properties", nsmap={None: ns, "vt": vt})
@@ -162,7 +197,7 @@ def _merge_custom_properties(data: bytes | None, props: Mapping[str, str], stric
             raise LabelError("damaged custom properties part: unexpected root element")
         vt = _VT_NS[ns == _CUSTOM_NS[True]]
         for prop in list(root):
-            if isinstance(prop.tag, str) and is_label_key(prop.get("name", "")):
+            if isinstance(prop.tag, str) and is_replaced_key(prop.get("name", ""), foreign):
                 root.remove(prop)
     for name, value in props.items():
         prop = etree.SubElement(root, f"{{{ns}}}property")
@@ -179,19 +214,76 @@ def _merge_custom_properties(data: bytes | None, props: Mapping[str, str], stric
     return to_xml(root)
 
 
-def _labelinfo_xml(label: LabelDef, scheme: LabelScheme, content_bits: int) -> bytes:
-    root = etree.Element(f"{{{LABELINFO_NS}}}labelList", nsmap={"clbl": LABELINFO_NS})
-    node = etree.SubElement(root, f"{{{LABELINFO_NS}}}label")
-    for key, value in (
-        ("id", f"{{{label.guid}}}"),
-        ("enabled", "1"),
-        ("method", scheme.method),
-        ("siteId", f"{{{scheme.site_id}}}"),
-        ("contentBits", str(content_bits)),
-        ("removed", "0"),
-    ):
-        node.set(key, value)
-    return to_xml(root)
+def labelinfo_xml(label: LabelDef, scheme: LabelScheme, content_bits: int, existing: bytes | None = None) -> bytes:
+    """The LabelInfo part with our label first and every other tenant's ``label`` element kept.
+
+    Our tenant's earlier entries (enabled or removed) are replaced: one label per tenant.
+    ``contentBits`` is optional in the schema and written only when not 0, so a plain label
+    is exactly the documented form. An ``extLst`` of the old part is kept, last.
+    """
+    ours = {
+        "id": f"{{{label.guid}}}",
+        "enabled": "1",
+        "method": scheme.method,
+        "siteId": f"{{{scheme.site_id}}}",
+        "removed": "0",
+    }
+    if content_bits:
+        ours["contentBits"] = str(content_bits)
+    entries: list[dict[str, str]] = [ours]
+    tail: list[bytes] = []
+    if existing is not None:
+        root = parse_no_dtd(existing, "label information part")
+        if root.tag != f"{{{LABELINFO_NS}}}labelList":
+            raise LabelError("damaged label information part: its root is not clbl:labelList")
+        for node in root:
+            if not isinstance(node.tag, str):
+                continue
+            if node.tag == f"{{{LABELINFO_NS}}}label":
+                entry = {str(k): str(v) for k, v in node.attrib.items()}
+                if not is_own_entry(entry, scheme):
+                    entries.append(entry)
+            else:
+                tail.append(etree.tostring(node, encoding="UTF-8", with_tail=False))
+    body = b"".join(_labelinfo_element(entry) for entry in entries) + b"".join(tail)
+    head = f'<clbl:labelList xmlns:clbl="{LABELINFO_NS}">'.encode()
+    return _LABELINFO_DECL + head + body + b"</clbl:labelList>"
+
+
+def _labelinfo_element(entry: Mapping[str, str]) -> bytes:
+    """One ``clbl:label`` in the spec's byte form: schema attributes in order, then any others."""
+    order = [k for k in _LABELINFO_ATTRS if k in entry] + sorted(k for k in entry if k not in _LABELINFO_ATTRS)
+    attrs = "".join(f' {k}="{_xml_attr(entry[k])}"' for k in order if not k.startswith("{"))
+    return f"<clbl:label{attrs} />".encode()
+
+
+def _xml_attr(value: str) -> str:
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        value = value.replace(raw, escaped)
+    for raw, escaped in (("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
+        value = value.replace(raw, escaped)
+    return value
+
+
+def _ensure_override(pkg: PackageEdit, part: str, content_type: str) -> None:
+    """An Override for ``part`` even where a Default already covers its extension.
+
+    An existing Override is left as it is: Office itself has been seen to declare this part
+    with its own content type, and a reader goes by the relationship, not the type.
+    """
+    data = pkg.read(CONTENT_TYPES)
+    if data is None:
+        raise LabelError("damaged package: no [Content_Types].xml")
+    root = parse_no_dtd(data, CONTENT_TYPES)
+    ns = etree.QName(root).namespace
+    name = "/" + part
+    for override in root.iter(f"{{{ns}}}Override"):
+        if override.get("PartName", "").lower() == name.lower():
+            return
+    override = etree.SubElement(root, f"{{{ns}}}Override")
+    override.set("PartName", name)
+    override.set("ContentType", content_type)
+    pkg.put(CONTENT_TYPES, to_xml(root))
 
 
 # --------------------------------------------------------------------------- DOCX visible marking

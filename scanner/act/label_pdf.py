@@ -22,7 +22,15 @@ from typing import IO, Any
 from lxml import etree
 
 from scanner.act.label_common import LabelError, Stamp, Written, label_properties, words
-from scanner.labels.existing import MSIP_KEY, ExistingLabel, is_label_key, label_from_properties, named
+from scanner.labels.existing import (
+    MSIP_KEY,
+    ExistingLabel,
+    foreign_label_guids,
+    is_replaced_key,
+    label_from_properties,
+    named,
+    own_label,
+)
 from scanner.labels.scheme import LabelDef, LabelScheme
 from scanner.ooxml.xml import PackageError, parse_no_dtd, text_of
 
@@ -73,10 +81,10 @@ def label_pdf(src: Path, out: IO[bytes], label: LabelDef, scheme: LabelScheme, s
             raise LabelError(f"damaged PDF: {words(exc)}") from None
         if pages is None:
             pages = len(reader.pages)
-            previous = _pdf_existing(reader, scheme)
+            previous = _pdf_existing(reader, scheme, own_only=True)
         try:
             writer = _pdf_writer(reader, incremental=strict)
-            _pdf_set_metadata(writer, reader, props, notes)
+            _pdf_set_metadata(writer, reader, props, notes, scheme)
             buffer = io.BytesIO()
             writer.write(buffer)
         except Exception as exc:
@@ -123,20 +131,27 @@ def _pdf_writer(reader: Any, *, incremental: bool) -> Any:
     return writer
 
 
-def _pdf_set_metadata(writer: Any, reader: Any, props: Mapping[str, str], notes: list[str]) -> None:
+def _pdf_set_metadata(
+    writer: Any, reader: Any, props: Mapping[str, str], notes: list[str], scheme: LabelScheme
+) -> None:
+    """Our label in the info dictionary and XMP; other tenants' MSIP keys stay as they were."""
     from pypdf.generic import NameObject, create_string_object  # deferred: as PdfWriter
+
+    xmp = _pdf_xmp_bytes(reader)
+    known = {**_xmp_properties(xmp), **_pdf_info_strings(reader.metadata)}
+    foreign = foreign_label_guids(known, scheme)
 
     # pypdf has no public way to delete single info keys; _info is its (shared reader/
     # writer) accessor for the trailer's /Info dictionary, created on first use.
     writer.add_metadata({})
     info = writer._info
     for key in list(info.keys()):
-        if is_label_key(str(key).lstrip("/")):
+        if is_replaced_key(str(key).lstrip("/"), foreign):
             del info[key]
     for key, value in props.items():
         info[NameObject("/" + key)] = create_string_object(value)
     root = writer.root_object
-    packet = _xmp_packet(_pdf_xmp_bytes(reader), props, notes)
+    packet = _xmp_packet(xmp, props, notes, foreign)
     if "/Metadata" in root:
         del root["/Metadata"]  # a fresh, uncompressed stream: the old one may use any filter
     writer.xmp_metadata = packet
@@ -196,11 +211,20 @@ def _xmp_collect(out: dict[str, str], qname: etree.QName, value: str) -> None:
         out[qname.localname] = value
 
 
-def _pdf_existing(reader: Any, scheme: LabelScheme | None) -> ExistingLabel | None:
+def _pdf_existing(reader: Any, scheme: LabelScheme | None, *, own_only: bool = False) -> ExistingLabel | None:
+    """The label a PDF carries (our tenant's first when ``scheme`` is given; only ours with ``own_only``)."""
     info = _pdf_info_strings(reader.metadata)
+    xmp = _xmp_properties(_pdf_xmp_bytes(reader))
+    if scheme is not None:  # our tenant's label first: a file may carry other tenants' too
+        for props in (info, xmp):
+            mine = own_label(props, (), scheme)
+            if mine is not None:
+                return mine
+        if own_only:
+            return None
     found = label_from_properties(info)
     if found is None:
-        found = label_from_properties(_xmp_properties(_pdf_xmp_bytes(reader)))
+        found = label_from_properties(xmp)
     return named(found, scheme)
 
 
@@ -212,10 +236,12 @@ def _pdf_xmp_bytes(reader: Any) -> bytes | None:
         return None
 
 
-def _xmp_packet(existing: bytes | None, props: Mapping[str, str], notes: list[str]) -> bytes:
+def _xmp_packet(
+    existing: bytes | None, props: Mapping[str, str], notes: list[str], foreign: frozenset[str] = frozenset()
+) -> bytes:
     """The XMP packet with our properties (clearance: and pdfx: mirrors of the info keys) merged in.
 
-    Other XMP content is kept; ours and any MSIP keys from an earlier label are replaced.
+    Other XMP content is kept, other tenants' MSIP keys too; ours and our tenant's earlier label are replaced.
     An unreadable packet is replaced only if it has no readable content at all.
     """
     root = None
@@ -235,9 +261,9 @@ def _xmp_packet(existing: bytes | None, props: Mapping[str, str], notes: list[st
     assert rdf is not None
     for desc in list(rdf.iter(f"{{{_RDF_NS}}}Description")):
         for key in list(desc.attrib):
-            if _xmp_ours(etree.QName(key)):
+            if _xmp_ours(etree.QName(key), foreign):
                 del desc.attrib[key]
-        ours = [child for child in desc if isinstance(child.tag, str) and _xmp_ours(etree.QName(child))]
+        ours = [child for child in desc if isinstance(child.tag, str) and _xmp_ours(etree.QName(child), foreign)]
         for child in ours:
             desc.remove(child)
         parent = desc.getparent()
@@ -256,8 +282,10 @@ def _xmp_packet(existing: bytes | None, props: Mapping[str, str], notes: list[st
     return _XPACKET_BEGIN + body + _XPACKET_END
 
 
-def _xmp_ours(qname: etree.QName) -> bool:
+def _xmp_ours(qname: etree.QName, foreign: frozenset[str]) -> bool:
     ours: bool = qname.namespace == _XMP_CLEARANCE_NS or (
-        qname.namespace == _XMP_PDFX_NS and qname.localname.lower().startswith("msip_label_")
+        qname.namespace == _XMP_PDFX_NS
+        and qname.localname.lower().startswith("msip_label_")
+        and is_replaced_key(qname.localname, foreign)
     )
     return ours

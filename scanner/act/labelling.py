@@ -3,6 +3,11 @@
 DOCX/XLSX/PPTX go to ``label_ooxml``, PDF to ``label_pdf``; anything else raises
 ``LabelUnsupported`` and the policy decides whether such a file may leave unlabelled.
 
+A downgrade (to a lower level of the scheme than the file's current label of our tenant)
+needs a justification; without one ``apply_label`` refuses with a ``LabelError`` and writes
+nothing. Recording the change (old label, new label, who, why) is the caller's job, through
+``AuditLog.record_label_change``: ``LabelResult`` carries what that row needs.
+
 The labelled file is always written to a temporary file in the destination folder,
 flushed to disk and then moved over the destination in one step, so a crash leaves
 either the old file or the new one, never half of one. The source is only read.
@@ -55,6 +60,8 @@ class LabelResult:
     previous: ExistingLabel | None = None
     marking_applied: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    downgrade: bool = False
+    justification: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +77,8 @@ class LabelResult:
             "previous": self.previous.to_dict() if self.previous else None,
             "marking_applied": self.marking_applied,
             "notes": list(self.notes),
+            "downgrade": self.downgrade,
+            "justification": self.justification,
         }
 
 
@@ -98,6 +107,7 @@ def apply_label(
     action_id: str | uuid.UUID | None = None,
     scan_sha256: str | None = None,
     limits: Limits | None = None,
+    justification: str | None = None,
 ) -> LabelResult:
     """Write a copy of ``src`` carrying ``label`` at ``dest``; ``src`` is only read.
 
@@ -107,6 +117,10 @@ def apply_label(
     and ``action_id`` are for reproducible output; by default the current time and a
     fresh uuid4. ``scan_sha256`` (the scanned file's SHA-256) is recorded as
     ``Clearance_ScanSha256`` when given.
+
+    A label lower in the scheme than the file's current label of our tenant is a
+    downgrade: it needs a non-blank ``justification``, else LabelError and nothing is
+    written.
 
     Raises LabelUnsupported for formats that cannot carry a label, LabelError for
     encrypted, damaged or over-limit files; ``dest`` is then left as it was.
@@ -123,6 +137,7 @@ def apply_label(
         raise LabelError(f"cannot read file: {exc.strerror or exc}") from None
     if size > limits.max_file_bytes:
         raise LabelError(f"file larger than {limits.max_file_bytes // MiB} MiB")
+    why = justification.strip() if justification else None
     kind = _kind_of(src)
     stamp = Stamp(iso_utc(now), str(uuid.UUID(str(action_id))) if action_id else str(uuid.uuid4()), scan_sha256)
     try:
@@ -132,6 +147,13 @@ def apply_label(
                 written = label_pdf(src, out, label, scheme, stamp)
             else:
                 written = label_ooxml(src, out, kind, label, scheme, stamp, visible_marking, limits)
+            downgrade = is_downgrade(written.previous, label, scheme)
+            if downgrade and not why:
+                was = written.previous.name if written.previous else None
+                raise LabelError(
+                    f"downgrade from {was} to {label.name} needs a justification (--justification TEXT); "
+                    "nothing was written"
+                )
             out.flush()
             sha = _sha256_of(out)
     except PackageError as exc:
@@ -152,7 +174,19 @@ def apply_label(
         written.previous,
         written.marking_applied,
         notes,
+        downgrade,
+        why,
     )
+
+
+def is_downgrade(previous: ExistingLabel | None, label: LabelDef, scheme: LabelScheme) -> bool:
+    """Whether ``label`` ranks below ``previous``, our tenant's current label (others' are not ranked)."""
+    if previous is None:
+        return False
+    before = scheme.find(guid=previous.guid) if previous.guid else None
+    if before is None and previous.source == "clearance" and previous.name:
+        before = scheme.find(name=previous.name)
+    return before is not None and scheme.rank(before) > scheme.rank(label)
 
 
 def read_label(path: Path, scheme: LabelScheme | None = None) -> ExistingLabel | None:

@@ -1,4 +1,12 @@
-"""``clearance label FILE --label NAME [--output OUT] [--marking] [--config FILE] [--force]``.
+"""``clearance label FILE --label NAME [--output OUT] [--marking] [--config FILE] [--force] [--justification TEXT]``.
+
+The label scheme (levels, GUIDs, tenant) and the audit database come from the same
+configuration as every other command: ``--config FILE``, else the default location.
+A scheme that still uses a built-in placeholder GUID or tenant id is written anyway, with
+a warning line on stderr for each placeholder on every write: Purview will not recognise it.
+A downgrade (a lower level than the file's current label of our tenant) needs
+``--justification``. Every label written is an audit row (old label, new label, who, why);
+the audit trail is opened before anything is written, so a file is never labelled off the record.
 
 Without ``--output`` the file is labelled in place, but never by editing it: the
 labelled copy is written beside it and moved over it in one step. With ``--output``
@@ -11,13 +19,16 @@ why); 2 usage or configuration error (unknown label name, missing file, bad conf
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from scanner.act.label_common import LabelError, LabelUnsupported
 from scanner.act.labelling import apply_label
-from scanner.labels.scheme import LabelScheme, load_scheme
+from scanner.config.settings import ConfigError, load_config
+from scanner.labels.scheme import placeholder_warnings
+from scanner.record.audit import AuditLog
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -39,7 +50,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--marking", action="store_true", help="also add the label's visible marking to a Word document's headers"
     )
-    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file with a [labels] table")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (default: the usual location); [labels] table"
+    )
+    parser.add_argument(
+        "--justification", metavar="TEXT", help="why: required to lower a label (a downgrade), recorded in the audit"
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -51,8 +67,9 @@ def _fail(code: int, message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        scheme = load_scheme(args.config) if args.config else LabelScheme.default()
-    except (OSError, ValueError) as exc:
+        config = load_config(args.config)
+        scheme = config.label_scheme()
+    except (ConfigError, OSError, ValueError) as exc:
         return _fail(EXIT_USAGE, f"configuration: {getattr(exc, 'strerror', None) or exc}")
     label = scheme.find(name=args.label)
     if label is None:
@@ -69,17 +86,45 @@ def run(args: argparse.Namespace) -> int:
             return _fail(EXIT_USAGE, f"{dest}: already exists (use --force to overwrite)")
         if not dest.parent.is_dir():
             return _fail(EXIT_USAGE, f"{dest.parent}: no such folder")
+    for warning in placeholder_warnings(scheme):
+        print(f"clearance label: warning: {warning}", file=sys.stderr)
     try:
-        result = apply_label(src, dest, label, scheme, visible_marking=args.marking)
-    except LabelUnsupported as exc:
-        return _fail(EXIT_FAILED, f"{src}: {exc}")
-    except LabelError as exc:
-        return _fail(EXIT_FAILED, f"{src}: cannot label: {exc}")
+        audit = AuditLog(config.audit.database, source="cli")
+    except (OSError, sqlite3.Error) as exc:
+        return _fail(EXIT_FAILED, f"cannot open the audit trail {config.audit.database}: {exc}; nothing labelled")
+    with audit:
+        try:
+            result = apply_label(
+                src, dest, label, scheme, visible_marking=args.marking, justification=args.justification
+            )
+        except LabelUnsupported as exc:
+            return _fail(EXIT_FAILED, f"{src}: {exc}")
+        except LabelError as exc:
+            return _fail(EXIT_FAILED, f"{src}: cannot label: {exc}")
+        previous = result.previous
+        try:
+            audit.record_label_change(
+                dest,
+                result.label,
+                previous=(previous.name or previous.guid) if previous else None,
+                sha256=result.sha256,
+                source="cli",
+                label_guid=result.guid,
+                site_id=scheme.site_id,
+                previous_guid=previous.guid if previous else None,
+                previous_site_id=previous.site_id if previous else None,
+                downgrade=result.downgrade,
+                justification=result.justification,
+                src=str(src),
+                action_id=result.action_id,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            return _fail(EXIT_FAILED, f"{dest}: labelled, but the audit row could not be written: {exc}")
     for note in result.notes:
         print(f"clearance label: note: {note}", file=sys.stderr)
     where = "in place" if args.output is None else f"-> {dest}"
-    previous = f" (was {result.previous.name or result.previous.guid})" if result.previous else ""
-    print(f"labelled {src} as {result.label}{previous} {where}")
+    was = f" (was {previous.name or previous.guid})" if previous else ""
+    print(f"labelled {src} as {result.label}{was} {where}")
     return EXIT_OK
 
 

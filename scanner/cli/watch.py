@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner.cli.common import UsageError
+from scanner.labels.scheme import placeholder_warnings
+from scanner.watch.logs import stderr_is_journal, syslog_priority
 
 EXIT_OK, EXIT_NOT_RUNNING, EXIT_USAGE = 0, 1, 2
 _LEVELS = ("debug", "info", "warning", "error")
@@ -169,6 +171,7 @@ class JsonFormatter(logging.Formatter):
         out: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
+            "priority": syslog_priority(record.levelno),
             "logger": record.name,
         }
         event = getattr(record, "event", None)
@@ -183,6 +186,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
+class JournalPrefix(logging.Formatter):
+    """``<3>`` before each line on a journald stream: journald files the line at that priority
+    (``journalctl -p err`` filters on it) and strips the prefix."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.inner.format(record)
+        return f"<{syslog_priority(record.levelno)}>" + line.replace("\n", "\\n")
+
+
 def _setup_logging(fmt: str, log_file: Path | None, level: str) -> None:
     handler: logging.Handler
     if log_file is not None:
@@ -190,7 +206,10 @@ def _setup_logging(fmt: str, log_file: Path | None, level: str) -> None:
         handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=10 << 20, backupCount=5, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    formatter: logging.Formatter = JsonFormatter() if fmt == "json" else KeyValueFormatter()
+    if log_file is None and stderr_is_journal():
+        formatter = JournalPrefix(formatter)
+    handler.setFormatter(formatter)
     root = logging.getLogger("clearance")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -205,6 +224,8 @@ def show_status(config: Any, fmt: str = "text") -> int:
     from scanner.watch.status import read_status, status_path_for
 
     path = status_path_for(config)
+    # Labels written with placeholder ids mean nothing to Purview: said on every status, too.
+    warnings = placeholder_warnings(config.label_scheme())
     try:
         st = read_status(path)
     except ValueError as exc:
@@ -212,9 +233,11 @@ def show_status(config: Any, fmt: str = "text") -> int:
         return EXIT_NOT_RUNNING
     live = st is not None and st.is_live()
     if fmt == "json":
-        out = {"live": live, "status_file": str(path), **(st.to_dict() if st else {})}
+        out = {"live": live, "status_file": str(path), "warnings": warnings, **(st.to_dict() if st else {})}
         print(json.dumps(out, ensure_ascii=True, indent=1))
         return EXIT_OK if live else EXIT_NOT_RUNNING
+    for line in warnings:
+        print(f"warning: {line}")
     if st is None:
         print(f"Clearance watcher: not running (no status file at {path})")
         return EXIT_NOT_RUNNING

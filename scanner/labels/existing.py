@@ -53,6 +53,48 @@ def is_label_key(name: str) -> bool:
     return lowered.startswith("msip_label_") or lowered.startswith("clearance_")
 
 
+def foreign_label_guids(props: Mapping[str, str], scheme: LabelScheme) -> frozenset[str]:
+    """GUIDs of MSIP labels in ``props`` that belong to another tenant, so a new label keeps them.
+
+    A label is ours when its GUID is one of the scheme's levels or its SiteId is the
+    scheme's tenant. Anything else (another SiteId, or none at all) is another
+    organisation's property: labels of different tenants coexist on one file.
+    """
+    sites: dict[str, str] = {}
+    for key, value in props.items():
+        m = MSIP_KEY.match(key)
+        if m:
+            guid = m.group(1).lower()
+            sites.setdefault(guid, "")
+            if m.group(2).lower() == "siteid":
+                sites[guid] = normalise_guid(value) or ""
+    return frozenset(guid for guid, site in sites.items() if scheme.find(guid=guid) is None and site != scheme.site_id)
+
+
+def is_replaced_key(name: str, foreign: frozenset[str]) -> bool:
+    """Keys a new label of ours replaces: our own and our tenant's MSIP keys, never another tenant's."""
+    m = MSIP_KEY.match(name)
+    if m:
+        return m.group(1).lower() not in foreign
+    return is_label_key(name)
+
+
+def is_own_entry(entry: Mapping[str, str], scheme: LabelScheme) -> bool:
+    """Whether a LabelInfo ``label`` entry is of our tenant (its site, or one of our GUIDs)."""
+    site = normalise_guid(entry.get("siteId", "") or "")
+    guid = normalise_guid(entry.get("id", "") or "")
+    return site == scheme.site_id or (guid is not None and scheme.find(guid=guid) is not None)
+
+
+def own_label(
+    props: Mapping[str, str], label_info: Iterable[Mapping[str, str]], scheme: LabelScheme
+) -> ExistingLabel | None:
+    """The label of our tenant on a file (what a new label of ours replaces), ignoring other tenants'."""
+    foreign = foreign_label_guids(props, scheme)
+    mine = {k: v for k, v in props.items() if not (MSIP_KEY.match(k) and not is_replaced_key(k, foreign))}
+    return named(effective_label(mine, [e for e in label_info if is_own_entry(e, scheme)]), scheme)
+
+
 def label_from_properties(props: Mapping[str, str]) -> ExistingLabel | None:
     """Pick the effective label from a flat name->value mapping (custom props, PDF info).
 

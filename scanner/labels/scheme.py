@@ -247,6 +247,29 @@ def _levels_from_list(items: object, where: str) -> tuple[LabelDef, ...]:
     return tuple(levels)
 
 
+def placeholder_warnings(scheme: LabelScheme) -> list[str]:
+    """One line per built-in placeholder id the scheme still uses (tenant, then each level).
+
+    The built-in ids belong to no tenant: Purview and Office do not recognise a label that
+    carries them. ``clearance label`` prints these on every write and ``clearance status``
+    can show them; an empty list means every id was configured.
+    """
+    out: list[str] = []
+    if scheme.site_id == DEFAULT_SITE_ID:
+        out.append(
+            f"[labels] site_id is the built-in placeholder {DEFAULT_SITE_ID}, not your tenant's id: "
+            "Office and Purview will not recognise labels written with it"
+        )
+    placeholders = {guid for _name, guid, _marking in _DEFAULT_LEVELS}
+    for level in scheme.levels:
+        if level.guid in placeholders:
+            out.append(
+                f"label {level.name!r} uses the built-in placeholder GUID {level.guid}: "
+                "set [[labels.levels]] guid to the Purview label's id"
+            )
+    return out
+
+
 def load_scheme(config_path: Path | None) -> LabelScheme:
     """The scheme from the ``[labels]`` table of a TOML config file (defaults if absent).
 

@@ -794,6 +794,18 @@ def test_status_command_without_a_watcher(env: Env, capsys: pytest.CaptureFixtur
     assert "not running" in capsys.readouterr().out
 
 
+def test_status_warns_about_placeholder_label_ids_until_they_are_configured(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16: labels written with the built-in placeholder ids mean nothing to Purview."""
+    assert cli.main(["status", "--config", str(env.config_file)]) == 1
+    out = capsys.readouterr().out
+    assert "warning: [labels] site_id is the built-in placeholder" in out
+    assert "uses the built-in placeholder GUID" in out
+    assert cli.main(["status", "--format", "json", "--config", str(env.config_file)]) == 1
+    assert any("site_id" in w for w in json.loads(capsys.readouterr().out)["warnings"])
+
+
 def start_service(env: Env, *extra: str) -> subprocess.Popen[bytes]:
     """``clearance watch`` as a separate process (the way a service manager runs it)."""
     (env.root / "state").mkdir(exist_ok=True)
