@@ -5,6 +5,10 @@
   (row count and hash) so it can be noted elsewhere and compared later.
 - ``export --format csv|jsonl [--since] [--until] [--output FILE]`` (stdout by default).
 - ``report [--since] [--until] --output report.html``: a self-contained HTML summary.
+- ``archive [--before DATE]``: copy rows older than DATE (default: all) into an archive
+  segment beside the database; ``prune --before DATE`` then deletes archived rows older than
+  DATE from the live database, leaving a ``chain_continues`` row. ``verify`` walks the
+  segments and the live database as one chain.
 
 The database is the one named by the configuration (``--config FILE``, else the
 default location) unless ``--db PATH`` is given.
@@ -19,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from scanner.config.settings import ConfigError, load_config
-from scanner.record.audit import AuditLog, time_bound
+from scanner.record.audit import AuditLog, now_utc, time_bound
 from scanner.record.export import export
 from scanner.record.report import write_report
+from scanner.record.retention import RetentionError, archive, prune, verify_all
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -34,7 +39,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="verify, export or report on the audit trail",
         description="Check the hash chain of the audit trail, export it, or write an HTML report.",
     )
-    sub = parser.add_subparsers(dest="audit_command", metavar="verify|export|report")
+    sub = parser.add_subparsers(dest="audit_command", metavar="verify|export|report|archive|prune")
     sub.required = True
 
     def common(p: argparse.ArgumentParser, period: bool = True) -> None:
@@ -54,6 +59,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write a self-contained HTML summary")
     r.add_argument("--output", "-o", type=Path, metavar="FILE", required=True)
     common(r)
+    a = sub.add_parser("archive", help="copy old rows into an archive segment (the chain stays verifiable)")
+    a.add_argument("--before", metavar="DATE", help="rows older than this date/time (default: every row)")
+    common(a, period=False)
+    p = sub.add_parser("prune", help="delete archived rows older than DATE from the live database")
+    p.add_argument("--before", metavar="DATE", required=True, help="rows older than this date/time")
+    common(p, period=False)
     return parser
 
 
@@ -76,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     if not db.is_file():  # never create an empty trail just to "verify" it
         return _fail(EXIT_USAGE, f"no audit database at {db}")
     since, until = getattr(args, "since", None), getattr(args, "until", None)
+    if args.audit_command in ("archive", "prune"):
+        return _retain(db, args)
     try:
         for bound, is_end in ((since, False), (until, True)):
             if bound is not None:
@@ -92,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         )
     try:
         if args.audit_command == "verify":
-            report = log.verify()
+            report = verify_all(log)
             if report.ok:
                 print(report.summary())
                 return EXIT_OK
@@ -114,3 +127,32 @@ def run(args: argparse.Namespace) -> int:
         return _fail(EXIT_USAGE, f"cannot write {getattr(exc, 'filename', '') or 'output'}: {exc.strerror or exc}")
     finally:
         log.close()
+
+
+def _retain(db: Path, args: argparse.Namespace) -> int:
+    before = args.before or now_utc()
+    try:
+        time_bound(before)
+    except ValueError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    try:
+        with AuditLog(db, source="cli") as log:
+            if args.audit_command == "archive":
+                seg = archive(log, before)
+                if seg is None:
+                    print(f"nothing to archive before {before}")
+                else:
+                    print(f"archived rows {seg.first_seq}–{seg.last_seq} ({seg.rows}) to {seg.file}")
+                return EXIT_OK
+            done = prune(log, before)
+            if done is None:
+                print(f"nothing archived before {before} to prune")
+            else:
+                print(f"pruned rows {done[0]}–{done[1]} (kept in the archive); the chain continues at {done[1] + 1}")
+            return EXIT_OK
+    except RetentionError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    except sqlite3.DatabaseError as exc:
+        return _fail(EXIT_BROKEN, f"{db}: {exc}")
+    except OSError as exc:
+        return _fail(EXIT_USAGE, f"cannot write the archive: {exc.strerror or exc}")

@@ -38,6 +38,7 @@ from scanner.errors import ConfigError as _BaseConfigError
 from scanner.labels.scheme import LabelScheme
 from scanner.limits import Limits
 from scanner.partners import IdentifierDef, PartnerDictionary
+from scanner.record.private import make_private
 from scanner.schema import require
 
 APP_NAME = "Clearance"
@@ -217,6 +218,7 @@ def _create_key(path: Path) -> None:
                 os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    make_private(path)  # 0600 above covers POSIX; on Windows this removes inherited access
 
 
 # --------------------------------------------------------------------------- loading

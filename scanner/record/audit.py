@@ -40,65 +40,17 @@ from typing import Any
 
 from scanner.model import FileResult, Finding
 from scanner.record.events import AuditKind, reveal_fields, scan_fields
+from scanner.record.migrate import SCHEMA_VERSION, AuditSchemaError, check_not_newer, upgrade
+from scanner.record.private import create_private, make_db_private, make_private
+
+__all__ = ["GENESIS", "SCHEMA_VERSION", "AuditLog", "AuditRow", "AuditSchemaError", "VerifyReport"]
 
 GENESIS = "0" * 64
-SCHEMA_VERSION = 1
 SOURCES = ("cli", "watcher", "gui")
 # Columns promoted out of ``data`` so queries can filter on them.
 _COLUMNS = ("path", "destination", "verdict", "label", "sha256")
 # A field with one of these names anywhere in a record would be raw document text.
 _FORBIDDEN_KEYS = frozenset({"value", "text", "raw", "raw_value", "match"})
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER NOT NULL,
-    ts TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    host TEXT NOT NULL,
-    source TEXT NOT NULL,
-    path TEXT,
-    destination TEXT,
-    verdict TEXT,
-    label TEXT,
-    sha256 TEXT,
-    data TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    row_hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_seq ON events(seq);
-CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
-CREATE INDEX IF NOT EXISTS events_kind_path ON events(kind, path);
-CREATE TABLE IF NOT EXISTS chain_head (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL,
-    row_hash TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    op TEXT NOT NULL,
-    state TEXT NOT NULL,
-    source TEXT NOT NULL,
-    source_sha256 TEXT NOT NULL,
-    bytes INTEGER NOT NULL,
-    target TEXT NOT NULL,
-    temp TEXT NOT NULL,
-    target_sha256 TEXT,
-    keep_source INTEGER NOT NULL DEFAULT 0,
-    record_path TEXT,
-    record_json TEXT,
-    audit_json TEXT NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    note TEXT
-);
-CREATE INDEX IF NOT EXISTS journal_state ON journal(state);
-"""
 
 
 def canonical_json(obj: Any) -> str:
@@ -209,10 +161,14 @@ class VerifyReport:
     rows: int
     head_seq: int | None = None
     head_hash: str | None = None
+    first_seq: int = 1  # > 1 once older rows were archived and pruned
+    segments: int = 0  # archived segments walked as well (``retention.verify_all``)
 
     def summary(self) -> str:
         if self.ok:
-            return f"audit trail intact: {self.rows} rows, head {self.head_seq} {self.head_hash}"
+            extra = f" in {self.segments} archived segment(s) and the live database" if self.segments else ""
+            pruned = f" (rows before {self.first_seq} archived)" if self.first_seq > 1 and not self.segments else ""
+            return f"audit trail intact: {self.rows} rows{extra}{pruned}, head {self.head_seq} {self.head_hash}"
         return f"audit trail BROKEN: {len(self.problems)} problem(s) in {self.rows} rows"
 
 
@@ -276,8 +232,16 @@ class AuditLog:
                 isolation_level=None,
                 check_same_thread=False,
             )
+            try:
+                check_not_newer(self._conn, self.path)
+            except BaseException:
+                self._conn.close()
+                raise
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True)
+            make_private(self.path.parent)
+        create_private(self.path)
         self._conn = sqlite3.connect(
             str(self.path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
@@ -286,10 +250,13 @@ class AuditLog:
         # acknowledged audit row survives a power cut, not just a process crash.
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")
-        with self.transaction() as tx:
-            for stmt in _split_sql(_SCHEMA):
-                tx.execute(stmt)
-            tx.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        try:
+            with self.transaction() as tx:
+                upgrade(tx.conn, self.path)
+        except BaseException:
+            self._conn.close()
+            raise
+        make_db_private(self.path)  # SQLite gives -wal/-shm the database's mode; made sure here
 
     def close(self) -> None:
         with self._lock:
@@ -390,7 +357,11 @@ class AuditLog:
         """Record a pattern-set/config/policy state only when its hash differs from the last one."""
         with self.transaction() as tx:
             last = tx.execute(
-                "SELECT sha256 FROM events WHERE kind = ? AND path = ? ORDER BY seq DESC LIMIT 1", (kind.value, path)
+                # The kind as a literal (an enum value, not input): SQLite uses the partial
+                # index ``events_changes`` only when it can see the kind in the statement.
+                f"SELECT sha256 FROM events WHERE kind = '{AuditKind(kind).value}' AND path = ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (path,),
             ).fetchone()
             if last is not None and last[0] == sha256:
                 return None
@@ -494,55 +465,85 @@ class AuditLog:
     # ---------------------------------------------------------------- verifying
 
     def verify(self, max_problems: int = 200) -> VerifyReport:
-        """Walk the whole chain; every problem names the row(s) concerned.
+        """Walk the live chain; every problem names the row(s) concerned.
 
         Streams the rows twice (physical order, then sequence order) inside one read
         transaction of a separate connection: constant memory, a consistent snapshot,
-        and writers in this process are not held up while it runs.
+        and writers in this process are not held up while it runs. After a prune the
+        chain starts where the newest ``chain_continues`` row says (first kept row and
+        the hash it follows); ``retention.verify_all`` also walks the archived segments.
         """
         problems = _Problems(max_problems)
         con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
         try:
             con.execute("BEGIN")
             head = con.execute("SELECT seq, row_hash FROM chain_head").fetchall()
-            count, before = 0, None
-            for raw in con.execute(_SELECT + " ORDER BY rowid"):
-                r = _row(raw)
-                count += 1
-                if chain_hash(r.prev_hash, r.hashed_fields()) != r.row_hash:
-                    problems.add(f"row {r.seq} edited (content does not match its hash)")
-                # Physical order: a sequence number lower than the one before it was moved.
-                if before is not None and r.seq < before:
-                    problems.add(f"rows {r.seq}/{before} out of order")
-                before = r.seq
-            expected, prev_seq, prev_hash = 1, None, GENESIS
-            last: tuple[int, str] | None = None
-            for raw in con.execute("SELECT seq, prev_hash, row_hash FROM events ORDER BY seq"):
-                seq, link, row_hash = raw
-                if prev_seq is not None and seq == prev_seq:
-                    problems.add(f"row {seq} appears more than once")
-                    continue
-                if seq > expected:
-                    problems.add(_gap(expected, seq - 1))
-                if link != prev_hash:
-                    if prev_seq is None and seq == 1:
-                        problems.add(f"row {seq}: chain broken (does not start the chain)")
-                    elif prev_seq is not None and seq == prev_seq + 1:
-                        problems.add(
-                            f"row {seq}: chain broken (does not follow row {prev_seq}; "
-                            f"row rewritten or row before it changed)"
-                        )
-                    else:
-                        problems.add(f"row {seq}: chain broken after the missing row(s)")
-                expected, prev_seq, prev_hash = seq + 1, seq, row_hash
-                last = (seq, row_hash)
+            start = chain_start(con)
+            count, last = walk_chain(con, problems, start)
             con.execute("COMMIT")
         finally:
             con.close()
         for p in _check_head(head, last):
             problems.add(p)
         h = head[0] if len(head) == 1 else None
-        return VerifyReport(problems.total == 0, problems.listed(), count, h[0] if h else None, h[1] if h else None)
+        return VerifyReport(
+            problems.total == 0, problems.listed(), count, h[0] if h else None, h[1] if h else None, start[0]
+        )
+
+
+def chain_start(con: sqlite3.Connection) -> tuple[int, str]:
+    """Where the live chain starts: row 1 after the genesis hash, or, once rows were pruned,
+    the first kept row and the hash of the last pruned one (newest ``chain_continues`` row)."""
+    r = con.execute(
+        f"SELECT data FROM events WHERE kind = '{AuditKind.CHAIN_CONTINUES.value}' ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    if r is None:
+        return 1, GENESIS
+    try:
+        d = json.loads(r[0])
+        return int(d["first_kept_seq"]), str(d["prior_hash"])
+    except (TypeError, ValueError, KeyError):
+        return 1, GENESIS  # an unreadable continuation: verify then reports the missing rows
+
+
+def walk_chain(
+    con: sqlite3.Connection, problems: _Problems, start: tuple[int, str] = (1, GENESIS)
+) -> tuple[int, tuple[int, str] | None]:
+    """Check every row of ``con``'s ``events`` (content, order, links) from ``start``;
+    returns the row count and the last (seq, row_hash)."""
+    count, before = 0, None
+    for raw in con.execute(_SELECT + " ORDER BY rowid"):
+        r = _row(raw)
+        count += 1
+        if chain_hash(r.prev_hash, r.hashed_fields()) != r.row_hash:
+            problems.add(f"row {r.seq} edited (content does not match its hash)")
+        # Physical order: a sequence number lower than the one before it was moved.
+        if before is not None and r.seq < before:
+            problems.add(f"rows {r.seq}/{before} out of order")
+        before = r.seq
+    expected, prev_hash = start
+    first_seq, prev_seq = expected, None
+    last: tuple[int, str] | None = None
+    for raw in con.execute("SELECT seq, prev_hash, row_hash FROM events ORDER BY seq"):
+        seq, link, row_hash = raw
+        if prev_seq is not None and seq == prev_seq:
+            problems.add(f"row {seq} appears more than once")
+            continue
+        if seq > expected:
+            problems.add(_gap(expected, seq - 1))
+        if link != prev_hash:
+            if prev_seq is None and seq == first_seq:
+                what = "does not start the chain" if seq == 1 else f"does not follow row {seq - 1}"
+                problems.add(f"row {seq}: chain broken ({what})")
+            elif prev_seq is not None and seq == prev_seq + 1:
+                problems.add(
+                    f"row {seq}: chain broken (does not follow row {prev_seq}; row rewritten or row before it changed)"
+                )
+            else:
+                problems.add(f"row {seq}: chain broken after the missing row(s)")
+        expected, prev_seq, prev_hash = seq + 1, seq, row_hash
+        last = (seq, row_hash)
+    return count, last
 
 
 # --------------------------------------------------------------------------- helpers
@@ -610,15 +611,3 @@ def _check_head(head: list[Any], last: tuple[int, str] | None) -> list[str]:
     if row_hash != last_hash:
         return [f"row {last_seq} does not match the chain head (last row replaced)"]
     return []
-
-
-def _split_sql(script: str) -> list[str]:
-    """Statements of our own schema script (triggers contain ';' inside BEGIN ... END)."""
-    out, buf = [], []
-    for line in script.strip().splitlines():
-        buf.append(line)
-        joined = "\n".join(buf).strip()
-        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.endswith("END;")):
-            out.append(joined)
-            buf = []
-    return out
