@@ -7,17 +7,34 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.cli.common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, out_stream
+from scanner.cli.common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, Parser, out_stream
 
 
 def register(sub: Any) -> None:
     pats = sub.add_parser("patterns", help="list, test or validate pattern sets")
-    pats.add_argument("action", choices=("list", "test", "validate"))
-    pats.add_argument(
-        "files", nargs="*", type=Path, metavar="FILE_OR_DIR", help="pattern files/folders (default: the built-in sets)"
-    )
+    # --no-builtin is accepted before the action as well as anywhere after it
+    # (`patterns validate --no-builtin FILE` and `patterns validate FILE --no-builtin`): one
+    # sub-command per action gives argparse a single positional list, which it parses
+    # intermixed with options. SUPPRESS keeps an action's absent flag from resetting the
+    # value given before the action.
     pats.add_argument("--no-builtin", action="store_true", help="only the given files")
-    pats.set_defaults(func=cmd_patterns)
+    actions = pats.add_subparsers(dest="action", metavar="{list,test,validate}", parser_class=Parser)
+    actions.required = True
+    for name, helptext in (
+        ("list", "list the patterns"),
+        ("test", "run every pattern's embedded examples"),
+        ("validate", "check the sets load, report the engine per pattern, run the examples"),
+    ):
+        act = actions.add_parser(name, help=helptext)
+        act.add_argument(
+            "files",
+            nargs="*",
+            type=Path,
+            metavar="FILE_OR_DIR",
+            help="pattern files/folders (default: the built-in sets)",
+        )
+        act.add_argument("--no-builtin", action="store_true", default=argparse.SUPPRESS, help="only the given files")
+        act.set_defaults(func=cmd_patterns)
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:

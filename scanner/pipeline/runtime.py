@@ -7,7 +7,8 @@ from pathlib import Path
 
 from scanner.config.settings import Config, load_config
 from scanner.decide.rules import Policy
-from scanner.errors import ConfigError
+from scanner.detect.patterns import PatternSetError, load_pattern_set
+from scanner.errors import ConfigError, PatternLoadError
 from scanner.limits import Limits
 from scanner.partners import PartnerDictionary
 from scanner.pipeline.worker import ScanOptions
@@ -29,6 +30,7 @@ class Runtime:
         for d in dirs:
             if not Path(d).exists():
                 raise ConfigError(f"pattern folder or file not found: {d}")
+        check_patterns(dirs)
         return cls(cfg, dirs)
 
     @property
@@ -71,6 +73,27 @@ class Runtime:
         return self._audit
 
 
+def check_patterns(pattern_dirs: tuple[str, ...] | list[str]) -> None:
+    """Load the built-in and admin pattern sets once, here, before any file is scanned.
+
+    The workers load the same sets; without this check a broken admin set turns every file
+    into "block (error)" one by one and the cause is lost among the results. Raising here
+    stops the command (exit 2) or the watcher (it does not start) with every problem named by
+    file, line and pattern id, so no scan ever runs on a partial set.
+    """
+    try:
+        load_pattern_set([Path(d) for d in pattern_dirs])
+    except PatternSetError as exc:
+        problems = "\n".join(f"  {e}" for e in exc.errors)
+        raise PatternLoadError(
+            f"pattern sets could not be loaded ({len(exc.errors)} problem(s)); nothing was scanned:\n{problems}"
+        ) from None
+
+
 def scan_options(config: Config) -> ScanOptions:
-    """Worker options from the configuration alone (the watcher's): its pattern folders, no near-misses."""
-    return Runtime(config, tuple(str(p) for p in config.scan.pattern_dirs)).options()
+    """Worker options from the configuration alone (the watcher's): its pattern folders, no near-misses.
+
+    Raises ``PatternLoadError`` when the pattern sets do not load: the watcher must not start."""
+    dirs = tuple(str(p) for p in config.scan.pattern_dirs)
+    check_patterns(dirs)
+    return Runtime(config, dirs).options()
