@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner.act.journal import Journal
 from scanner.act.label_common import LabelError, LabelUnsupported
-from scanner.act.labelling import apply_label
+from scanner.act.labelling import apply_label, current_level, read_label
 from scanner.act.transfer import (
     RECORD_SUFFIX,
     ActionError,
@@ -93,6 +93,16 @@ def _producer(
             label_def = scheme.get(label)
         except KeyError as exc:
             raise ActionError(str(exc).strip("'\"")) from None
+        kept_note: dict[str, Any] = {}
+        try:
+            current = current_level(read_label(path, scheme), scheme)
+        except LabelError:
+            current = None  # apply_label meets the same damage below and says so
+        if current is not None and scheme.rank(current) > scheme.rank(label_def):
+            # A release never lowers a label by itself: a downgrade is a person's decision, with a
+            # justification (clearance label --justification). The file keeps its higher label.
+            kept_note = {"label_note": f"kept the file's label {current.name} (policy asked for {label_def.name})"}
+            label_def = current
         try:
             res = apply_label(
                 path, temp, label_def, scheme, scan_sha256=result.outcome.sha256 or None, limits=config.limits
@@ -110,6 +120,7 @@ def _producer(
             "label_guid": res.guid,
             "label_notes": list(res.notes),
             "previous_label": res.previous.name if res.previous else None,
+            **kept_note,
         }
 
     return produce

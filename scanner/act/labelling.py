@@ -179,13 +179,19 @@ def apply_label(
     )
 
 
+def current_level(previous: ExistingLabel | None, scheme: LabelScheme) -> LabelDef | None:
+    """Our tenant's level that a file's current label stands for (other tenants' labels have none)."""
+    if previous is None:
+        return None
+    level = scheme.find(guid=previous.guid) if previous.guid else None
+    if level is None and previous.source == "clearance" and previous.name:
+        level = scheme.find(name=previous.name)
+    return level
+
+
 def is_downgrade(previous: ExistingLabel | None, label: LabelDef, scheme: LabelScheme) -> bool:
     """Whether ``label`` ranks below ``previous``, our tenant's current label (others' are not ranked)."""
-    if previous is None:
-        return False
-    before = scheme.find(guid=previous.guid) if previous.guid else None
-    if before is None and previous.source == "clearance" and previous.name:
-        before = scheme.find(name=previous.name)
+    before = current_level(previous, scheme)
     return before is not None and scheme.rank(before) > scheme.rank(label)
 
 

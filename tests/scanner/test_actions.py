@@ -135,6 +135,25 @@ def test_release_writes_a_labelled_copy(env: Env) -> None:
     assert row.data["labelled"] == "Confidential" and row.data["target_sha256"] == sha(moved.target)
 
 
+def test_release_never_lowers_the_files_own_higher_label(env: Env) -> None:
+    """Issue 16: a downgrade needs a person's justification, so a release keeps the higher label."""
+    from scanner.act.labelling import apply_label
+
+    plain = make_docx(env.outgoing / "plain.docx")
+    src = env.outgoing / "scan.docx"
+    scheme = env.config.label_scheme()
+    apply_label(plain, src, scheme.get("Restricted"), scheme)
+    plain.unlink()
+    r = scanned(env, src, "docx", "acme", notes={"pages_without_text": 1})
+    assert (r.verdict, r.decision.label) == (Verdict.LABEL, "Confidential")
+    moved = actions.release(src, r, "acme", env.config, env.audit)
+    got = read_label(moved.target)
+    assert got is not None and got.name == "Restricted"
+    row = env.audit.query(kind="action")[-1]
+    assert row.data["labelled"] == "Restricted"
+    assert row.data["label_note"] == "kept the file's label Restricted (policy asked for Confidential)"
+
+
 def test_collisions_never_overwrite(env: Env) -> None:
     folder = env.folder("plain")
     (folder / "report.pdf").write_bytes(b"old 0")
