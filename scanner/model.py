@@ -198,14 +198,15 @@ class Explanation:
     pattern: str
     pattern_name: str
     base_score: float
-    validator: str | None
-    validator_result: bool | None  # None: no validator (or it had no opinion)
-    keyword: str | None  # the supporting context word found, if any
-    keyword_distance: int | None  # characters between keyword and match
-    keyword_scope: str | None  # "near" | "far" | "header"
-    negative: str | None  # negative context word found, if any
     score: float
     confidence: Confidence | None  # None for a near-miss (not reported)
+    # The evidence: absent unless found (keyword-only, so the order here is free).
+    validator: str | None = None
+    validator_result: bool | None = None  # None: no validator (or it had no opinion)
+    keyword: str | None = None  # the supporting context word found, if any
+    keyword_distance: int | None = None  # characters between keyword and match
+    keyword_scope: str | None = None  # "near" | "far" | "header"
+    negative: str | None = None  # negative context word found, if any
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

@@ -47,7 +47,6 @@ def ssn_result(path: str = "out/payroll.xlsx", value: str = RAW, destination: st
         keyword="SSN",
         keyword_distance=5,
         keyword_scope="near",
-        negative=None,
         score=0.95,
         confidence=Confidence.HIGH,
     )

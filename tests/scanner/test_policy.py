@@ -34,12 +34,6 @@ def finding(
         pattern=pattern,
         pattern_name=name or pattern,
         base_score=0.5,
-        validator=None,
-        validator_result=None,
-        keyword=None,
-        keyword_distance=None,
-        keyword_scope=None,
-        negative=None,
         score=0.9,
         confidence=Confidence(confidence),
     )
